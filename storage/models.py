@@ -1,0 +1,121 @@
+"""The tables. Uniqueness the domain relies on is a constraint here, never a Python ``if``."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.types import UtcDateTime
+
+
+def _utc(*, nullable: bool = False, index: bool = False) -> object:
+    return Field(sa_column=Column(UtcDateTime(), nullable=nullable, index=index))
+
+
+class Group(SQLModel, table=True):
+    __tablename__ = "groups"
+
+    id: str = Field(primary_key=True, max_length=128)
+    name: str = Field(default="", max_length=256)
+    first_seen_at: datetime = _utc()  # type: ignore[assignment]
+
+
+class Member(SQLModel, table=True):
+    __tablename__ = "members"
+
+    id: str = Field(primary_key=True, max_length=128)
+    name: str = Field(default="", max_length=256)
+    first_seen_at: datetime = _utc()  # type: ignore[assignment]
+
+
+class Membership(SQLModel, table=True):
+    """A member in a group: when they came, who invited them, their cached points balance.
+
+    ``joined_at`` is None for members first seen speaking (they joined before the bot).
+    ``welcome_due`` marks a welcome not yet sent, so a restart still sends it once.
+    """
+
+    __tablename__ = "memberships"
+    __table_args__ = (Index("ix_memberships_group_points", "group_id", "points"),)
+
+    group_id: str = Field(primary_key=True, foreign_key="groups.id", max_length=128)
+    member_id: str = Field(primary_key=True, foreign_key="members.id", max_length=128)
+    first_seen_at: datetime = _utc()  # type: ignore[assignment]
+    joined_at: datetime | None = _utc(nullable=True)  # type: ignore[assignment]
+    inviter_id: str | None = Field(default=None, max_length=128)
+    left_at: datetime | None = _utc(nullable=True)  # type: ignore[assignment]
+    points: int = 0
+    welcome_rule: str | None = Field(default=None, max_length=128)
+    welcome_due: datetime | None = _utc(nullable=True, index=True)  # type: ignore[assignment]
+    welcomed_at: datetime | None = _utc(nullable=True)  # type: ignore[assignment]
+
+
+class Interaction(SQLModel, table=True):
+    """Every message and membership event, the raw material of activity reports."""
+
+    __tablename__ = "interactions"
+    __table_args__ = (
+        Index("ix_interactions_group_at", "group_id", "at"),
+        Index("ix_interactions_group_member_at", "group_id", "member_id", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: str = Field(foreign_key="groups.id", max_length=128)
+    member_id: str = Field(foreign_key="members.id", max_length=128)
+    kind: str = Field(max_length=16)
+    text: str | None = None
+    rule: str | None = Field(default=None, max_length=128)
+    at: datetime = _utc()  # type: ignore[assignment]
+
+
+class PointsEntry(SQLModel, table=True):
+    """The append-only points ledger; balances are a cache of its sums."""
+
+    __tablename__ = "points_ledger"
+    __table_args__ = (
+        Index("ix_points_ledger_group_at", "group_id", "at"),
+        Index("ix_points_ledger_group_member", "group_id", "member_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: str = Field(foreign_key="groups.id", max_length=128)
+    member_id: str = Field(foreign_key="members.id", max_length=128)
+    delta: int
+    reason: str = Field(max_length=256)
+    actor_id: str | None = Field(default=None, max_length=128)
+    at: datetime = _utc()  # type: ignore[assignment]
+
+
+class CheckIn(SQLModel, table=True):
+    """One row per member, group and local day: the constraint is what forbids a double check-in."""
+
+    __tablename__ = "checkins"
+    __table_args__ = (
+        UniqueConstraint("group_id", "member_id", "day", name="uq_checkins_group_member_day"),
+        Index("ix_checkins_group_day", "group_id", "day"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: str = Field(foreign_key="groups.id", max_length=128)
+    member_id: str = Field(foreign_key="members.id", max_length=128)
+    day: date
+    streak: int
+    rank: int
+    points: int
+    at: datetime = _utc()  # type: ignore[assignment]
+
+
+class UnansweredQuestion(SQLModel, table=True):
+    """A question nothing answered, kept for a human to answer."""
+
+    __tablename__ = "unanswered_questions"
+    __table_args__ = (Index("ix_unanswered_group_at", "group_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: str = Field(foreign_key="groups.id", max_length=128)
+    member_id: str = Field(foreign_key="members.id", max_length=128)
+    text: str
+    at: datetime = _utc()  # type: ignore[assignment]
+    answered_at: datetime | None = _utc(nullable=True)  # type: ignore[assignment]

@@ -1,0 +1,573 @@
+"""The store's narrow interface: domain operations, one transaction per dispatched batch.
+
+Callers never see SQL. :class:`Store` owns the engine and the schema; :class:`StoreTx`
+is one unit of work (the dispatcher's batch), with a savepoint per event so that one
+failing event does not undo its neighbours.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import Connection, Table, and_, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+
+from storage.db import create_db_engine
+from storage.migrate import upgrade_to_head
+from storage.models import (
+    CheckIn,
+    Group,
+    Interaction,
+    Member,
+    Membership,
+    PointsEntry,
+    UnansweredQuestion,
+)
+
+
+def _table(model: type[Any]) -> Table:
+    return cast(Table, model.__table__)
+
+
+GROUPS = _table(Group)
+MEMBERS = _table(Member)
+MEMBERSHIPS = _table(Membership)
+INTERACTIONS = _table(Interaction)
+LEDGER = _table(PointsEntry)
+CHECKINS = _table(CheckIn)
+UNANSWERED = _table(UnansweredQuestion)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckInResult:
+    """The outcome of a check-in; ``new`` is False when the member had already checked in."""
+
+    new: bool
+    day: date
+    streak: int
+    rank: int
+    points: int
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PendingWelcome:
+    group: str
+    member: str
+    name: str
+    inviter: str | None
+    inviter_name: str | None
+    rule: str
+    due: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """A member's points picture in one group."""
+
+    balance: int
+    rank: int
+    streak: int
+    checkins: int
+
+
+@dataclass(frozen=True, slots=True)
+class LeaderboardRow:
+    rank: int
+    member: str
+    name: str
+    points: int
+
+
+@dataclass(frozen=True, slots=True)
+class UnansweredRow:
+    group: str
+    member: str
+    name: str
+    text: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class GroupSummary:
+    group: str
+    name: str
+    members: int
+    messages: int
+    joins: int
+    leaves: int
+    checkins: int
+    points_granted: int
+    unanswered: int
+
+
+class _KnownRows:
+    """Which groups, members and memberships already exist, with their names.
+
+    Saves an upsert per message; only the dispatcher writes, so the cache is exact once
+    its transaction commits (entries of a rolled-back transaction are dropped).
+    """
+
+    def __init__(self) -> None:
+        self.groups: dict[str, str] = {}
+        self.members: dict[str, str] = {}
+        self.memberships: set[tuple[str, str]] = set()
+
+    def clear(self) -> None:
+        self.groups.clear()
+        self.members.clear()
+        self.memberships.clear()
+
+
+class Store:
+    """Owns the database: opens it, migrates it to the current schema, hands out units of work."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = create_db_engine(url)
+        upgrade_to_head(self.engine)
+        self._known = _KnownRows()
+
+    @contextmanager
+    def transaction(self) -> Iterator[StoreTx]:
+        """One unit of work: committed on normal exit, rolled back on an exception."""
+        staged = _KnownRows()
+        with self.engine.begin() as connection:
+            yield StoreTx(connection, self._known, staged)
+        self._known.groups.update(staged.groups)
+        self._known.members.update(staged.members)
+        self._known.memberships.update(staged.memberships)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+class StoreTx:
+    """The domain operations, inside one transaction."""
+
+    def __init__(self, connection: Connection, known: _KnownRows, staged: _KnownRows) -> None:
+        self._c = connection
+        self._known = known
+        self._staged = staged
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """Isolate one event: its writes vanish if it raises, the batch goes on."""
+        nested = self._c.begin_nested()
+        try:
+            yield
+        except BaseException:
+            nested.rollback()
+            self._staged.clear()
+            self._known.clear()
+            raise
+        else:
+            nested.commit()
+
+    # --- identities -------------------------------------------------------------------
+
+    def observe(
+        self, group: str, member: str | None, at: datetime, *, group_name: str = "", name: str = ""
+    ) -> None:
+        """Make sure the group, member and membership rows exist and names are current."""
+        self._ensure_named(GROUPS, self._known.groups, self._staged.groups, group, group_name, at)
+        if not member:
+            return
+        self._ensure_named(MEMBERS, self._known.members, self._staged.members, member, name, at)
+        key = (group, member)
+        if key in self._known.memberships or key in self._staged.memberships:
+            return
+        self._c.execute(
+            self._upsert(MEMBERSHIPS)
+            .values(group_id=group, member_id=member, first_seen_at=at, points=0)
+            .on_conflict_do_nothing(index_elements=["group_id", "member_id"])
+        )
+        self._staged.memberships.add(key)
+
+    def _ensure_named(
+        self,
+        table: Table,
+        known: dict[str, str],
+        staged: dict[str, str],
+        key: str,
+        name: str,
+        at: datetime,
+    ) -> None:
+        current = staged.get(key, known.get(key))
+        if current is not None and (not name or current == name):
+            return
+        statement = self._upsert(table).values(id=key, name=name, first_seen_at=at)
+        if name:
+            statement = statement.on_conflict_do_update(index_elements=["id"], set_={"name": name})
+        else:
+            statement = statement.on_conflict_do_nothing(index_elements=["id"])
+        self._c.execute(statement)
+        staged[key] = name or (current or "")
+
+    def _upsert(self, table: Table) -> Any:
+        dialect = sqlite if self._c.dialect.name == "sqlite" else postgresql
+        return dialect.insert(table)
+
+    def name_of(self, member: str) -> str:
+        cached = self._staged.members.get(member) or self._known.members.get(member)
+        if cached:
+            return cached
+        row = self._c.execute(select(MEMBERS.c.name).where(MEMBERS.c.id == member)).first()
+        return str(row[0]) if row and row[0] else member
+
+    def group_name(self, group: str) -> str:
+        cached = self._staged.groups.get(group) or self._known.groups.get(group)
+        if cached:
+            return cached
+        row = self._c.execute(select(GROUPS.c.name).where(GROUPS.c.id == group)).first()
+        return str(row[0]) if row and row[0] else group
+
+    # --- interactions and membership --------------------------------------------------
+
+    def record_interaction(
+        self,
+        group: str,
+        member: str,
+        kind: str,
+        at: datetime,
+        text: str | None = None,
+        rule: str | None = None,
+    ) -> None:
+        self._c.execute(
+            insert(INTERACTIONS).values(
+                group_id=group, member_id=member, kind=kind, text=text, rule=rule, at=at
+            )
+        )
+
+    def record_join(self, group: str, member: str, at: datetime, inviter: str | None) -> None:
+        """A (re)join starts the membership afresh: new join time, inviter, welcome state."""
+        self._c.execute(
+            update(MEMBERSHIPS)
+            .where(MEMBERSHIPS.c.group_id == group, MEMBERSHIPS.c.member_id == member)
+            .values(
+                joined_at=at,
+                inviter_id=inviter,
+                left_at=None,
+                welcome_rule=None,
+                welcome_due=None,
+                welcomed_at=None,
+            )
+        )
+
+    def record_leave(self, group: str, member: str, at: datetime) -> None:
+        self._c.execute(
+            update(MEMBERSHIPS)
+            .where(MEMBERSHIPS.c.group_id == group, MEMBERSHIPS.c.member_id == member)
+            .values(left_at=at, welcome_due=None)
+        )
+
+    def active_members(self, group: str) -> int:
+        return int(
+            self._c.execute(
+                select(func.count())
+                .select_from(MEMBERSHIPS)
+                .where(MEMBERSHIPS.c.group_id == group, MEMBERSHIPS.c.left_at.is_(None))
+            ).scalar_one()
+        )
+
+    # --- welcomes ---------------------------------------------------------------------
+
+    def queue_welcome(self, group: str, member: str, rule: str, window: timedelta) -> datetime:
+        """Add a newcomer to the group's pending welcome batch and return when it is due.
+
+        The batch is due ``window`` after its first newcomer, so a burst shares one message.
+        """
+        _pending = and_(
+            MEMBERSHIPS.c.group_id == group,
+            MEMBERSHIPS.c.welcome_due.is_not(None),
+            MEMBERSHIPS.c.welcomed_at.is_(None),
+            MEMBERSHIPS.c.left_at.is_(None),
+        )
+        existing = self._c.execute(select(func.min(MEMBERSHIPS.c.welcome_due)).where(_pending))
+        due = existing.scalar_one()
+        if due is None:
+            joined = self._c.execute(
+                select(MEMBERSHIPS.c.joined_at).where(
+                    MEMBERSHIPS.c.group_id == group, MEMBERSHIPS.c.member_id == member
+                )
+            ).scalar_one()
+            due = joined + window
+        self._c.execute(
+            update(MEMBERSHIPS)
+            .where(MEMBERSHIPS.c.group_id == group, MEMBERSHIPS.c.member_id == member)
+            .values(welcome_rule=rule, welcome_due=due)
+        )
+        return cast(datetime, due)
+
+    def next_welcome_due(self) -> datetime | None:
+        """The earliest pending welcome anywhere: what a restarted bot must wake up for."""
+        due = self._c.execute(
+            select(func.min(MEMBERSHIPS.c.welcome_due)).where(
+                MEMBERSHIPS.c.welcomed_at.is_(None), MEMBERSHIPS.c.left_at.is_(None)
+            )
+        ).scalar_one()
+        return cast(datetime | None, due)
+
+    def due_welcomes(self, now: datetime) -> list[PendingWelcome]:
+        inviter = MEMBERS.alias("inviter")
+        rows = self._c.execute(
+            select(
+                MEMBERSHIPS.c.group_id,
+                MEMBERSHIPS.c.member_id,
+                MEMBERS.c.name,
+                MEMBERSHIPS.c.inviter_id,
+                inviter.c.name,
+                MEMBERSHIPS.c.welcome_rule,
+                MEMBERSHIPS.c.welcome_due,
+            )
+            .join(MEMBERS, MEMBERS.c.id == MEMBERSHIPS.c.member_id)
+            .outerjoin(inviter, inviter.c.id == MEMBERSHIPS.c.inviter_id)
+            .where(
+                MEMBERSHIPS.c.welcome_due <= now,
+                MEMBERSHIPS.c.welcomed_at.is_(None),
+                MEMBERSHIPS.c.left_at.is_(None),
+            )
+            .order_by(MEMBERSHIPS.c.group_id, MEMBERSHIPS.c.joined_at, MEMBERSHIPS.c.member_id)
+        )
+        return [
+            PendingWelcome(
+                group=r[0],
+                member=r[1],
+                name=r[2] or r[1],
+                inviter=r[3],
+                inviter_name=(r[4] or r[3]) if r[3] else None,
+                rule=r[5] or "",
+                due=r[6],
+            )
+            for r in rows
+        ]
+
+    def mark_welcomed(self, group: str, members: Sequence[str], at: datetime) -> None:
+        self._c.execute(
+            update(MEMBERSHIPS)
+            .where(MEMBERSHIPS.c.group_id == group, MEMBERSHIPS.c.member_id.in_(members))
+            .values(welcomed_at=at, welcome_due=None)
+        )
+
+    # --- check-ins and points ---------------------------------------------------------
+
+    def check_in(
+        self,
+        group: str,
+        member: str,
+        day: date,
+        at: datetime,
+        points_for_streak: Callable[[int], int],
+    ) -> CheckInResult:
+        """Check a member in for a local day, once; a repeat returns the first check-in."""
+        existing = self._checkin_row(group, member, day)
+        if existing is not None:
+            return existing
+        previous = self._checkin_row(group, member, day - timedelta(days=1))
+        streak = previous.streak + 1 if previous else 1
+        rank = 1 + int(
+            self._c.execute(
+                select(func.count())
+                .select_from(CHECKINS)
+                .where(CHECKINS.c.group_id == group, CHECKINS.c.day == day)
+            ).scalar_one()
+        )
+        points = points_for_streak(streak)
+        try:
+            with self._c.begin_nested():
+                self._c.execute(
+                    insert(CHECKINS).values(
+                        group_id=group,
+                        member_id=member,
+                        day=day,
+                        streak=streak,
+                        rank=rank,
+                        points=points,
+                        at=at,
+                    )
+                )
+        except IntegrityError:
+            # Another process checked this member in first; the constraint decided.
+            raced = self._checkin_row(group, member, day)
+            assert raced is not None
+            return raced
+        return CheckInResult(new=True, day=day, streak=streak, rank=rank, points=points, at=at)
+
+    def _checkin_row(self, group: str, member: str, day: date) -> CheckInResult | None:
+        row = self._c.execute(
+            select(CHECKINS.c.streak, CHECKINS.c.rank, CHECKINS.c.points, CHECKINS.c.at).where(
+                CHECKINS.c.group_id == group, CHECKINS.c.member_id == member, CHECKINS.c.day == day
+            )
+        ).first()
+        if row is None:
+            return None
+        return CheckInResult(
+            new=False, day=day, streak=row[0], rank=row[1], points=row[2], at=row[3]
+        )
+
+    def grant_points(
+        self,
+        group: str,
+        member: str,
+        delta: int,
+        reason: str,
+        at: datetime,
+        actor: str | None = None,
+    ) -> int:
+        """Append to the ledger and return the new balance (the cached sum of the ledger)."""
+        self._c.execute(
+            insert(LEDGER).values(
+                group_id=group, member_id=member, delta=delta, reason=reason, actor_id=actor, at=at
+            )
+        )
+        balance = self._c.execute(
+            update(MEMBERSHIPS)
+            .where(MEMBERSHIPS.c.group_id == group, MEMBERSHIPS.c.member_id == member)
+            .values(points=MEMBERSHIPS.c.points + delta)
+            .returning(MEMBERSHIPS.c.points)
+        ).scalar_one()
+        return int(balance)
+
+    def standing(self, group: str, member: str, today: date) -> Standing:
+        balance = self._c.execute(
+            select(MEMBERSHIPS.c.points).where(
+                MEMBERSHIPS.c.group_id == group, MEMBERSHIPS.c.member_id == member
+            )
+        ).scalar_one_or_none()
+        balance = int(balance or 0)
+        ahead = self._c.execute(
+            select(func.count())
+            .select_from(MEMBERSHIPS)
+            .where(MEMBERSHIPS.c.group_id == group, MEMBERSHIPS.c.points > balance)
+        ).scalar_one()
+        last = self._c.execute(
+            select(CHECKINS.c.day, CHECKINS.c.streak)
+            .where(CHECKINS.c.group_id == group, CHECKINS.c.member_id == member)
+            .order_by(CHECKINS.c.day.desc())
+            .limit(1)
+        ).first()
+        streak = int(last[1]) if last and last[0] >= today - timedelta(days=1) else 0
+        checkins = self._c.execute(
+            select(func.count())
+            .select_from(CHECKINS)
+            .where(CHECKINS.c.group_id == group, CHECKINS.c.member_id == member)
+        ).scalar_one()
+        return Standing(balance=balance, rank=int(ahead) + 1, streak=streak, checkins=int(checkins))
+
+    def leaderboard(self, group: str, since: datetime | None, limit: int) -> list[LeaderboardRow]:
+        """Top members by points: all-time from the cached balances, else from the ledger."""
+        if since is None:
+            points = MEMBERSHIPS.c.points
+            query = (
+                select(MEMBERSHIPS.c.member_id, MEMBERS.c.name, points)
+                .join(MEMBERS, MEMBERS.c.id == MEMBERSHIPS.c.member_id)
+                .where(MEMBERSHIPS.c.group_id == group, MEMBERSHIPS.c.left_at.is_(None), points > 0)
+                .order_by(points.desc(), MEMBERSHIPS.c.member_id)
+                .limit(limit)
+            )
+        else:
+            total = func.sum(LEDGER.c.delta).label("total")
+            ranked = (
+                select(LEDGER.c.member_id, total)
+                .where(LEDGER.c.group_id == group, LEDGER.c.at >= since)
+                .group_by(LEDGER.c.member_id)
+                .subquery()
+            )
+            query = (
+                select(ranked.c.member_id, MEMBERS.c.name, ranked.c.total)
+                .join(MEMBERS, MEMBERS.c.id == ranked.c.member_id)
+                .join(
+                    MEMBERSHIPS,
+                    and_(
+                        MEMBERSHIPS.c.group_id == group,
+                        MEMBERSHIPS.c.member_id == ranked.c.member_id,
+                    ),
+                )
+                .where(ranked.c.total > 0, MEMBERSHIPS.c.left_at.is_(None))
+                .order_by(ranked.c.total.desc(), ranked.c.member_id)
+                .limit(limit)
+            )
+        return [
+            LeaderboardRow(rank=i, member=r[0], name=r[1] or r[0], points=int(r[2]))
+            for i, r in enumerate(self._c.execute(query), start=1)
+        ]
+
+    # --- questions --------------------------------------------------------------------
+
+    def record_unanswered(self, group: str, member: str, text: str, at: datetime) -> None:
+        self._c.execute(
+            insert(UNANSWERED).values(group_id=group, member_id=member, text=text, at=at)
+        )
+
+    def unanswered(self, group: str | None = None) -> list[UnansweredRow]:
+        query = (
+            select(
+                UNANSWERED.c.group_id,
+                UNANSWERED.c.member_id,
+                MEMBERS.c.name,
+                UNANSWERED.c.text,
+                UNANSWERED.c.at,
+            )
+            .join(MEMBERS, MEMBERS.c.id == UNANSWERED.c.member_id)
+            .where(UNANSWERED.c.answered_at.is_(None))
+            .order_by(UNANSWERED.c.at, UNANSWERED.c.id)
+        )
+        if group is not None:
+            query = query.where(UNANSWERED.c.group_id == group)
+        return [
+            UnansweredRow(group=r[0], member=r[1], name=r[2] or r[1], text=r[3], at=r[4])
+            for r in self._c.execute(query)
+        ]
+
+    # --- reports ----------------------------------------------------------------------
+
+    def summaries(self) -> list[GroupSummary]:
+        """Per-group totals, for the demo and for operators' first look at a database."""
+
+        def counts(table: Table, *where: Any) -> dict[str, int]:
+            query = select(table.c.group_id, func.count()).where(*where).group_by(table.c.group_id)
+            return {str(g): int(n) for g, n in self._c.execute(query)}
+
+        kinds = {
+            kind: counts(INTERACTIONS, INTERACTIONS.c.kind == kind)
+            for kind in ("message", "join", "leave")
+        }
+        members = counts(MEMBERSHIPS, MEMBERSHIPS.c.left_at.is_(None))
+        checkins = counts(CHECKINS)
+        unanswered = counts(UNANSWERED, UNANSWERED.c.answered_at.is_(None))
+        granted = {
+            str(g): int(n)
+            for g, n in self._c.execute(
+                select(LEDGER.c.group_id, func.sum(LEDGER.c.delta)).group_by(LEDGER.c.group_id)
+            )
+        }
+        return [
+            GroupSummary(
+                group=gid,
+                name=name or gid,
+                members=members.get(gid, 0),
+                messages=kinds["message"].get(gid, 0),
+                joins=kinds["join"].get(gid, 0),
+                leaves=kinds["leave"].get(gid, 0),
+                checkins=checkins.get(gid, 0),
+                points_granted=granted.get(gid, 0),
+                unanswered=unanswered.get(gid, 0),
+            )
+            for gid, name in self._c.execute(
+                select(GROUPS.c.id, GROUPS.c.name).order_by(GROUPS.c.id)
+            )
+        ]
+
+    def ledger_total(self, group: str, member: str) -> int:
+        """The balance recomputed from the ledger: what the cached balance must equal."""
+        total = self._c.execute(
+            select(func.coalesce(func.sum(LEDGER.c.delta), 0)).where(
+                LEDGER.c.group_id == group, LEDGER.c.member_id == member
+            )
+        ).scalar_one()
+        return int(total)

@@ -1,0 +1,176 @@
+"""The store's domain operations, on SQLite always and on PostgreSQL when configured."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+from support import at
+
+from storage.store import CHECKINS, LEDGER, Store
+
+
+def ten(streak: int) -> int:
+    return 10
+
+
+def test_observe_creates_group_member_and_membership_once(store: Store) -> None:
+    with store.transaction() as tx:
+        tx.observe("g1", "bob", at("2026-11-24T08:00"), group_name="群", name="Bob")
+        tx.observe("g1", "bob", at("2026-11-24T09:00"), group_name="群", name="Bob")
+        tx.observe("g1", "bob", at("2026-11-24T10:00"), name="Bobby")
+    with store.transaction() as tx:
+        assert tx.name_of("bob") == "Bobby"
+        assert tx.group_name("g1") == "群"
+        assert tx.active_members("g1") == 1
+
+
+def test_check_in_once_per_local_day(store: Store) -> None:
+    with store.transaction() as tx:
+        tx.observe("g1", "bob", at("2026-11-24T08:00"))
+        first = tx.check_in("g1", "bob", date(2026, 11, 24), at("2026-11-24T08:00"), ten)
+        again = tx.check_in("g1", "bob", date(2026, 11, 24), at("2026-11-24T09:00"), ten)
+    assert first.new and first.rank == 1 and first.streak == 1
+    assert not again.new and again.at == first.at
+    with store.transaction() as tx:
+        rows = tx._c.execute(select(CHECKINS.c.id)).all()
+    assert len(rows) == 1
+
+
+def test_check_in_uniqueness_is_a_database_constraint(store: Store) -> None:
+    """A second process inserting the same day must be stopped by the database itself."""
+    with store.transaction() as tx:
+        tx.observe("g1", "bob", at("2026-11-24T08:00"))
+        tx.check_in("g1", "bob", date(2026, 11, 24), at("2026-11-24T08:00"), ten)
+    from sqlalchemy import insert
+    from sqlalchemy.exc import IntegrityError
+
+    with pytest.raises(IntegrityError), store.transaction() as tx:
+        tx._c.execute(
+            insert(CHECKINS).values(
+                group_id="g1",
+                member_id="bob",
+                day=date(2026, 11, 24),
+                streak=1,
+                rank=2,
+                points=10,
+                at=at("2026-11-24T09:00"),
+            )
+        )
+
+
+def test_streak_counts_consecutive_days_and_resets_after_a_gap(store: Store) -> None:
+    start = date(2026, 11, 1)
+    streaks = []
+    with store.transaction() as tx:
+        tx.observe("g1", "bob", at("2026-11-01T08:00"))
+        for offset in (0, 1, 2, 4, 5):
+            day = start + timedelta(days=offset)
+            result = tx.check_in("g1", "bob", day, at(f"{day.isoformat()}T08:00"), ten)
+            streaks.append(result.streak)
+    assert streaks == [1, 2, 3, 1, 2]
+
+
+def test_rank_of_the_day_counts_earlier_check_ins(store: Store) -> None:
+    with store.transaction() as tx:
+        ranks = []
+        for member in ("a", "b", "c"):
+            tx.observe("g1", member, at("2026-11-24T08:00"))
+            ranks.append(
+                tx.check_in("g1", member, date(2026, 11, 24), at("2026-11-24T08:00"), ten).rank
+            )
+        tx.observe("g2", "z", at("2026-11-24T08:00"))
+        other = tx.check_in("g2", "z", date(2026, 11, 24), at("2026-11-24T08:00"), ten)
+    assert ranks == [1, 2, 3]
+    assert other.rank == 1
+
+
+def test_points_ledger_and_cached_balance_agree(store: Store) -> None:
+    with store.transaction() as tx:
+        tx.observe("g1", "bob", at("2026-11-24T08:00"))
+        assert tx.grant_points("g1", "bob", 10, "checkin", at("2026-11-24T08:00")) == 10
+        assert (
+            tx.grant_points("g1", "bob", -3, "penalty", at("2026-11-24T09:00"), actor="alice") == 7
+        )
+    with store.transaction() as tx:
+        assert tx.ledger_total("g1", "bob") == 7
+        assert tx.standing("g1", "bob", date(2026, 11, 24)).balance == 7
+        reasons = [r[0] for r in tx._c.execute(select(LEDGER.c.reason).order_by(LEDGER.c.id))]
+    assert reasons == ["checkin", "penalty"]
+
+
+def test_leaderboard_periods(store: Store) -> None:
+    with store.transaction() as tx:
+        for member in ("a", "b", "c"):
+            tx.observe("g1", member, at("2026-11-20T08:00"))
+        tx.grant_points("g1", "a", 50, "old", at("2026-11-20T08:00"))
+        tx.grant_points("g1", "b", 20, "today", at("2026-11-24T08:00"))
+        tx.grant_points("g1", "c", 5, "today", at("2026-11-24T09:00"))
+    with store.transaction() as tx:
+        all_time = tx.leaderboard("g1", None, 10)
+        today = tx.leaderboard("g1", at("2026-11-24T00:00"), 10)
+        top1 = tx.leaderboard("g1", None, 1)
+    assert [(r.rank, r.member, r.points) for r in all_time] == [
+        (1, "a", 50),
+        (2, "b", 20),
+        (3, "c", 5),
+    ]
+    assert [(r.member, r.points) for r in today] == [("b", 20), ("c", 5)]
+    assert [r.member for r in top1] == ["a"]
+
+
+def test_a_failed_savepoint_keeps_the_rest_of_the_batch(store: Store) -> None:
+    with store.transaction() as tx:
+        tx.observe("g1", "bob", at("2026-11-24T08:00"))
+        with pytest.raises(RuntimeError), tx.savepoint():
+            tx.grant_points("g1", "bob", 100, "lost", at("2026-11-24T08:00"))
+            raise RuntimeError("action failed")
+        tx.grant_points("g1", "bob", 1, "kept", at("2026-11-24T08:01"))
+    with store.transaction() as tx:
+        assert tx.ledger_total("g1", "bob") == 1
+        assert tx.standing("g1", "bob", date(2026, 11, 24)).balance == 1
+
+
+def test_welcome_queue_batches_a_burst_and_survives_reopening(db_url: str) -> None:
+    window = timedelta(seconds=30)
+    first = Store(db_url)
+    with first.transaction() as tx:
+        for i, member in enumerate(("a", "b", "c")):
+            when = at("2026-11-24T08:00:00") + timedelta(seconds=10 * i)
+            tx.observe("g1", member, when)
+            tx.record_join("g1", member, when, inviter=None)
+            due = tx.queue_welcome("g1", member, "welcome", window)
+            assert due == at("2026-11-24T08:00:30")
+    first.close()
+    reopened = Store(db_url)
+    with reopened.transaction() as tx:
+        assert tx.next_welcome_due() == at("2026-11-24T08:00:30")
+        assert tx.due_welcomes(at("2026-11-24T08:00:29")) == []
+        pending = tx.due_welcomes(at("2026-11-24T08:00:30"))
+        assert [p.member for p in pending] == ["a", "b", "c"]
+        tx.mark_welcomed("g1", ["a", "b", "c"], at("2026-11-24T08:00:30"))
+        assert tx.next_welcome_due() is None
+    reopened.close()
+
+
+def test_leaving_before_the_welcome_cancels_it(store: Store) -> None:
+    with store.transaction() as tx:
+        tx.observe("g1", "a", at("2026-11-24T08:00"))
+        tx.record_join("g1", "a", at("2026-11-24T08:00"), inviter=None)
+        tx.queue_welcome("g1", "a", "welcome", timedelta(seconds=30))
+        tx.record_leave("g1", "a", at("2026-11-24T08:00:10"))
+        assert tx.next_welcome_due() is None
+        assert tx.active_members("g1") == 0
+
+
+def test_reopening_an_existing_database_does_not_touch_data(db_url: str) -> None:
+    first = Store(db_url)
+    with first.transaction() as tx:
+        tx.observe("g1", "bob", at("2026-11-24T08:00"))
+        tx.grant_points("g1", "bob", 10, "checkin", at("2026-11-24T08:00"))
+    first.close()
+    second = Store(db_url)
+    with second.transaction() as tx:
+        assert tx.ledger_total("g1", "bob") == 10
+    second.close()
