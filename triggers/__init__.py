@@ -1,0 +1,1 @@
+"""The rule engine: config models, compiled matchers, conditions and actions."""

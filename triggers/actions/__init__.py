@@ -1,0 +1,1 @@
+"""One module per capability; each holds its config model and its behaviour."""

@@ -1,0 +1,147 @@
+"""What every action shares: the match it is handed, the context it runs in, how it is built.
+
+An action is ``(event, match, ctx) -> list[Reply]``: it changes state only through the
+store transaction in ``ctx`` and never calls the platform.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+from zoneinfo import ZoneInfo
+
+from jinja2 import Template
+
+from bot.events import Event, Reply
+from storage.store import StoreTx
+from triggers.faq_index import FaqHit
+from triggers.schema_types import StrictModel
+from triggers.templates import TemplateProblem, Templates, TemplateSource, render
+
+if TYPE_CHECKING:
+    from triggers.points_levels import Levels
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """What the trigger found, handed to the action so it never re-parses the message."""
+
+    args: str = ""
+    keywords: tuple[str, ...] = ()
+    groups: Mapping[str, str] = field(default_factory=dict)
+    faq: FaqHit | None = None
+
+    def as_context(self) -> dict[str, Any]:
+        return {"args": self.args, "keywords": list(self.keywords), "groups": dict(self.groups)}
+
+
+@dataclass(frozen=True, slots=True)
+class GroupInfo:
+    id: str
+    name: str
+    tz: ZoneInfo
+
+
+@dataclass(slots=True)
+class ActionContext:
+    """Everything an action may use; ``wake`` asks the dispatcher for a timer tick later."""
+
+    tx: StoreTx
+    rule: str
+    group: GroupInfo
+    levels: Levels
+    wake: Callable[[datetime, str], None]
+
+    def local(self, at: datetime) -> datetime:
+        return at.astimezone(self.group.tz)
+
+    def base_context(self, event: Event) -> dict[str, Any]:
+        """Variables every template may use: who, where, when."""
+        return {
+            "member": {"id": event.member, "name": event.name or self.tx.name_of(event.member)},
+            "group": {"id": self.group.id, "name": self.group.name},
+            "now": self.local(event.at),
+        }
+
+
+class Action(Protocol):
+    def run(self, event: Event, match: Match, ctx: ActionContext) -> list[Reply]: ...
+
+
+class BuildError(Exception):
+    """A problem found while compiling an action; ``field`` names the config key at fault."""
+
+    def __init__(self, field_name: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field_name
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class BuildKit:
+    """What actions need at compile time."""
+
+    templates: Templates
+    levels: Levels
+    faq: Any  # triggers.faq_catalog.FaqCatalog; typed loosely to keep imports one-way
+
+
+BASE_VARIABLES = frozenset({"member", "group", "now"})
+
+SAMPLE_BASE: dict[str, Any] = {
+    "member": {"id": "wxid_sample", "name": "小明"},
+    "group": {"id": "g_sample", "name": "示例群"},
+    "now": datetime(2026, 11, 24, 8, 0, tzinfo=ZoneInfo("Asia/Shanghai")),
+}
+
+
+class Templated(StrictModel):
+    """Mixin for actions that speak: a template file under templates/, or inline ``text``."""
+
+    template: str | None = None
+    text: str | None = None
+
+    def source(self, default: str | None) -> TemplateSource | None:
+        if self.text is not None and self.template is not None:
+            raise BuildError("text", "give either 'text' or 'template', not both")
+        if self.text is not None:
+            return TemplateSource(text=self.text)
+        name = self.template or default
+        return TemplateSource(name=name) if name else None
+
+    def build_template(
+        self,
+        kit: BuildKit,
+        default: str | None,
+        variables: frozenset[str],
+        sample: Mapping[str, Any],
+    ) -> Template | None:
+        source = self.source(default)
+        if source is None:
+            return None
+        try:
+            return kit.templates.compile(
+                source, variables | BASE_VARIABLES, {**SAMPLE_BASE, **sample}
+            )
+        except TemplateProblem as problem:
+            raise BuildError(
+                "text" if source.text is not None else "template", str(problem)
+            ) from None
+
+
+def say(
+    template: Template | None,
+    context: Mapping[str, Any],
+    event: Event,
+    ctx: ActionContext,
+    mentions: tuple[str, ...] = (),
+) -> list[Reply]:
+    """Render one reply into the event's group, or nothing when the action has no template."""
+    if template is None:
+        return []
+    text = render(template, context)
+    if not text:
+        return []
+    return [Reply(event.group, text, ctx.local(event.at), mentions=mentions, rule=ctx.rule)]

@@ -1,0 +1,109 @@
+"""Daily check-in (签到): once per member, group and local day, with streaks and bonuses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from jinja2 import Template
+from pydantic import Field, field_validator
+
+from bot.events import Event, Reply
+from triggers.actions.base import (
+    BASE_VARIABLES,
+    SAMPLE_BASE,
+    ActionContext,
+    BuildError,
+    BuildKit,
+    Match,
+    Templated,
+    say,
+)
+from triggers.templates import TemplateProblem, TemplateSource
+
+VARIABLES = frozenset({"checkin", "balance", "level", "already"})
+SAMPLE: dict[str, Any] = {
+    "checkin": {"points": 10, "bonus": 50, "streak": 7, "rank": 3, "day": "2026-11-24"},
+    "balance": 160,
+    "level": {"name": "活跃成员", "next": "核心成员", "next_min": 500, "missing": 340},
+    "already": False,
+}
+
+
+class CheckinConfig(Templated):
+    action: Literal["checkin"]
+    points: int = Field(default=10, ge=0, description="points for every check-in")
+    streak_bonus: dict[int, int] = Field(
+        default_factory=dict,
+        description="extra points on reaching a streak length, e.g. {7: 50, 30: 200}",
+    )
+    already_template: str | None = Field(default=None, description="reply to a second check-in")
+    already_text: str | None = None
+
+    @field_validator("streak_bonus")
+    @classmethod
+    def _positive_days(cls, bonus: dict[int, int]) -> dict[int, int]:
+        for days, points in bonus.items():
+            if days < 1:
+                raise ValueError(f"streak days must be 1 or more (got {days})")
+            if points < 0:
+                raise ValueError(f"a bonus cannot be negative (day {days}: {points})")
+        return bonus
+
+    def build(self, kit: BuildKit) -> CheckinAction:
+        template = self.build_template(kit, "checkin.j2", VARIABLES, SAMPLE)
+        assert template is not None
+        return CheckinAction(self.points, dict(self.streak_bonus), template, self._already(kit))
+
+    def _already(self, kit: BuildKit) -> Template:
+        if self.already_text is not None and self.already_template is not None:
+            raise BuildError("already_text", "give 'already_text' or 'already_template', not both")
+        if self.already_text is not None:
+            field, source = "already_text", TemplateSource(text=self.already_text)
+        else:
+            field = "already_template"
+            source = TemplateSource(name=self.already_template or "checkin_already.j2")
+        try:
+            return kit.templates.compile(
+                source, VARIABLES | BASE_VARIABLES, {**SAMPLE_BASE, **SAMPLE, "already": True}
+            )
+        except TemplateProblem as problem:
+            raise BuildError(field, str(problem)) from None
+
+
+@dataclass(frozen=True, slots=True)
+class CheckinAction:
+    points: int
+    streak_bonus: dict[int, int]
+    template: Template
+    already_template: Template
+
+    def points_for(self, streak: int) -> int:
+        return self.points + self.streak_bonus.get(streak, 0)
+
+    def run(self, event: Event, match: Match, ctx: ActionContext) -> list[Reply]:
+        day = ctx.local(event.at).date()
+        result = ctx.tx.check_in(event.group, event.member, day, event.at, self.points_for)
+        if result.new and result.points:
+            bonus = result.points - self.points
+            if self.points:
+                ctx.tx.grant_points(event.group, event.member, self.points, "checkin", event.at)
+            if bonus:
+                reason = f"streak_bonus:{result.streak}"
+                ctx.tx.grant_points(event.group, event.member, bonus, reason, event.at)
+        standing = ctx.tx.standing(event.group, event.member, day)
+        context = {
+            **ctx.base_context(event),
+            "checkin": {
+                "points": result.points,
+                "bonus": result.points - self.points if result.new else 0,
+                "streak": result.streak,
+                "rank": result.rank,
+                "day": day.isoformat(),
+            },
+            "balance": standing.balance,
+            "level": ctx.levels.of(standing.balance).as_context(),
+            "already": not result.new,
+        }
+        template = self.template if result.new else self.already_template
+        return say(template, context, event, ctx, mentions=(event.member,))

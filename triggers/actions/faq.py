@@ -1,0 +1,56 @@
+"""Answer members' questions from the FAQ; record what nothing answers for a human."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from jinja2 import Template
+from pydantic import Field
+
+from bot.events import Event, Reply
+from triggers.actions.base import ActionContext, BuildKit, Match, Templated, say
+from triggers.faq_catalog import FaqCatalog
+from triggers.templates import render
+from triggers.text import looks_like_question
+
+MISS_VARIABLES = frozenset({"question"})
+MISS_SAMPLE: dict[str, Any] = {"question": "周末有活动吗？"}
+
+
+class FaqActionConfig(Templated):
+    """``text``/``template`` here is what to say when nothing answers (silent if unset)."""
+
+    action: Literal["faq"]
+    threshold: float | None = Field(
+        default=None, ge=0, le=100, description="overrides faq.threshold for this rule"
+    )
+    record_unanswered: bool = Field(
+        default=True, description="keep unanswered questions for a human to answer"
+    )
+
+    def build(self, kit: BuildKit) -> FaqAction:
+        miss = self.build_template(kit, None, MISS_VARIABLES, MISS_SAMPLE)
+        return FaqAction(kit.faq, self.threshold, self.record_unanswered, miss)
+
+
+@dataclass(frozen=True, slots=True)
+class FaqAction:
+    catalog: FaqCatalog
+    threshold: float | None
+    record_unanswered: bool
+    miss_template: Template | None
+
+    def run(self, event: Event, match: Match, ctx: ActionContext) -> list[Reply]:
+        hit = match.faq if self.threshold is None else None
+        hit = hit or self.catalog.search(event.text, self.threshold)
+        if hit is not None:
+            context = {**ctx.base_context(event), "question": event.text, "matched": hit.matched}
+            text = render(self.catalog.template(hit.key), context)
+            return [Reply(event.group, text, ctx.local(event.at), (event.member,), ctx.rule)]
+        if not looks_like_question(event.text):
+            return []
+        if self.record_unanswered:
+            ctx.tx.record_unanswered(event.group, event.member, event.text, event.at)
+        context = {**ctx.base_context(event), "question": event.text}
+        return say(self.miss_template, context, event, ctx, mentions=(event.member,))

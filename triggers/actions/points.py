@@ -1,0 +1,96 @@
+"""Points: grant them for a deed, and answer "my points" (积分) with balance, level and streak."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from jinja2 import Template
+from pydantic import Field, field_validator
+
+from bot.events import Event, Reply
+from triggers.actions.base import ActionContext, BuildKit, Match, Templated, say
+
+GRANT_VARIABLES = frozenset({"amount", "balance", "reason", "level"})
+GRANT_SAMPLE: dict[str, Any] = {
+    "amount": 5,
+    "balance": 120,
+    "reason": "分享干货",
+    "level": {"name": "活跃成员", "next": "核心成员", "next_min": 500, "missing": 380},
+}
+
+
+class GrantPointsConfig(Templated):
+    """Give the sender points (negative to deduct); silent unless text/template is set."""
+
+    action: Literal["points"]
+    amount: int = Field(description="points to add; negative deducts")
+    reason: str | None = Field(default=None, description="ledger reason; defaults to the rule name")
+
+    @field_validator("amount")
+    @classmethod
+    def _not_zero(cls, amount: int) -> int:
+        if amount == 0:
+            raise ValueError("amount must not be 0")
+        return amount
+
+    def build(self, kit: BuildKit) -> GrantPointsAction:
+        template = self.build_template(kit, None, GRANT_VARIABLES, GRANT_SAMPLE)
+        return GrantPointsAction(self.amount, self.reason, template)
+
+
+@dataclass(frozen=True, slots=True)
+class GrantPointsAction:
+    amount: int
+    reason: str | None
+    template: Template | None
+
+    def run(self, event: Event, match: Match, ctx: ActionContext) -> list[Reply]:
+        reason = self.reason or ctx.rule
+        balance = ctx.tx.grant_points(event.group, event.member, self.amount, reason, event.at)
+        context = {
+            **ctx.base_context(event),
+            "amount": self.amount,
+            "balance": balance,
+            "reason": reason,
+            "level": ctx.levels.of(balance).as_context(),
+        }
+        return say(self.template, context, event, ctx)
+
+
+QUERY_VARIABLES = frozenset({"balance", "level", "rank", "streak", "checkins"})
+QUERY_SAMPLE: dict[str, Any] = {
+    "balance": 120,
+    "level": {"name": "活跃成员", "next": "核心成员", "next_min": 500, "missing": 380},
+    "rank": 3,
+    "streak": 5,
+    "checkins": 12,
+}
+
+
+class MyPointsConfig(Templated):
+    """Answer a member's question about their own points."""
+
+    action: Literal["my_points"]
+
+    def build(self, kit: BuildKit) -> MyPointsAction:
+        template = self.build_template(kit, "my_points.j2", QUERY_VARIABLES, QUERY_SAMPLE)
+        assert template is not None
+        return MyPointsAction(template)
+
+
+@dataclass(frozen=True, slots=True)
+class MyPointsAction:
+    template: Template
+
+    def run(self, event: Event, match: Match, ctx: ActionContext) -> list[Reply]:
+        standing = ctx.tx.standing(event.group, event.member, ctx.local(event.at).date())
+        context = {
+            **ctx.base_context(event),
+            "balance": standing.balance,
+            "level": ctx.levels.of(standing.balance).as_context(),
+            "rank": standing.rank,
+            "streak": standing.streak,
+            "checkins": standing.checkins,
+        }
+        return say(self.template, context, event, ctx, mentions=(event.member,))

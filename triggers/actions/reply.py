@@ -1,0 +1,34 @@
+"""Reply with a template: the plain keyword-reply of every group bot."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from jinja2 import Template
+
+from bot.events import Event, Reply
+from triggers.actions.base import ActionContext, BuildError, BuildKit, Match, Templated, say
+
+VARIABLES = frozenset({"match", "message"})
+SAMPLE = {"match": {"args": "", "keywords": ["退款"], "groups": {}}, "message": "怎么退款？"}
+
+
+class ReplyConfig(Templated):
+    action: Literal["reply"]
+
+    def build(self, kit: BuildKit) -> ReplyAction:
+        if self.text is None and self.template is None:
+            raise BuildError("text", "a reply needs 'text' or 'template'")
+        template = self.build_template(kit, None, VARIABLES, SAMPLE)
+        assert template is not None
+        return ReplyAction(template)
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyAction:
+    template: Template
+
+    def run(self, event: Event, match: Match, ctx: ActionContext) -> list[Reply]:
+        context = {**ctx.base_context(event), "match": match.as_context(), "message": event.text}
+        return say(self.template, context, event, ctx)

@@ -1,0 +1,74 @@
+"""Conditions that gate a rule once its trigger matched: groups, roles, cooldowns, hours."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from triggers.config import Conditions, Role
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledConditions:
+    groups: frozenset[str] | None
+    roles: frozenset[Role] | None
+    member_cooldown: timedelta | None
+    group_cooldown: timedelta | None
+    hours: tuple[time, time] | None
+
+    @classmethod
+    def build(cls, config: Conditions) -> CompiledConditions:
+        cooldown = config.cooldown
+        return cls(
+            groups=frozenset(config.groups) if config.groups is not None else None,
+            roles=frozenset(config.roles) if config.roles is not None else None,
+            member_cooldown=cooldown.member if cooldown else None,
+            group_cooldown=cooldown.group if cooldown else None,
+            hours=(config.hours.from_, config.hours.to) if config.hours else None,
+        )
+
+    def admits(self, group: str, role: Role, local_now: datetime) -> bool:
+        """The static part: where, who and when of day (cooldowns are checked separately)."""
+        if self.groups is not None and group not in self.groups:
+            return False
+        if self.roles is not None and role not in self.roles:
+            return False
+        return self.hours is None or in_window(local_now.time(), *self.hours)
+
+
+def in_window(now: time, start: time, end: time) -> bool:
+    """Whether ``now`` falls in [start, end); a window whose end is earlier wraps midnight."""
+    if start <= end:
+        return start <= now < end
+    return now >= start or now < end
+
+
+class Cooldowns:
+    """When each rule last fired, per member and per group.
+
+    Kept in memory by rule name, so a config reload keeps them; a restart forgets them,
+    which at worst lets one extra reply through.
+    """
+
+    def __init__(self) -> None:
+        self._last: dict[tuple[str, str, str], datetime] = {}
+
+    def ready(
+        self, rule: str, conditions: CompiledConditions, group: str, member: str, at: datetime
+    ) -> bool:
+        checks = (
+            (conditions.member_cooldown, (rule, group, member)),
+            (conditions.group_cooldown, (rule, group, "")),
+        )
+        for span, key in checks:
+            if span is not None and (last := self._last.get(key)) is not None and at - last < span:
+                return False
+        return True
+
+    def fired(
+        self, rule: str, conditions: CompiledConditions, group: str, member: str, at: datetime
+    ) -> None:
+        if conditions.member_cooldown is not None:
+            self._last[(rule, group, member)] = at
+        if conditions.group_cooldown is not None:
+            self._last[(rule, group, "")] = at

@@ -1,0 +1,181 @@
+"""The shape of config.yaml: pydantic models that validate what group admins write.
+
+Every model forbids unknown keys. ``qunbot schema`` prints the JSON Schema of
+:class:`QunbotConfig` so editors can validate and complete the file.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from triggers.actions.checkin import CheckinConfig
+from triggers.actions.faq import FaqActionConfig
+from triggers.actions.leaderboard import LeaderboardConfig
+from triggers.actions.points import GrantPointsConfig, MyPointsConfig
+from triggers.actions.reply import ReplyConfig
+from triggers.actions.welcome import WelcomeConfig
+from triggers.faq_catalog import FaqConfig
+from triggers.points_levels import PointsConfig
+from triggers.schema_types import (
+    Duration,
+    NonEmptyStr,
+    StrictModel,
+    TimeOfDay,
+    TimeZoneName,
+    Words,
+)
+
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+
+ActionConfig = Annotated[
+    ReplyConfig
+    | WelcomeConfig
+    | CheckinConfig
+    | GrantPointsConfig
+    | MyPointsConfig
+    | LeaderboardConfig
+    | FaqActionConfig,
+    Field(discriminator="action"),
+]
+
+
+class Role(StrEnum):
+    """Sender roles, weakest first."""
+
+    MEMBER = "member"
+    OPERATOR = "operator"
+    ADMIN = "admin"
+    OWNER = "owner"
+
+
+class EventType(StrEnum):
+    MESSAGE = "message"
+    JOIN = "join"
+    LEAVE = "leave"
+
+
+class GroupConfig(StrictModel):
+    id: NonEmptyStr = Field(description="the platform's group (room) id")
+    name: str = Field(default="", description="display name, used in messages and reports")
+    timezone: TimeZoneName | None = Field(
+        default=None, description="the group's zone for days and hours; defaults to the top level"
+    )
+
+
+class RoleGrant(StrictModel):
+    member: NonEmptyStr = Field(description="the member's platform id")
+    role: Literal[Role.OPERATOR, Role.ADMIN, Role.OWNER]
+    groups: list[NonEmptyStr] | None = Field(
+        default=None, description="where the role holds; omit for every group"
+    )
+
+
+class Trigger(StrictModel):
+    """What starts a rule. For messages give at most one of command, keywords, regex, question;
+    none of them means every message."""
+
+    event: EventType = EventType.MESSAGE
+    command: Words | None = Field(
+        default=None, description="command words: the message's first word must be one of them"
+    )
+    keywords: Words | None = Field(default=None, description="words found anywhere in the message")
+    match: Literal["any", "all"] = Field(
+        default="any", description="with keywords: any one of them, or all of them"
+    )
+    regex: str | None = Field(default=None, description="a Python regular expression to search")
+    question: bool = Field(
+        default=False,
+        description="messages that read as questions, or that the FAQ can answer",
+    )
+
+    @field_validator("regex")
+    @classmethod
+    def _compiles(cls, pattern: str | None) -> str | None:
+        if pattern is not None:
+            try:
+                re.compile(pattern)
+            except re.error as error:
+                raise ValueError(f"invalid regular expression: {error}") from None
+        return pattern
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Trigger:
+        given = [
+            name
+            for name, value in (
+                ("command", self.command),
+                ("keywords", self.keywords),
+                ("regex", self.regex),
+                ("question", self.question or None),
+            )
+            if value is not None
+        ]
+        if self.event is not EventType.MESSAGE and given:
+            raise ValueError(f"a {self.event.value} trigger takes no {', '.join(given)}")
+        if len(given) > 1:
+            raise ValueError(f"give only one of command, keywords, regex, question (got {given})")
+        if self.match == "all" and self.keywords is None:
+            raise ValueError("'match' goes with 'keywords'")
+        return self
+
+
+class Cooldown(StrictModel):
+    member: Duration | None = Field(
+        default=None, description="the same member cannot fire the rule again within this"
+    )
+    group: Duration | None = Field(
+        default=None, description="nobody in the group can fire the rule again within this"
+    )
+
+
+class Hours(StrictModel):
+    from_: TimeOfDay = Field(alias="from", description="local start, e.g. '08:00'")
+    to: TimeOfDay = Field(description="local end; earlier than 'from' wraps past midnight")
+
+
+class Conditions(StrictModel):
+    groups: list[NonEmptyStr] | None = Field(
+        default=None, description="group ids the rule is limited to"
+    )
+    roles: list[Role] | None = Field(default=None, description="sender roles allowed")
+    cooldown: Cooldown | None = None
+    hours: Hours | None = Field(default=None, description="local time-of-day window")
+
+
+class Rule(StrictModel):
+    name: NonEmptyStr
+    when: Trigger
+    if_: Conditions = Field(default_factory=Conditions, alias="if")
+    do: list[ActionConfig] = Field(min_length=1, description="one action or a list of them")
+    priority: int = Field(default=0, description="higher runs first; ties keep file order")
+    continue_: bool = Field(
+        default=False,
+        alias="continue",
+        description="after this rule fires, go on to later matching rules (default: stop)",
+    )
+    enabled: bool = True
+
+    @field_validator("do", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: object) -> object:
+        return [value] if isinstance(value, dict) else value
+
+
+class QunbotConfig(StrictModel):
+    """Top level of config.yaml."""
+
+    timezone: TimeZoneName = Field(
+        default=DEFAULT_TIMEZONE, description="default zone for every group"
+    )
+    groups: list[GroupConfig] = Field(
+        default_factory=list,
+        description="groups the bot serves; when empty it serves every group it is in",
+    )
+    roles: list[RoleGrant] = Field(default_factory=list)
+    points: PointsConfig = Field(default_factory=PointsConfig)
+    faq: FaqConfig = Field(default_factory=FaqConfig)
+    rules: list[Rule] = Field(default_factory=list)

@@ -1,0 +1,121 @@
+"""The engine: from one event to the rules it fires and what they say.
+
+Candidate rules come from the compiled matchers in priority order; each one's
+conditions are checked; a rule that fires stops the search unless it says ``continue``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import groupby
+
+from loguru import logger
+
+from bot.events import Event, EventKind, Reply
+from storage.store import StoreTx
+from triggers.actions.base import ActionContext, Match
+from triggers.actions.welcome import WELCOME_JOB
+from triggers.conditions import Cooldowns
+from triggers.config import EventType, Role
+from triggers.ruleset import CompiledRule, RuleSet
+
+Wake = Callable[[datetime, str], None]
+
+_KIND_TO_EVENT = {
+    EventKind.MESSAGE: EventType.MESSAGE,
+    EventKind.JOIN: EventType.JOIN,
+    EventKind.LEAVE: EventType.LEAVE,
+}
+
+
+@dataclass(slots=True)
+class Outcome:
+    replies: list[Reply] = field(default_factory=list)
+    fired: list[str] = field(default_factory=list)
+
+
+class Engine:
+    def __init__(self, ruleset: RuleSet) -> None:
+        self.ruleset = ruleset
+        self.cooldowns = Cooldowns()
+
+    def swap(self, ruleset: RuleSet) -> None:
+        """Replace the rules in one assignment; cooldowns carry over by rule name."""
+        self.ruleset = ruleset
+
+    def handle(self, event: Event, tx: StoreTx, wake: Wake) -> Outcome:
+        ruleset = self.ruleset
+        if event.kind is EventKind.TICK:
+            return self._run_job(event, tx, wake, ruleset)
+        if event.kind is EventKind.MESSAGE:
+            candidates = [
+                (ruleset.rules[order], match)
+                for order, match in ruleset.matcher.candidates(event.text)
+            ]
+        else:
+            candidates = [(rule, Match()) for rule in ruleset.by_event[_KIND_TO_EVENT[event.kind]]]
+        outcome = Outcome()
+        if not candidates:
+            return outcome
+        group = ruleset.group_info(event.group, event.group_name or "")
+        role = ruleset.roles.role_of(event.group, event.member)
+        local_now = event.at.astimezone(group.tz)
+        for rule, match in candidates:
+            if not self._may_fire(rule, event, role, local_now):
+                continue
+            ctx = ActionContext(
+                tx=tx, rule=rule.name, group=group, levels=ruleset.levels, wake=wake
+            )
+            for action in rule.actions:
+                outcome.replies += action.run(event, match, ctx)
+            outcome.fired.append(rule.name)
+            self.cooldowns.fired(rule.name, rule.conditions, event.group, event.member, event.at)
+            if rule.stop:
+                break
+        return outcome
+
+    def _may_fire(self, rule: CompiledRule, event: Event, role: Role, local_now: datetime) -> bool:
+        conditions = rule.conditions
+        return conditions.admits(event.group, role, local_now) and self.cooldowns.ready(
+            rule.name, conditions, event.group, event.member, event.at
+        )
+
+    def _run_job(self, tick: Event, tx: StoreTx, wake: Wake, ruleset: RuleSet) -> Outcome:
+        if tick.job == WELCOME_JOB:
+            return Outcome(replies=flush_welcomes(tick.at, tx, wake, ruleset))
+        logger.bind(job=tick.job).warning("tick for an unknown job ignored")
+        return Outcome()
+
+
+def flush_welcomes(now: datetime, tx: StoreTx, wake: Wake, ruleset: RuleSet) -> list[Reply]:
+    """Send every welcome batch that is due: one message per group and welcome rule."""
+    replies: list[Reply] = []
+    pending = tx.due_welcomes(now)
+    for (group_id, rule), batch_iter in groupby(pending, key=lambda p: (p.group, p.rule)):
+        batch = list(batch_iter)
+        log = logger.bind(group=group_id, rule=rule)
+        action = ruleset.welcomes.get(rule)
+        members = [p.member for p in batch]
+        if action is None:
+            log.warning(
+                "welcome rule is gone from the config; {} newcomer(s) not welcomed", len(batch)
+            )
+            tx.mark_welcomed(group_id, members, now)
+            continue
+        fresh = [p for p in batch if not action.is_stale(p.due, now)]
+        if len(fresh) < len(batch):
+            log.warning(
+                "{} welcome(s) dropped: overdue by more than {}",
+                len(batch) - len(fresh),
+                action.max_delay,
+            )
+        if fresh:
+            group = ruleset.group_info(group_id)
+            replies.append(action.greet(group, fresh, now, rule))
+        tx.mark_welcomed(group_id, members, now)
+    following = tx.next_welcome_due()
+    if following is not None:
+        wake(following, WELCOME_JOB)
+    return replies

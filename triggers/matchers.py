@@ -1,0 +1,105 @@
+"""Message triggers compiled into matchers whose cost does not grow with the rule count.
+
+Commands are one dict lookup, keywords one Aho-Corasick pass over the message; only
+regex rules are tried one by one. Each matcher returns the data it matched.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import ahocorasick
+
+from triggers.actions.base import Match
+from triggers.config import Trigger
+from triggers.faq_catalog import FaqCatalog
+from triggers.text import looks_like_question, normalize
+
+
+def _is_word_char(char: str) -> bool:
+    return char.isascii() and char.isalnum()
+
+
+@dataclass(frozen=True, slots=True)
+class _KeywordRule:
+    index: int
+    words: frozenset[str]
+    need_all: bool
+
+
+class MessageMatcher:
+    """Finds every message rule a text triggers, in rule order, with what each one matched."""
+
+    def __init__(self, triggers: Sequence[tuple[int, Trigger]], faq: FaqCatalog) -> None:
+        self._commands: dict[str, list[int]] = {}
+        self._keyword_rules: dict[int, _KeywordRule] = {}
+        self._regexes: list[tuple[int, re.Pattern[str]]] = []
+        self._questions: list[int] = []
+        self._every: list[int] = []
+        self._faq = faq
+        automaton = ahocorasick.Automaton()
+        owners: dict[str, list[int]] = {}
+        for index, trigger in triggers:
+            if trigger.command is not None:
+                for word in trigger.command:
+                    self._commands.setdefault(normalize(word), []).append(index)
+            elif trigger.keywords is not None:
+                words = frozenset(normalize(w) for w in trigger.keywords)
+                self._keyword_rules[index] = _KeywordRule(index, words, trigger.match == "all")
+                for word in words:
+                    owners.setdefault(word, []).append(index)
+            elif trigger.regex is not None:
+                self._regexes.append((index, re.compile(trigger.regex)))
+            elif trigger.question:
+                self._questions.append(index)
+            else:
+                self._every.append(index)
+        for word, indexes in owners.items():
+            automaton.add_word(word, (word, tuple(indexes)))
+        self._automaton = automaton if owners else None
+        if self._automaton is not None:
+            self._automaton.make_automaton()
+
+    def candidates(self, text: str) -> list[tuple[int, Match]]:
+        """Rules this text triggers, sorted by rule index (priority order)."""
+        clean = normalize(text)
+        found: dict[int, Match] = {}
+        if self._commands:
+            words = text.split(maxsplit=1)
+            if words:
+                args = words[1].strip() if len(words) > 1 else ""
+                for index in self._commands.get(normalize(words[0]), ()):
+                    found[index] = Match(args=args)
+        if self._automaton is not None:
+            self._match_keywords(clean, found)
+        for index, pattern in self._regexes:
+            hit = pattern.search(text)
+            if hit is not None:
+                groups = {k: v for k, v in hit.groupdict().items() if v is not None}
+                found[index] = Match(groups=groups, args=hit.group(0))
+        if self._questions:
+            hit_faq = self._faq.search(text)
+            if hit_faq is not None or looks_like_question(clean):
+                for index in self._questions:
+                    found[index] = Match(faq=hit_faq)
+        for index in self._every:
+            found[index] = Match()
+        return sorted(found.items())
+
+    def _match_keywords(self, clean: str, found: dict[int, Match]) -> None:
+        assert self._automaton is not None
+        hits: dict[int, set[str]] = {}
+        for end, (word, indexes) in self._automaton.iter(clean):
+            start = end - len(word) + 1
+            if _is_word_char(word[0]) and start > 0 and _is_word_char(clean[start - 1]):
+                continue
+            if _is_word_char(word[-1]) and end + 1 < len(clean) and _is_word_char(clean[end + 1]):
+                continue
+            for index in indexes:
+                hits.setdefault(index, set()).add(word)
+        for index, words in hits.items():
+            rule = self._keyword_rules[index]
+            if not rule.need_all or words == rule.words:
+                found[index] = Match(keywords=tuple(sorted(words)))

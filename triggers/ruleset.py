@@ -1,0 +1,234 @@
+"""A validated config compiled once into what the engine runs: ordered rules and matchers.
+
+Semantic problems (unknown group ids, a check-in on a join trigger, a template typo) are
+collected with the config path they concern, so the loader can point at the line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import Template
+
+from triggers.actions.base import (
+    BASE_VARIABLES,
+    SAMPLE_BASE,
+    Action,
+    BuildError,
+    BuildKit,
+    GroupInfo,
+)
+from triggers.actions.checkin import CheckinConfig
+from triggers.actions.faq import FaqActionConfig
+from triggers.actions.leaderboard import LeaderboardConfig
+from triggers.actions.points import MyPointsConfig
+from triggers.actions.welcome import WelcomeAction, WelcomeConfig
+from triggers.conditions import CompiledConditions
+from triggers.config import EventType, QunbotConfig, Role
+from triggers.faq_catalog import ANSWER_SAMPLE, ANSWER_VARIABLES, FaqCatalog
+from triggers.matchers import MessageMatcher
+from triggers.points_levels import Levels
+from triggers.templates import TemplateProblem, Templates, TemplateSource
+
+Loc = tuple[str | int, ...]
+
+# Actions that answer a member's own message, and so make no sense on join/leave.
+_MESSAGE_ONLY = (CheckinConfig, MyPointsConfig, LeaderboardConfig, FaqActionConfig)
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRule:
+    order: int
+    name: str
+    event: EventType
+    conditions: CompiledConditions
+    actions: tuple[Action, ...]
+    stop: bool
+
+
+class RuleSetProblems(Exception):
+    """Everything wrong with a config that parsed: ``(config path, message)`` pairs."""
+
+    def __init__(self, problems: list[tuple[Loc, str]]) -> None:
+        super().__init__(f"{len(problems)} problem(s)")
+        self.problems = problems
+
+
+class RoleBook:
+    """Who holds which role where; everyone else is a plain member."""
+
+    def __init__(self, config: QunbotConfig) -> None:
+        self._everywhere: dict[str, Role] = {}
+        self._per_group: dict[tuple[str, str], Role] = {}
+        for grant in config.roles:
+            if grant.groups is None:
+                self._everywhere[grant.member] = _stronger(
+                    self._everywhere.get(grant.member), grant.role
+                )
+            for group in grant.groups or ():
+                key = (group, grant.member)
+                self._per_group[key] = _stronger(self._per_group.get(key), grant.role)
+
+    def role_of(self, group: str, member: str) -> Role:
+        return _stronger(
+            self._everywhere.get(member), self._per_group.get((group, member), Role.MEMBER)
+        )
+
+
+_ROLE_ORDER = list(Role)
+
+
+def _stronger(a: Role | None, b: Role) -> Role:
+    if a is None:
+        return b
+    return max(a, b, key=_ROLE_ORDER.index)
+
+
+class RuleSet:
+    """The running form of one config file."""
+
+    def __init__(self, config: QunbotConfig, config_dir: Path | None) -> None:
+        self.config = config
+        self.templates = Templates(config_dir)
+        self.levels = Levels(config.points)
+        self.roles = RoleBook(config)
+        self._default_tz = ZoneInfo(config.timezone)
+        self._groups = {
+            g.id: GroupInfo(g.id, g.name or g.id, ZoneInfo(g.timezone or config.timezone))
+            for g in config.groups
+        }
+        problems: list[tuple[Loc, str]] = []
+        problems += self._check_references()
+        self.faq = FaqCatalog(config.faq, self._answer_compiler(problems))
+        kit = BuildKit(self.templates, self.levels, self.faq)
+        self.rules: list[CompiledRule] = []
+        self.welcomes: dict[str, WelcomeAction] = {}
+        ordered = sorted(
+            ((i, r) for i, r in enumerate(config.rules) if r.enabled),
+            key=lambda item: (-item[1].priority, item[0]),
+        )
+        for order, (position, rule) in enumerate(ordered):
+            actions: list[Action] = []
+            for j, action_config in enumerate(rule.do):
+                loc: Loc = ("rules", position, "do", j)
+                if rule.when.event is not EventType.MESSAGE and isinstance(
+                    action_config, _MESSAGE_ONLY
+                ):
+                    problems.append(
+                        ((*loc, "action"), f"'{action_config.action}' needs a message trigger")
+                    )
+                    continue
+                if (
+                    isinstance(action_config, WelcomeConfig)
+                    and rule.when.event is not EventType.JOIN
+                ):
+                    problems.append(
+                        ((*loc, "action"), "'welcome' needs a join trigger (event: join)")
+                    )
+                    continue
+                if isinstance(action_config, FaqActionConfig) and not len(self.faq):
+                    problems.append(((*loc, "action"), "'faq' needs entries under faq.entries"))
+                    continue
+                try:
+                    action = action_config.build(kit)
+                except BuildError as error:
+                    problems.append(((*loc, error.field), error.message))
+                    continue
+                if isinstance(action, WelcomeAction):
+                    self.welcomes.setdefault(rule.name, action)
+                actions.append(action)
+            self.rules.append(
+                CompiledRule(
+                    order=order,
+                    name=rule.name,
+                    event=rule.when.event,
+                    conditions=CompiledConditions.build(rule.if_),
+                    actions=tuple(actions),
+                    stop=not rule.continue_,
+                )
+            )
+        if problems:
+            raise RuleSetProblems(problems)
+        self.matcher = MessageMatcher(
+            [
+                (r.order, rule.when)
+                for r, (_, rule) in zip(self.rules, ordered, strict=True)
+                if r.event is EventType.MESSAGE
+            ],
+            self.faq,
+        )
+        self.by_event: dict[EventType, list[CompiledRule]] = {
+            kind: [r for r in self.rules if r.event is kind] for kind in EventType
+        }
+
+    def _check_references(self) -> list[tuple[Loc, str]]:
+        config = self.config
+        problems: list[tuple[Loc, str]] = []
+        problems += _duplicates([g.id for g in config.groups], ("groups",), "id", "group id")
+        problems += _duplicates([r.name for r in config.rules], ("rules",), "name", "rule name")
+        problems += _duplicates(
+            [e.id for e in config.faq.entries], ("faq", "entries"), "id", "FAQ id"
+        )
+        known = set(self._groups)
+        if not known:
+            return problems
+        for i, rule in enumerate(config.rules):
+            for j, group in enumerate(rule.if_.groups or ()):
+                if group not in known:
+                    problems.append(
+                        (
+                            ("rules", i, "if", "groups", j),
+                            f"unknown group {group!r} (not under groups:)",
+                        )
+                    )
+        for i, grant in enumerate(config.roles):
+            for j, group in enumerate(grant.groups or ()):
+                if group not in known:
+                    problems.append(
+                        (("roles", i, "groups", j), f"unknown group {group!r} (not under groups:)")
+                    )
+        return problems
+
+    def _answer_compiler(self, problems: list[tuple[Loc, str]]) -> Any:
+        def compile_answer(index: int, text: str) -> Template:
+            try:
+                return self.templates.compile(
+                    TemplateSource(text=text),
+                    ANSWER_VARIABLES | BASE_VARIABLES,
+                    {**SAMPLE_BASE, **ANSWER_SAMPLE},
+                )
+            except TemplateProblem as problem:
+                problems.append((("faq", "entries", index, "answer"), str(problem)))
+                return self.templates.env.from_string("")
+
+        return compile_answer
+
+    def serves(self, group: str) -> bool:
+        """With groups listed, the bot serves only those; with none, every group."""
+        return not self._groups or group in self._groups
+
+    def group_info(self, group: str, name: str = "") -> GroupInfo:
+        known = self._groups.get(group)
+        if known is not None:
+            return known
+        return GroupInfo(group, name or group, self._default_tz)
+
+    def zone_of(self, group: str) -> ZoneInfo:
+        return self.group_info(group).tz
+
+
+def _duplicates(values: Sequence[str], base: Loc, key: str, what: str) -> list[tuple[Loc, str]]:
+    seen: dict[str, int] = {}
+    problems: list[tuple[Loc, str]] = []
+    for i, value in enumerate(values):
+        if value in seen:
+            problems.append(
+                ((*base, i, key), f"duplicate {what} {value!r} (also item {seen[value] + 1})")
+            )
+        else:
+            seen[value] = i
+    return problems
