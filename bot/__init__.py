@@ -1,0 +1,1 @@
+"""qunbot: the event loop, platform adapters and CLI of the community-operations bot."""

@@ -1,0 +1,20 @@
+"""The adapter interface every platform implements."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Protocol
+
+from bot.events import Event, Reply
+
+
+class Adapter(Protocol):
+    """Turns platform traffic into Events and Replies into platform messages.
+
+    ``events`` ends when the source is exhausted (a transcript, closed stdin); a live
+    platform adapter never ends it on its own.
+    """
+
+    def events(self) -> AsyncIterator[Event]: ...
+
+    async def send(self, reply: Reply) -> None: ...

@@ -1,0 +1,148 @@
+"""The console adapter: an admin plays members of a simulated group to try the rules.
+
+``alice: 签到`` speaks as alice; slash commands join, leave, move the clock and switch
+groups. Moving the clock lets the admin skip a burst window or jump to tomorrow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shlex
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime, timedelta
+from typing import Protocol, TextIO
+from zoneinfo import ZoneInfo
+
+from bot.events import Event, EventKind, Reply
+from triggers.schema_types import parse_duration
+
+HELP = """\
+  alice: 签到                 speak as member "alice"
+  /join bob [by alice]        bob joins (invited by alice)
+  /leave bob                  bob leaves
+  /clock 2026-11-24 08:00     set the clock (the group's local time)
+  /clock +30s | +10m | +1d    move the clock forward
+  /group g2                   switch to group g2
+  /help                       this help
+  /quit                       leave (Ctrl-D works too)"""
+
+_SPEAK = re.compile(r"^\s*([^:：\s][^:：]*?)\s*[:：]\s*(.+)$")
+
+
+class SettableClock(Protocol):
+    def now(self) -> datetime: ...
+
+    def set(self, when: datetime) -> None: ...
+
+    def advance(self, delta: timedelta) -> None: ...
+
+
+class ConsoleAdapter:
+    def __init__(
+        self,
+        stdin: TextIO,
+        stdout: TextIO,
+        clock: SettableClock,
+        zone_of: Callable[[str], ZoneInfo],
+        group: str,
+    ) -> None:
+        self._in = stdin
+        self._out = stdout
+        self._clock = clock
+        self._zone_of = zone_of
+        self.group = group
+
+    def _say(self, text: str) -> None:
+        print(text, file=self._out, flush=True)
+
+    async def events(self) -> AsyncIterator[Event]:
+        self._say(f"qunbot chat · group {self.group} · {self._local_now():%Y-%m-%d %H:%M} · /help")
+        while True:
+            line = await asyncio.to_thread(self._in.readline)
+            if not line:
+                return
+            line = line.strip()
+            if line in ("/quit", "/exit"):
+                return
+            if not line:
+                continue
+            event = self.parse(line)
+            if event is not None:
+                yield event
+
+    def parse(self, line: str) -> Event | None:
+        """One line of input to an Event; commands that only change the console return None."""
+        if line.startswith("/"):
+            return self._command(line)
+        spoken = _SPEAK.match(line)
+        if spoken is None:
+            self._say("  ? type `name: message` to speak as a member, /help for commands")
+            return None
+        member, text = spoken.group(1), spoken.group(2)
+        return Event(
+            kind=EventKind.MESSAGE,
+            group=self.group,
+            at=self._clock.now(),
+            member=member,
+            name=member,
+            text=text,
+        )
+
+    def _command(self, line: str) -> Event | None:
+        try:
+            words = shlex.split(line)
+        except ValueError as error:
+            self._say(f"  ? {error}")
+            return None
+        name, args = words[0].lower(), words[1:]
+        if name == "/help":
+            self._say(HELP)
+        elif name == "/join" and len(args) in (1, 3) and (len(args) == 1 or args[1] == "by"):
+            inviter = args[2] if len(args) == 3 else None
+            self._say(
+                "  (joins share one welcome when the burst window closes; /clock +1m skips ahead)"
+            )
+            return Event(
+                kind=EventKind.JOIN,
+                group=self.group,
+                at=self._clock.now(),
+                member=args[0],
+                name=args[0],
+                inviter=inviter,
+            )
+        elif name == "/leave" and len(args) == 1:
+            return Event(
+                kind=EventKind.LEAVE, group=self.group, at=self._clock.now(), member=args[0]
+            )
+        elif name == "/group" and len(args) == 1:
+            self.group = args[0]
+            self._say(f"  now in group {self.group}")
+        elif name == "/clock" and args:
+            return self._move_clock(" ".join(args))
+        else:
+            self._say(f"  ? unknown or incomplete command {line!r}; /help lists them")
+        return None
+
+    def _move_clock(self, spec: str) -> Event | None:
+        try:
+            if spec.startswith("+"):
+                self._clock.advance(parse_duration(spec[1:]))
+            else:
+                local = datetime.fromisoformat(spec)
+                if local.tzinfo is None:
+                    local = local.replace(tzinfo=self._zone_of(self.group))
+                self._clock.set(local)
+        except ValueError as error:
+            self._say(f"  ? {error}")
+            return None
+        self._say(f"  clock: {self._local_now():%Y-%m-%d %H:%M:%S} ({self._zone_of(self.group)})")
+        return Event(kind=EventKind.TICK, group=self.group, at=self._clock.now())
+
+    def _local_now(self) -> datetime:
+        return self._clock.now().astimezone(self._zone_of(self.group))
+
+    async def send(self, reply: Reply) -> None:
+        local = reply.at.astimezone(self._zone_of(reply.group))
+        body = reply.text.replace("\n", "\n      ")
+        self._say(f"  🤖 [{reply.group} {local:%H:%M}] {body}")

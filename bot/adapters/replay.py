@@ -1,0 +1,145 @@
+"""The replay adapter: a JSONL transcript in, what the bot says out, one JSON object a line.
+
+The format is fixed (README, "Replay format") so tests, demos and benchmarks can rely
+on it. A bad line is reported on stderr with its number and skipped; the run goes on.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterable
+from datetime import datetime
+from typing import Annotated, Literal, TextIO
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from bot.clock import FakeClock
+from bot.events import Event, EventKind, Reply
+
+
+class _Line(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    at: AwareDatetime
+    group: str = Field(min_length=1)
+    group_name: str | None = None
+    name: str = ""
+
+
+class MessageLine(_Line):
+    kind: Literal["message"]
+    sender: str = Field(min_length=1)
+    text: str
+    mentions: list[str] = Field(default_factory=list)
+
+    def to_event(self) -> Event:
+        return Event(
+            kind=EventKind.MESSAGE,
+            group=self.group,
+            at=self.at,
+            member=self.sender,
+            name=self.name,
+            text=self.text,
+            mentions=tuple(self.mentions),
+            group_name=self.group_name,
+        )
+
+
+class JoinLine(_Line):
+    kind: Literal["join"]
+    member: str = Field(min_length=1)
+    inviter: str | None = None
+
+    def to_event(self) -> Event:
+        return Event(
+            kind=EventKind.JOIN,
+            group=self.group,
+            at=self.at,
+            member=self.member,
+            name=self.name,
+            inviter=self.inviter,
+            group_name=self.group_name,
+        )
+
+
+class LeaveLine(_Line):
+    kind: Literal["leave"]
+    member: str = Field(min_length=1)
+
+    def to_event(self) -> Event:
+        return Event(
+            kind=EventKind.LEAVE,
+            group=self.group,
+            at=self.at,
+            member=self.member,
+            name=self.name,
+            group_name=self.group_name,
+        )
+
+
+_LINE = TypeAdapter[MessageLine | JoinLine | LeaveLine](
+    Annotated[MessageLine | JoinLine | LeaveLine, Field(discriminator="kind")]
+)
+
+
+class ReplayLineError(ValueError):
+    pass
+
+
+def parse_line(text: str) -> Event:
+    """One transcript line to an Event, or a ReplayLineError that says what is wrong."""
+    try:
+        return _LINE.validate_json(text).to_event()
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise ReplayLineError(f"{where}: {first['msg']}" if where else first["msg"]) from None
+
+
+def reply_to_json(reply: Reply) -> str:
+    return json.dumps(
+        {
+            "at": reply.at.isoformat(),
+            "group": reply.group,
+            "text": reply.text,
+            "mentions": list(reply.mentions),
+        },
+        ensure_ascii=False,
+    )
+
+
+class ReplayAdapter:
+    """Reads a transcript; the fake clock follows each line's ``at``."""
+
+    def __init__(self, lines: Iterable[str], out: TextIO, err: TextIO, clock: FakeClock) -> None:
+        self._lines = lines
+        self._out = out
+        self._err = err
+        self._clock = clock
+        self.bad_lines = 0
+
+    async def events(self) -> AsyncIterator[Event]:
+        last: datetime | None = None
+        for number, raw in enumerate(self._lines, start=1):
+            if not raw.strip():
+                continue
+            try:
+                event = parse_line(raw)
+                if last is not None and event.at < last:
+                    raise ReplayLineError(
+                        f"time goes backwards ({event.at.isoformat()} after {last.isoformat()})"
+                    )
+            except ReplayLineError as error:
+                self.bad_lines += 1
+                print(f"line {number}: {error}; skipped", file=self._err)
+                continue
+            last = event.at
+            self._clock.set(event.at)
+            self.on_event(event)
+            yield event
+
+    def on_event(self, event: Event) -> None:
+        """Hook for adapters that show the transcript as it plays (the demo)."""
+
+    async def send(self, reply: Reply) -> None:
+        print(reply_to_json(reply), file=self._out, flush=True)

@@ -1,0 +1,51 @@
+"""Assembling a bot: config + store + engine + dispatcher, and running it on an adapter."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from bot.adapters.base import Adapter
+from bot.clock import Clock
+from bot.dispatcher import Dispatcher
+from bot.runtime import RunOptions, run
+from storage.store import Store
+from triggers.engine import Engine
+from triggers.loader import load_ruleset
+from triggers.ruleset import RuleSet
+
+
+class Bot:
+    """A loaded config and an open store, ready to run on any adapter."""
+
+    def __init__(self, ruleset: RuleSet, store: Store) -> None:
+        self.ruleset = ruleset
+        self.store = store
+        self.dispatcher = Dispatcher(store, Engine(ruleset))
+
+    def run(self, adapter: Adapter, clock: Clock, options: RunOptions) -> None:
+        asyncio.run(run(adapter, self.dispatcher, clock, options))
+
+
+@contextmanager
+def open_bot(config: Path, db_url: str | None) -> Iterator[Bot]:
+    """Load the config, open the store (a throwaway SQLite file when ``db_url`` is None)."""
+    ruleset = load_ruleset(config)
+    with _database(db_url) as url:
+        store = Store(url)
+        try:
+            yield Bot(ruleset, store)
+        finally:
+            store.close()
+
+
+@contextmanager
+def _database(db_url: str | None) -> Iterator[str]:
+    if db_url is not None:
+        yield db_url
+        return
+    with tempfile.TemporaryDirectory(prefix="qunbot-") as folder:
+        yield f"sqlite:///{Path(folder) / 'qunbot.db'}"

@@ -1,0 +1,118 @@
+"""The one dispatch path: a batch of events in, replies out, state committed in between.
+
+Every event is recorded, handed to the engine inside its own savepoint, and the whole
+batch commits once (group commit) before any of its replies is released.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from loguru import logger
+
+from bot.events import Event, EventKind, Reply
+from bot.timers import Timers
+from storage.store import Store, StoreTx
+from triggers.actions.welcome import WELCOME_JOB
+from triggers.engine import Engine, Outcome
+
+# How long a failing timer job waits before it is tried again.
+_RETRY_AFTER = timedelta(seconds=60)
+
+
+class Dispatcher:
+    def __init__(self, store: Store, engine: Engine) -> None:
+        self.store = store
+        self.engine = engine
+        self.timers = Timers()
+
+    def restore(self) -> None:
+        """Re-arm what a previous run left pending, so a restart sends it once."""
+        with self.store.transaction() as tx:
+            due = tx.next_welcome_due()
+        if due is not None:
+            self.timers.wake(due, WELCOME_JOB)
+
+    def process(self, events: Sequence[Event]) -> list[Reply]:
+        """Handle a batch; the returned replies are safe to send: their state is committed."""
+        replies: list[Reply] = []
+        with self.store.transaction() as tx:
+            for event in events:
+                replies += self._fire_due(event.at, tx)
+                if event.kind is not EventKind.TICK or event.job is not None:
+                    replies += self._handle(event, tx) or []
+                replies += self._fire_due(event.at, tx)
+        return replies
+
+    def drain(self) -> list[Reply]:
+        """Fire every pending timer at its own time (the end of a transcript)."""
+        replies: list[Reply] = []
+        while (due := self.timers.next_due()) is not None:
+            with self.store.transaction() as tx:
+                replies += self._fire_due(due, tx)
+        return replies
+
+    def _fire_due(self, now: datetime, tx: StoreTx) -> list[Reply]:
+        replies: list[Reply] = []
+        while (item := self.timers.pop_due(now)) is not None:
+            at, job = item
+            tick = Event(kind=EventKind.TICK, group="", at=at, job=job)
+            handled = self._handle(tick, tx)
+            if handled is None:
+                self.timers.wake(now + _RETRY_AFTER, job)
+            else:
+                replies += handled
+        return replies
+
+    def _handle(self, event: Event, tx: StoreTx) -> list[Reply] | None:
+        """Record the event, then let the rules react; None when it failed and was rolled back.
+
+        The rules run in a savepoint of their own: if an action fails, the event itself
+        is still recorded.
+        """
+        log = logger.bind(group=event.group, member=event.member, kind=event.kind.value)
+        if event.kind is not EventKind.TICK and not self.engine.ruleset.serves(event.group):
+            log.debug("event from a group this config does not serve: ignored")
+            return []
+        try:
+            with tx.savepoint():
+                if event.kind is not EventKind.TICK:
+                    self._record(event, tx)
+                try:
+                    with tx.savepoint():
+                        outcome = self.engine.handle(event, tx, self.timers.wake)
+                except Exception:
+                    if event.kind is EventKind.TICK:
+                        raise
+                    log.exception("rules failed on this event; their changes were rolled back")
+                    outcome = Outcome()
+                if event.kind is EventKind.MESSAGE:
+                    rule = outcome.fired[0] if outcome.fired else None
+                    tx.record_interaction(
+                        event.group, event.member, "message", event.at, text=event.text, rule=rule
+                    )
+        except Exception:
+            log.exception("event failed; its changes were rolled back")
+            return None
+        for name in outcome.fired:
+            log.bind(rule=name).debug("rule fired")
+        return outcome.replies
+
+    def _record(self, event: Event, tx: StoreTx) -> None:
+        info = self.engine.ruleset.group_info(event.group, event.group_name or "")
+        tx.observe(
+            event.group,
+            event.member,
+            event.at,
+            group_name=event.group_name or info.name,
+            name=event.name,
+        )
+        if event.inviter:
+            tx.observe(event.group, event.inviter, event.at)
+        if event.kind is EventKind.JOIN:
+            tx.record_join(event.group, event.member, event.at, event.inviter)
+            tx.record_interaction(event.group, event.member, "join", event.at)
+        elif event.kind is EventKind.LEAVE:
+            tx.record_leave(event.group, event.member, event.at)
+            tx.record_interaction(event.group, event.member, "leave", event.at)

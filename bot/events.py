@@ -1,0 +1,54 @@
+"""The platform-neutral event model: the only shape the engine ever sees.
+
+Adapters translate platform traffic into :class:`Event` and :class:`Reply` back, so
+nothing behind an adapter imports platform code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class EventKind(StrEnum):
+    MESSAGE = "message"
+    JOIN = "join"
+    LEAVE = "leave"
+    TICK = "tick"
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Something that happened in a group.
+
+    ``member`` is who the event is about: the speaker of a message, the member who
+    joined or left. A ``tick`` carries the timer ``job`` that is due and no member.
+    ``at`` is always timezone-aware.
+    """
+
+    kind: EventKind
+    group: str
+    at: datetime
+    member: str = ""
+    name: str = ""
+    text: str = ""
+    mentions: tuple[str, ...] = ()
+    inviter: str | None = None
+    group_name: str | None = None
+    job: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.at.tzinfo is None:
+            raise ValueError("Event.at must be timezone-aware")
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What the bot says in a group; ``rule`` names the rule that decided it, for logs."""
+
+    group: str
+    text: str
+    at: datetime
+    mentions: tuple[str, ...] = ()
+    rule: str | None = field(default=None, compare=False)

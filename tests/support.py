@@ -1,0 +1,110 @@
+"""Test helpers: time parsing, an event factory, config compiling and a transcript runner
+that drives the real replay adapter, runtime and dispatcher."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from bot.adapters.replay import ReplayAdapter
+from bot.clock import FakeClock
+from bot.dispatcher import Dispatcher
+from bot.events import Event, EventKind
+from bot.runtime import RunOptions, run
+from storage.store import Store
+from triggers.engine import Engine
+from triggers.loader import compile_text
+from triggers.ruleset import RuleSet
+
+
+def at(text_: str) -> datetime:
+    """An aware datetime from ISO text; Shanghai when no offset is given."""
+    parsed = datetime.fromisoformat(text_)
+    return parsed if parsed.tzinfo else datetime.fromisoformat(text_ + "+08:00")
+
+
+def make_event(
+    kind: str = "message",
+    *,
+    when: str = "2026-11-24T08:00:00+08:00",
+    group: str = "g1",
+    member: str = "alice",
+    name: str = "",
+    text_: str = "",
+    inviter: str | None = None,
+) -> Event:
+    return Event(
+        kind=EventKind(kind),
+        group=group,
+        at=at(when),
+        member=member,
+        name=name or member.capitalize(),
+        text=text_,
+        inviter=inviter,
+    )
+
+
+def ruleset_from(yaml_text: str, config_dir: Path | None = None) -> RuleSet:
+    return compile_text(yaml_text, "config.yaml", config_dir)
+
+
+@dataclass
+class Transcript:
+    """What a replay produced: the bot's lines and the complaints on stderr."""
+
+    said: list[dict[str, Any]]
+    stderr: str
+
+    @property
+    def texts(self) -> list[str]:
+        return [line["text"] for line in self.said]
+
+
+def message(when: str, sender: str, text_: str, group: str = "g1", **extra: Any) -> str:
+    return json.dumps(
+        {
+            "at": at(when).isoformat(),
+            "kind": "message",
+            "group": group,
+            "sender": sender,
+            "name": extra.pop("name", sender.capitalize()),
+            "text": text_,
+            **extra,
+        },
+        ensure_ascii=False,
+    )
+
+
+def join(when: str, member: str, inviter: str | None = None, group: str = "g1") -> str:
+    line: dict[str, Any] = {
+        "at": at(when).isoformat(),
+        "kind": "join",
+        "group": group,
+        "member": member,
+        "name": member.capitalize(),
+    }
+    if inviter:
+        line["inviter"] = inviter
+    return json.dumps(line)
+
+
+def leave(when: str, member: str, group: str = "g1") -> str:
+    return json.dumps(
+        {"at": at(when).isoformat(), "kind": "leave", "group": group, "member": member}
+    )
+
+
+def replay(ruleset: RuleSet, store: Store, lines: list[str], batch_size: int = 256) -> Transcript:
+    """Drive lines through the replay adapter, the runtime and the dispatcher."""
+    out, err = io.StringIO(), io.StringIO()
+    clock = FakeClock(at("2000-01-01T00:00:00+00:00"))
+    adapter = ReplayAdapter(lines, out, err, clock)
+    dispatcher = Dispatcher(store, Engine(ruleset))
+    asyncio.run(run(adapter, dispatcher, clock, RunOptions(batch_size=batch_size)))
+    said = [json.loads(line) for line in out.getvalue().splitlines()]
+    return Transcript(said=said, stderr=err.getvalue())
