@@ -1,0 +1,295 @@
+"""FaqIndex finds reworded Chinese and English questions, ignores chatter, and stays flat."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from triggers.faq_index import (
+    DEFAULT_THRESHOLD,
+    KEYWORD_FLOOR,
+    MAX_POSTINGS,
+    TOP_K,
+    FaqDoc,
+    FaqHit,
+    FaqIndex,
+)
+
+COMMUNITY_FAQ = [
+    FaqDoc("refund", ("怎么申请退款", "退款多久到账"), ("退款",)),
+    FaqDoc("invoice", ("怎么开发票", "可以开发票吗"), ("发票", "开票")),
+    FaqDoc("replay", ("课程回放在哪里看", "错过直播了怎么办"), ("回放",)),
+    FaqDoc("ads", ("群里可以发广告吗",), ()),
+    FaqDoc("points", ("积分怎么用", "积分可以兑换什么"), ("积分",)),
+    FaqDoc("vip", ("会员多少钱", "怎么开通会员"), ("会员",)),
+    FaqDoc("checkin", ("怎么签到", "签到有什么奖励"), ()),
+    FaqDoc("invite", ("怎么拉朋友进群", "可以邀请朋友进群吗"), ()),
+    FaqDoc("cert", ("学完有结业证书吗", "证书怎么领取"), ("证书",)),
+    FaqDoc("live", ("下次直播是什么时候", "直播几点开始"), ()),
+    FaqDoc("service", ("怎么联系客服", "人工客服在哪里"), ("客服",)),
+    FaqDoc("lecturer", ("怎么申请加入讲师团", "讲师有什么要求"), ("讲师",)),
+    FaqDoc("material", ("课件在哪里下载", "课程资料怎么获取"), ("课件", "资料")),
+    FaqDoc("password", ("how do I reset my password",), ()),
+    FaqDoc("nickname", ("how do I change my nickname in the group",), ()),
+]
+WITHOUT_KEYWORDS = [FaqDoc(d.key, d.questions, ()) for d in COMMUNITY_FAQ]
+
+# Rewordings that share most of a stored question: fuzzy matching alone must find them.
+REWORDED = [
+    ("请问如何申请退款呢？", "refund"),
+    ("退款怎么申请啊", "refund"),
+    ("我想退款，流程是什么", "refund"),
+    ("退款几天能到账", "refund"),
+    ("能在群里发广告不", "ads"),
+    ("群里能打广告吗", "ads"),
+    ("How can I reset my password?", "password"),
+    ("forgot my password, how to reset it", "password"),
+    ("How do I change my nickname?", "nickname"),
+    ("发票怎么开", "invoice"),
+    ("能开发票吗", "invoice"),
+    ("发票在哪里申请", "invoice"),
+    ("积分有什么用", "points"),
+    ("积分怎么兑换", "points"),
+    ("课程回放去哪看", "replay"),
+    ("直播错过了怎么办", "replay"),
+    ("开会员要多少钱", "vip"),
+    ("怎么开会员", "vip"),
+    ("签到有什么用", "checkin"),
+    ("怎么邀请朋友进群", "invite"),
+    ("能拉朋友进来吗", "invite"),
+    ("直播几点开始啊", "live"),
+    ("下一次直播什么时候", "live"),
+    ("怎么找人工客服", "service"),
+    ("课件去哪下载", "material"),
+]
+# Only the topic word is shared: the entry's keyword is what finds these.
+TOPIC_ONLY = [
+    ("回放在哪里", "replay"),
+    ("请问可以开票吗", "invoice"),
+    ("客服在哪", "service"),
+    ("有证书吗", "cert"),
+    ("会员怎么收费", "vip"),
+    ("积分能干嘛", "points"),
+    ("我想当讲师，怎么申请", "lecturer"),
+    ("资料在哪里下", "material"),
+]
+CHATTER = [
+    "今天天气不错",
+    "哈哈哈",
+    "hello everyone",
+    "good morning everyone",
+    "早上好",
+    "好的",
+    "收到，谢谢",
+    "大家晚安",
+    "谢谢老师",
+    "老师讲得太好了",
+    "这个课程真不错",
+    "这个直播真精彩",
+    "今天的课什么时候开始",
+    "周末有活动吗？",
+    "股票怎么买",
+    "我朋友也想来",
+    "群主辛苦了",
+    "大家好，我是新来的",
+    "开始了",
+    "进群了",
+    "我到了",
+    "我申请了",
+    "what a great session",
+    "my group is great",
+]
+
+
+@pytest.fixture(scope="module")
+def faq() -> FaqIndex:
+    return FaqIndex(COMMUNITY_FAQ)
+
+
+@pytest.fixture(scope="module")
+def fuzzy_only() -> FaqIndex:
+    return FaqIndex(WITHOUT_KEYWORDS)
+
+
+@pytest.mark.parametrize(("text", "key"), REWORDED)
+def test_rewordings_match_without_keywords(fuzzy_only: FaqIndex, text: str, key: str) -> None:
+    hit = fuzzy_only.search(text, DEFAULT_THRESHOLD)
+    assert hit is not None, text
+    assert hit.key == key
+    assert hit.matched in {d.key: d.questions for d in COMMUNITY_FAQ}[key]
+
+
+@pytest.mark.parametrize(("text", "key"), REWORDED + TOPIC_ONLY)
+def test_rewordings_match_with_keywords(faq: FaqIndex, text: str, key: str) -> None:
+    hit = faq.search(text, DEFAULT_THRESHOLD)
+    assert hit is not None, text
+    assert hit.key == key
+
+
+@pytest.mark.parametrize(("text", "key"), TOPIC_ONLY)
+def test_a_shared_topic_word_alone_is_not_enough(fuzzy_only: FaqIndex, text: str, key: str) -> None:
+    hit = fuzzy_only.search(text, 0)
+    assert hit is not None
+    assert hit.score < DEFAULT_THRESHOLD
+
+
+@pytest.mark.parametrize("text", CHATTER)
+def test_chatter_does_not_match(faq: FaqIndex, fuzzy_only: FaqIndex, text: str) -> None:
+    assert faq.search(text, DEFAULT_THRESHOLD) is None
+    assert fuzzy_only.search(text, DEFAULT_THRESHOLD) is None
+
+
+def test_exact_question_scores_100_and_reports_what_matched(faq: FaqIndex) -> None:
+    assert faq.search("请问如何申请退款呢？", DEFAULT_THRESHOLD) == FaqHit(
+        "refund", 100.0, "怎么申请退款"
+    )
+    assert faq.search("ＨＯＷ ＤＯ Ｉ ＲＥＳＥＴ ＭＹ ＰＡＳＳＷＯＲＤ？", 100) == FaqHit(
+        "password", 100.0, "how do I reset my password"
+    )
+
+
+def test_threshold_is_inclusive_and_filters(fuzzy_only: FaqIndex) -> None:
+    hit = fuzzy_only.search("群里能打广告吗", 0)
+    assert hit is not None
+    assert 0 < hit.score < 100
+    assert fuzzy_only.search("群里能打广告吗", hit.score) == hit
+    assert fuzzy_only.search("群里能打广告吗", hit.score + 0.01) is None
+    assert fuzzy_only.search("群里能打广告吗", 100) is None
+
+
+@pytest.mark.parametrize("text", ["", "   ", "？？？", "请问怎么样呢", "how do i"])
+def test_nothing_to_match(faq: FaqIndex, text: str) -> None:
+    assert faq.search(text, 0) is None
+    assert faq.last_candidates == 0
+
+
+def test_keyword_boosts_its_entry(faq: FaqIndex, fuzzy_only: FaqIndex) -> None:
+    plain = fuzzy_only.search("会员怎么收费", 0)
+    boosted = faq.search("会员怎么收费", 0)
+    assert plain is not None and boosted is not None
+    assert plain.key == boosted.key == "vip"
+    assert boosted.score > plain.score
+    assert boosted.score == pytest.approx(
+        KEYWORD_FLOOR + (100 - KEYWORD_FLOOR) * plain.score / 100, abs=0.01
+    )
+    assert boosted.matched == "会员"  # the question alone was too weak to be the reason
+
+
+def test_keyword_keeps_the_question_when_that_matched_well(faq: FaqIndex) -> None:
+    hit = faq.search("退款怎么申请啊", DEFAULT_THRESHOLD)
+    assert hit is not None
+    assert hit.score == 100.0
+    assert hit.matched == "怎么申请退款"
+
+
+def test_keyword_outweighs_a_closer_sounding_entry() -> None:
+    index = FaqIndex(
+        [
+            FaqDoc("schedule", ("直播课程表在哪里看",), ()),
+            FaqDoc("replay", ("错过直播了怎么办",), ("回放",)),
+        ]
+    )
+    hit = index.search("直播课程回放在哪里看", DEFAULT_THRESHOLD)
+    assert hit is not None
+    assert hit.key == "replay"
+
+
+def test_keyword_only_entry_normalised_and_whole_word() -> None:
+    index = FaqIndex(
+        [
+            FaqDoc("vip", (), ("VIP", "VIP会员")),
+            FaqDoc("wifi", (), ("wifi",)),
+        ]
+    )
+    assert index.search("ｖｉｐ 怎么买", DEFAULT_THRESHOLD) == FaqHit("vip", KEYWORD_FLOOR, "VIP")
+    longest = index.search("vip会员能退吗", DEFAULT_THRESHOLD)
+    assert longest == FaqHit("vip", KEYWORD_FLOOR, "VIP会员")
+    assert index.search("vipassana retreat", 0) is None
+    assert index.search("the wifi password?", DEFAULT_THRESHOLD) == FaqHit(
+        "wifi", KEYWORD_FLOOR, "wifi"
+    )
+    assert index.search("wifis", 0) is None
+
+
+def test_ties_go_to_the_earlier_entry() -> None:
+    first = FaqDoc("first", ("怎么申请退款",), ())
+    second = FaqDoc("second", ("怎么申请退款",), ())
+    question = "怎么申请退款"
+    assert FaqIndex([first, second]).search("退款流程", 0) == FaqHit("first", 100.0, question)
+    assert FaqIndex([second, first]).search("退款流程", 0) == FaqHit("second", 100.0, question)
+
+
+def test_ties_between_keyword_entries_go_to_the_earlier_entry() -> None:
+    docs = [FaqDoc(f"k{i}", (), ("发票",)) for i in range(3)]
+    hit = FaqIndex(docs).search("发票", 0)
+    assert hit is not None
+    assert hit.key == "k0"
+
+
+def test_len_and_empty_index() -> None:
+    assert len(FaqIndex(COMMUNITY_FAQ)) == len(COMMUNITY_FAQ)
+    empty = FaqIndex([])
+    assert len(empty) == 0
+    assert empty.search("怎么申请退款", 0) is None
+
+
+# Frequent enough that every generated character appears in more than MAX_POSTINGS
+# entries at 10,000 entries, so only bigrams find candidates there.
+_CHARS = "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面而方后多定行学法所民得经十三之进着等部度家电力里如水化高自二理起小物现实加量都两体制机当使点从业本去把性好应开它合还因由其些然前外天政四日那社义事平形相全表间样与关各重新线内数正心反你明看原又么利比或但质气第向道命此变条只没结解问意建月公无系军很情者最立代想已通并提直题党程展五果料象员革位入常文总次品式活设及管特件长求老头基资边流路级少图山统接知较将组见计别她手角期根论运农指几九区强放决西被干做必战先回则任取据处理府研质"
+_SEED = 20_261_124
+
+
+def _generated_faq(rng: random.Random, size: int) -> list[FaqDoc]:
+    def phrase() -> str:
+        return "".join(rng.choice(_CHARS) for _ in range(rng.randint(5, 9)))
+
+    return [
+        FaqDoc(
+            f"gen{i}",
+            tuple(("课程" if rng.random() < 0.5 else "") + phrase() for _ in range(2)),
+            (phrase()[:3],) if rng.random() < 0.2 else (),
+        )
+        for i in range(size)
+    ]
+
+
+@pytest.fixture(scope="module")
+def big() -> tuple[FaqIndex, list[FaqDoc]]:
+    rng = random.Random(_SEED)
+    docs = _generated_faq(rng, 10_000 - len(COMMUNITY_FAQ))
+    for doc in COMMUNITY_FAQ:
+        docs.insert(rng.randrange(len(docs) + 1), doc)
+    return FaqIndex(docs), docs
+
+
+def test_search_touches_a_bounded_number_of_entries(big: tuple[FaqIndex, list[FaqDoc]]) -> None:
+    index, docs = big
+    assert len(index) == 10_000
+    rng = random.Random(_SEED + 1)
+    generated = [d for d in docs if d.key.startswith("gen")]
+    for doc in rng.sample(generated, 200):
+        question = rng.choice(doc.questions)
+        hit = index.search(f"请问{question}吗？", DEFAULT_THRESHOLD)
+        assert hit is not None
+        assert hit.key == doc.key
+        assert index.last_candidates <= TOP_K
+        assert index.last_postings < 1_000  # a few per token, nowhere near 10,000
+    for text, key in REWORDED:
+        hit = index.search(text, DEFAULT_THRESHOLD)
+        assert hit is not None, text
+        assert hit.key == key
+        assert index.last_candidates <= TOP_K
+
+
+def test_tokens_in_too_many_entries_find_no_candidates(
+    big: tuple[FaqIndex, list[FaqDoc]],
+) -> None:
+    index, docs = big
+    common = sum("课程" in "".join(d.questions) for d in docs)
+    assert common > MAX_POSTINGS
+    index.search("课程", 0)
+    assert index.last_postings == 0
+    small = FaqIndex(docs[:50])
+    small.search("课程", 0)
+    assert small.last_postings > 0

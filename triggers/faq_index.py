@@ -1,0 +1,238 @@
+"""The FAQ search index: Chinese-aware fuzzy matching whose per-message cost stays flat.
+
+Chinese has no spaces, so text is cut into character bigrams and single characters (for
+one-character words like 钱 and for reworded bigrams such as 兑换/换) plus latin words,
+after dropping the filler members add or swap freely (请问/怎么/吗, how/do/I). An inverted
+index with IDF weights picks at most TOP_K candidate entries; only those are re-scored.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import ahocorasick
+from rapidfuzz import fuzz
+
+from triggers.text import normalize
+
+DEFAULT_THRESHOLD = 60.0
+"""Rewordings that keep most of a stored question score above it; a message that shares
+only its topic word (积分到账了 against 积分怎么用) scores 55-59 and needs a keyword."""
+
+TOP_K = 16
+"""Entries re-scored per search: enough to rescue a rewording, few enough to be flat."""
+
+MAX_POSTINGS = 200
+"""A token or keyword in more entries than this finds no candidates: it says little about
+which entry is meant, and walking its postings would make search grow with the FAQ."""
+
+KEYWORD_FLOOR = 75.0
+"""Score of an entry whose keyword is in the message; its questions can only raise it."""
+
+RECALL_SHARE = 0.6
+"""Weight of "how much of the stored question the message contains" in a score; the rest
+is edit similarity, which penalises extra or reordered text."""
+
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+# Filler that changes how, not what, members ask: question words, how-to frames
+# (申请/流程: "怎么申请退款" = "退款流程是什么"), politeness, pronouns and particles.
+_ZH_FILLER = (
+    *("可不可以", "是不是", "有没有", "能不能", "怎么样", "为什么", "想知道", "问一下"),
+    *("请问", "请教", "想问", "问下", "一下", "怎么", "怎样", "如何", "为啥", "什么", "哪里"),
+    *("哪儿", "哪个", "哪些", "多少", "能否", "可以", "是否", "流程", "步骤", "方法", "办法"),
+    *("申请", "办理", "大家", "我们", "你们", "谢谢", "咋", "啥", "哪", "几", "我", "你"),
+    *("想", "是", "在", "的", "了", "吗", "呢", "啊", "吧", "呀", "哦", "嘛", "么"),
+)
+# These ask only at the end of a clause ("能发广告不"); elsewhere they carry meaning (不到账).
+_ZH_FINAL_FILLER = ("没有", "不", "没")
+_EN_FILLER = frozenset(
+    (
+        *("a", "an", "the", "i", "me", "my", "we", "our", "you", "your", "it", "its", "this"),
+        *("is", "are", "am", "be", "do", "does", "did", "can", "could", "would", "should"),
+        *("will", "get", "how", "what", "why", "when", "where", "which", "who", "please"),
+        *("to", "of", "in", "on", "for", "at", "with", "and", "or", "any", "some", "there"),
+        *("that", "here"),
+    )
+)
+_FILLER = re.compile(
+    "|".join(sorted(_ZH_FILLER, key=len, reverse=True))
+    + f"|(?:{'|'.join(_ZH_FINAL_FILLER)})(?![{_CJK}])"
+)
+_PIECE = re.compile(rf"[{_CJK}]+|[^\W_{_CJK}]+")
+_CJK_RUN = re.compile(rf"[{_CJK}]+")
+
+
+@dataclass(frozen=True, slots=True)
+class FaqDoc:
+    key: str  # the FAQ entry id
+    questions: tuple[str, ...]  # example phrasings of the question
+    keywords: tuple[str, ...]  # words whose presence strongly suggests this entry
+
+
+@dataclass(frozen=True, slots=True)
+class FaqHit:
+    key: str
+    score: float  # 0..100
+    matched: str  # the stored question (or keyword) that matched best
+
+
+@dataclass(frozen=True, slots=True)
+class _Phrase:
+    """A stored question reduced to what carries its meaning."""
+
+    original: str
+    core: str
+    tokens: frozenset[str]
+    weight: float
+
+
+def _core(clean: str) -> str:
+    """Normalised text without filler: CJK runs and latin words, space-separated."""
+    pieces = _PIECE.findall(_FILLER.sub("", clean))
+    return " ".join(p for p in pieces if p not in _EN_FILLER)
+
+
+def _tokens(core: str) -> frozenset[str]:
+    """Latin words, CJK bigrams and CJK single characters of a core string."""
+    found: set[str] = set()
+    for piece in core.split():
+        if _CJK_RUN.fullmatch(piece):
+            found.update(piece)
+            found.update(piece[i : i + 2] for i in range(len(piece) - 1))
+        else:
+            found.add(piece)
+    return frozenset(found)
+
+
+def _is_word_char(char: str) -> bool:
+    return char.isascii() and char.isalnum()
+
+
+class FaqIndex:
+    """Finds the FAQ entry a message asks about; built once, when the config loads."""
+
+    def __init__(self, docs: Sequence[FaqDoc]) -> None:
+        self._keys = tuple(doc.key for doc in docs)
+        cores = [[(q, _core(normalize(q))) for q in doc.questions] for doc in docs]
+        postings: dict[str, list[int]] = {}
+        for entry, questions in enumerate(cores):
+            for token in frozenset().union(*(_tokens(core) for _, core in questions)):
+                postings.setdefault(token, []).append(entry)
+        self._idf = {t: math.log(1 + len(docs) / len(e)) for t, e in postings.items()}
+        self._postings = {t: e for t, e in postings.items() if len(e) <= MAX_POSTINGS}
+        self._phrases = [
+            tuple(self._phrase(q, core) for q, core in questions if core) for questions in cores
+        ]
+        self._unions = [frozenset().union(*(p.tokens for p in ps)) for ps in self._phrases]
+        # Votes are divided by this so long entries do not crowd out short exact ones.
+        self._norms = [math.sqrt(self._weight(union)) or 1.0 for union in self._unions]
+        # The lightest question bounds how high an entry can score from its shared tokens.
+        self._lightest = [
+            min((p.weight for p in phrases), default=0.0) for phrases in self._phrases
+        ]
+        self._keywords = _keyword_automaton(docs)
+        self.last_candidates = 0
+        """Entries the last search re-scored: at most TOP_K, whatever the FAQ size."""
+        self.last_postings = 0
+        """Index postings the last search walked: bounded by its tokens, not the FAQ size."""
+
+    def _phrase(self, original: str, core: str) -> _Phrase:
+        tokens = _tokens(core)
+        return _Phrase(original, core, tokens, self._weight(tokens))
+
+    def _weight(self, tokens: Iterable[str]) -> float:
+        """Summed IDF; fsum so that the same tokens weigh the same in any iteration order."""
+        return math.fsum(self._idf[t] for t in tokens)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def search(self, text: str, threshold: float) -> FaqHit | None:
+        """The best entry scoring at least ``threshold`` (0-100); ties go to the earlier one."""
+        clean = normalize(text)
+        core = _core(clean)
+        tokens = _tokens(core)
+        keyword_hits = self._keyword_hits(clean)
+        shared: dict[int, float] = dict.fromkeys(keyword_hits, math.inf)
+        walked = len(keyword_hits)
+        for token in sorted(tokens):
+            entries = self._postings.get(token, ())
+            walked += len(entries)
+            for entry in entries:
+                shared[entry] = shared.get(entry, 0.0) + self._idf[token]
+        self.last_postings = walked
+        ranked = heapq.nsmallest(TOP_K, shared, key=lambda e: (-shared[e] / self._norms[e], e))
+        unindexed = [t for t in tokens if t in self._idf and t not in self._postings]
+        best: tuple[float, int, FaqHit] | None = None
+        self.last_candidates = 0
+        for entry in ranked:
+            keyword = keyword_hits.get(entry)
+            if keyword is None and self._ceiling(entry, shared[entry], unindexed) < threshold:
+                continue
+            self.last_candidates += 1
+            hit = self._score(entry, core, tokens, keyword)
+            if best is None or (hit.score, -entry) > best[:2]:
+                best = (hit.score, -entry, hit)
+        if best is None or best[0] < threshold:
+            return None
+        return best[2]
+
+    def _ceiling(self, entry: int, indexed: float, unindexed: list[str]) -> float:
+        """The most this entry can score (plus slack for rounding), from the IDF it shares
+        with the message: skipping hopeless candidates spares their fuzzy scoring."""
+        shared = indexed + self._weight(t for t in unindexed if t in self._unions[entry])
+        recall = min(1.0, shared / self._lightest[entry]) if self._lightest[entry] else 0.0
+        return RECALL_SHARE * 100.0 * recall + (1 - RECALL_SHARE) * 100.0 + 0.01
+
+    def _keyword_hits(self, clean: str) -> dict[int, str]:
+        """Entry -> its longest keyword found in the text; latin keywords only as whole words."""
+        hits: dict[int, tuple[str, str]] = {}
+        if self._keywords is None:
+            return {}
+        for end, (word, owners) in self._keywords.iter(clean):
+            start = end - len(word) + 1
+            if _is_word_char(word[0]) and start > 0 and _is_word_char(clean[start - 1]):
+                continue
+            if _is_word_char(word[-1]) and end + 1 < len(clean) and _is_word_char(clean[end + 1]):
+                continue
+            for entry, original in owners:
+                if len(word) > len(hits.get(entry, ("", ""))[0]):
+                    hits[entry] = (word, original)
+        return {entry: original for entry, (_, original) in hits.items()}
+
+    def _score(self, entry: int, core: str, tokens: frozenset[str], keyword: str | None) -> FaqHit:
+        score, matched = 0.0, ""
+        for phrase in self._phrases[entry]:
+            recall = self._weight(tokens & phrase.tokens) / phrase.weight
+            similarity = RECALL_SHARE * 100.0 * recall + (1 - RECALL_SHARE) * fuzz.ratio(
+                core, phrase.core
+            )
+            if similarity > score:
+                score, matched = similarity, phrase.original
+        if keyword is not None:
+            if score < KEYWORD_FLOOR:
+                matched = keyword
+            score = KEYWORD_FLOOR + (100.0 - KEYWORD_FLOOR) * score / 100.0
+        return FaqHit(self._keys[entry], round(score, 2), matched)
+
+
+def _keyword_automaton(docs: Sequence[FaqDoc]) -> ahocorasick.Automaton | None:
+    """One Aho-Corasick pass finds every entry's keywords in a message."""
+    owners: dict[str, dict[int, str]] = {}
+    for entry, doc in enumerate(docs):
+        for keyword in doc.keywords:
+            word = normalize(keyword)
+            if word:
+                owners.setdefault(word, {}).setdefault(entry, keyword)
+    automaton = ahocorasick.Automaton()
+    for word, entries in owners.items():
+        if len(entries) <= MAX_POSTINGS:
+            automaton.add_word(word, (word, tuple(entries.items())))
+    if len(automaton) == 0:
+        return None
+    automaton.make_automaton()
+    return automaton
