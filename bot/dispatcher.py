@@ -26,13 +26,19 @@ class Dispatcher:
         self.store = store
         self.engine = engine
         self.timers = Timers()
+        self._restored: set[str] = set()
 
     def restore(self) -> None:
-        """Re-arm what a previous run left pending, so a restart sends it once."""
+        """Re-arm what a previous run left pending, so a restart sends it once.
+
+        A restored job fires at the time the bot is back, not at its old due time: the
+        bot really was down in between, and overdue work is judged by that.
+        """
         with self.store.transaction() as tx:
             due = tx.next_welcome_due()
         if due is not None:
             self.timers.wake(due, WELCOME_JOB)
+            self._restored.add(WELCOME_JOB)
 
     def process(self, events: Sequence[Event]) -> list[Reply]:
         """Handle a batch; the returned replies are safe to send: their state is committed."""
@@ -57,6 +63,9 @@ class Dispatcher:
         replies: list[Reply] = []
         while (item := self.timers.pop_due(now)) is not None:
             at, job = item
+            if job in self._restored:
+                self._restored.discard(job)
+                at = max(at, now)
             tick = Event(kind=EventKind.TICK, group="", at=at, job=job)
             handled = self._handle(tick, tx)
             if handled is None:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from triggers.actions.checkin import CheckinConfig
 from triggers.actions.faq import FaqActionConfig
@@ -146,7 +146,16 @@ class Conditions(StrictModel):
     hours: Hours | None = Field(default=None, description="local time-of-day window")
 
 
+def _do_accepts_one_action(schema: dict[str, Any]) -> None:
+    """The schema must say what the validator accepts: one action, or a list of them."""
+    do = schema["properties"]["do"]
+    description = do.pop("description", None)
+    schema["properties"]["do"] = {"description": description, "anyOf": [do["items"], do]}
+
+
 class Rule(StrictModel):
+    model_config = ConfigDict(**StrictModel.model_config, json_schema_extra=_do_accepts_one_action)
+
     name: NonEmptyStr
     when: Trigger
     if_: Conditions = Field(default_factory=Conditions, alias="if")

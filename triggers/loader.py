@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import UnionType
-from typing import Any, Union, get_args, get_origin
+from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
@@ -111,23 +111,23 @@ class _Locator:
 
 
 def _render_path(source: SourceMap, loc: Sequence[str | int]) -> str:
-    """``rules[2].do[0].points``, keeping only the parts that exist in the file's shape."""
+    """``rules[2].do[0].points``: the loc without the union tags pydantic inserts.
+
+    A tag is an element the file does not have with more loc after it; a last element
+    the file lacks is a missing key, and is kept.
+    """
     parts: list[str] = []
     kept: list[str | int] = []
-    for element in loc:
+    for position, element in enumerate(loc):
         candidate = [*kept, element]
-        if isinstance(element, int):
-            parts.append(f"[{element}]")
-        elif source.has(candidate) or not source.has(kept) or _is_field_name(element):
-            parts.append(("." if parts else "") + str(element))
-        else:
+        is_last = position == len(loc) - 1
+        if not (source.has(candidate) or is_last or not source.has(kept)):
             continue
+        parts.append(
+            f"[{element}]" if isinstance(element, int) else ("." if parts else "") + element
+        )
         kept = candidate
     return "".join(parts)
-
-
-def _is_field_name(element: str) -> bool:
-    return not any(ch in element for ch in "[]-,")
 
 
 def _explain(error: ErrorDetails) -> str:
@@ -146,7 +146,7 @@ def _explain(error: ErrorDetails) -> str:
         return f"missing required key {str(loc[-1])!r}"
     if kind == "union_tag_invalid":
         expected = context.get("expected_tags", "")
-        kind_name = context.get("discriminator", "tag")
+        kind_name = str(context.get("discriminator", "tag")).strip("'")
         return f"unknown {kind_name} {context.get('tag')!r}; expected one of: {expected}"
     if kind == "union_tag_not_found":
         return (
@@ -155,6 +155,11 @@ def _explain(error: ErrorDetails) -> str:
     message = error["msg"]
     for prefix in ("Value error, ", "Assertion failed, "):
         message = message.removeprefix(prefix)
+    if kind == "string_type" and isinstance(error.get("input"), bool):
+        return (
+            f"{message} (got {error['input']}: YAML reads unquoted yes/no/on/off as true/false;"
+            " put the value in quotes)"
+        )
     if "input" in error and kind not in ("model_type", "dict_type", "list_type"):
         shown = error["input"]
         if isinstance(shown, str | int | float | bool) or shown is None:
@@ -189,18 +194,16 @@ def _field_by_alias(model: type[BaseModel], key: str) -> Any:
 
 
 def _unwrap(field: Any) -> Any:
+    """Peel list[...], Optional[...] and Annotated[...] down to a model or a union of models."""
     annotation = field.annotation
     while True:
         origin = get_origin(annotation)
-        if origin in (list, Union, UnionType) or (
-            origin is not None and str(origin).endswith("Annotated")
-        ):
-            models = [a for a in get_args(annotation) if a is not type(None)]
-            if origin in (Union, UnionType) and len(models) > 1:
-                return annotation
-            annotation = models[0]
-            continue
-        return annotation
+        args = [a for a in get_args(annotation) if a is not type(None)]
+        single_optional = origin in (Union, UnionType) and len(args) == 1
+        if origin is Annotated or origin is list or single_optional:
+            annotation = args[0]
+        else:
+            return annotation
 
 
 def _union_member(union: Any, tag: str | int) -> Any:

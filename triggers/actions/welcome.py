@@ -78,10 +78,11 @@ class WelcomeAction:
             {"id": p.member, "name": p.name, "inviter": p.inviter, "inviter_name": p.inviter_name}
             for p in pending
         ]
+        local_now = now.astimezone(group.tz)
         context = {
             "member": members[0],
             "group": {"id": group.id, "name": group.name},
-            "now": now.astimezone(group.tz),
+            "now": local_now,
             "members": members,
             "names": "、".join(p.name for p in pending),
             "group_rules": list(self.group_rules),
@@ -90,7 +91,7 @@ class WelcomeAction:
         return Reply(
             group=group.id,
             text=render(self.template, context),
-            at=now,
+            at=local_now,
             mentions=tuple(p.member for p in pending),
             rule=rule,
         )

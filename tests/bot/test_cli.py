@@ -1,0 +1,107 @@
+"""The qunbot command: exit codes, output, and that every command is documented."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from bot.cli import main
+from bot.resources import sample_config_path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def invoke(*args: str, input_: str | None = None) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args), input=input_)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_check_accepts_the_sample_config() -> None:
+    code, out, _ = invoke("check", str(sample_config_path()))
+    assert code == 0
+    assert "OK" in out and "rule(s)" in out
+
+
+def test_check_reports_problems_with_lines_and_fails(tmp_path: Path) -> None:
+    bad = tmp_path / "config.yaml"
+    bad.write_text(
+        "rules:\n  - name: x\n    when: {command: [a]}\n    do: {action: checkin, points: many}\n"
+    )
+    code, _, err = invoke("check", str(bad))
+    assert code == 1
+    assert f"error: {bad}:4:" in err
+    assert "1 problem(s)" in err
+    assert "Traceback" not in err
+
+
+def test_schema_is_json_schema_that_describes_the_config() -> None:
+    code, out, _ = invoke("schema")
+    assert code == 0
+    document = json.loads(out)
+    assert document["additionalProperties"] is False
+    assert {"timezone", "groups", "roles", "points", "faq", "rules"} <= set(document["properties"])
+    rule = document["$defs"]["Rule"]
+    assert {"name", "when", "if", "do", "priority", "continue"} <= set(rule["properties"])
+
+
+def test_schema_validates_the_sample_config_and_rejects_a_typo() -> None:
+    import jsonschema
+    import yaml
+
+    document = json.loads(invoke("schema")[1])
+    sample = yaml.safe_load(sample_config_path().read_text(encoding="utf-8"))
+    jsonschema.validate(sample, document)
+    sample["rules"][0]["prority"] = 1
+    try:
+        jsonschema.validate(sample, document)
+    except jsonschema.ValidationError:
+        pass
+    else:
+        raise AssertionError("a typo passed the schema")
+
+
+def test_replay_prints_json_lines(tmp_path: Path) -> None:
+    transcript = tmp_path / "day.jsonl"
+    transcript.write_text(
+        '{"at": "2026-11-24T08:00:00+08:00", "kind": "message", "group": "g1", "sender": "bob", "name": "Bob", "text": "签到"}\n'
+        "oops\n",
+        encoding="utf-8",
+    )
+    code, out, err = invoke("replay", str(transcript), "--config", str(sample_config_path()))
+    assert code == 0
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert len(lines) == 1 and lines[0]["mentions"] == ["bob"]
+    assert "line 2:" in err and "1 bad line(s) skipped" in err
+
+
+def test_demo_plays_the_day_and_summarises_the_store() -> None:
+    code, out, _ = invoke("demo")
+    assert code == 0
+    assert "欢迎加入「产品交流群」" in out
+    assert "签到成功" in out and "已经签到过" in out
+    assert "退款请在「我的订单」" in out
+    assert "What the store holds" in out
+    assert "周末有线下活动吗？" in out  # the unanswered question is listed for a human
+
+
+def test_a_config_error_stops_other_commands_cleanly(tmp_path: Path) -> None:
+    bad = tmp_path / "config.yaml"
+    bad.write_text("rules: 5\n")
+    code, _, err = invoke("replay", "/dev/null", "--config", str(bad))
+    assert code == 2
+    assert "config.yaml:1:" in err and "nothing was run" in err
+
+
+def test_every_command_is_documented_in_the_readme() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for name in main.commands:
+        assert re.search(rf"qunbot {name}\b", readme), f"`qunbot {name}` is not in README.md"
+
+
+def test_help_everywhere() -> None:
+    for name in main.commands:
+        code, out, _ = invoke(name, "--help")
+        assert code == 0 and "Usage:" in out

@@ -1,0 +1,100 @@
+"""Each message trigger kind, and the order in which candidates come out."""
+
+from __future__ import annotations
+
+from support import ruleset_from
+
+from triggers.ruleset import RuleSet
+
+
+def rules(body: str, faq: str = "") -> RuleSet:
+    return ruleset_from(faq + "rules:\n" + body)
+
+
+def fired(ruleset: RuleSet, text: str) -> list[str]:
+    return [ruleset.rules[i].name for i, _ in ruleset.matcher.candidates(text)]
+
+
+REPLY = "    do: {action: reply, text: x}\n"
+
+
+def test_command_matches_the_first_word_and_hands_over_the_rest() -> None:
+    ruleset = rules("  - name: board\n    when: {command: [排行榜, rank]}\n" + REPLY)
+    assert ruleset.matcher.candidates("排行榜　本周")[0][1].args == "本周"
+    assert ruleset.matcher.candidates("RANK week")[0][1].args == "week"
+    assert fired(ruleset, "看看排行榜") == []
+    assert fired(ruleset, "排行榜") == ["board"]
+
+
+def test_command_arguments_keep_the_members_original_text() -> None:
+    ruleset = rules("  - name: say\n    when: {command: [公告]}\n" + REPLY)
+    assert ruleset.matcher.candidates("公告 今晚：直播，ＡＢＣ")[0][1].args == "今晚：直播，ＡＢＣ"
+
+
+def test_keywords_any_and_all() -> None:
+    ruleset = rules(
+        "  - name: any\n    when: {keywords: [退款, 退货]}\n"
+        + REPLY
+        + "  - name: all\n    when: {keywords: [发票, 电子], match: all}\n"
+        + REPLY
+    )
+    assert fired(ruleset, "我想退货") == ["any"]
+    assert fired(ruleset, "要发票") == []
+    assert fired(ruleset, "要电子发票") == ["all"]
+    match = ruleset.matcher.candidates("退款还是退货")[0][1]
+    assert match.keywords == ("退款", "退货")
+
+
+def test_latin_keywords_match_whole_words_only_and_ignore_case() -> None:
+    ruleset = rules("  - name: hi\n    when: {keywords: [hi, VIP]}\n" + REPLY)
+    assert fired(ruleset, "Hi all") == ["hi"]
+    assert fired(ruleset, "this is it") == []
+    assert fired(ruleset, "我是vip用户") == ["hi"]
+    assert fired(ruleset, "ＶＩＰ") == ["hi"]
+
+
+def test_regex_hands_over_named_groups() -> None:
+    ruleset = rules("  - name: order\n    when: {regex: '订单号?(?P<no>\\d{6})'}\n" + REPLY)
+    found = ruleset.matcher.candidates("我的订单123456还没发货")
+    assert found[0][1].groups == {"no": "123456"}
+    assert fired(ruleset, "订单12") == []
+
+
+def test_question_trigger_fires_on_questions_and_faq_hits() -> None:
+    faq = (
+        "faq:\n  entries:\n    - {id: r, questions: [怎么申请退款], keywords: [退款], answer: a}\n"
+    )
+    ruleset = rules("  - name: q\n    when: {question: true}\n    do: {action: faq}\n", faq)
+    assert fired(ruleset, "周末有活动吗？") == ["q"]
+    hit = ruleset.matcher.candidates("退款流程")[0][1]
+    assert hit.faq is not None and hit.faq.key == "r"
+    assert fired(ruleset, "哈哈哈") == []
+
+
+def test_a_trigger_with_no_condition_takes_every_message() -> None:
+    ruleset = rules("  - name: all\n    when: {}\n" + REPLY)
+    assert fired(ruleset, "anything") == ["all"]
+
+
+def test_candidates_come_out_by_priority_then_file_order() -> None:
+    ruleset = rules(
+        "  - name: low\n    when: {keywords: [a]}\n    priority: -1\n"
+        + REPLY
+        + "  - name: first\n    when: {keywords: [a]}\n"
+        + REPLY
+        + "  - name: high\n    when: {keywords: [a]}\n    priority: 5\n"
+        + REPLY
+        + "  - name: second\n    when: {keywords: [a]}\n"
+        + REPLY
+        + "  - name: 'off'\n    when: {keywords: [a]}\n    enabled: false\n"
+        + REPLY
+    )
+    assert fired(ruleset, "a") == ["high", "first", "second", "low"]
+
+
+def test_many_keyword_rules_share_one_automaton_pass() -> None:
+    body = "".join(f"  - name: r{i}\n    when: {{keywords: [词{i}]}}\n" + REPLY for i in range(500))
+    ruleset = rules(body)
+    # "词42" contains "词4", but a keyword ending in a digit must end at a word boundary.
+    assert fired(ruleset, "这里有词42和词7") == ["r7", "r42"]
+    assert fired(ruleset, "词4。") == ["r4"]
