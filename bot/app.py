@@ -8,6 +8,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from loguru import logger
+from sqlalchemy.engine import make_url
+
 from bot.adapters.base import Adapter
 from bot.clock import Clock
 from bot.dispatcher import Dispatcher
@@ -27,7 +30,18 @@ class Bot:
         self.dispatcher = Dispatcher(store, Engine(ruleset))
 
     def run(self, adapter: Adapter, clock: Clock, options: RunOptions) -> None:
+        logger.bind(store=masked_url(self.store.url)).info(
+            "qunbot ready: {} rule(s), {} FAQ entries, {} group(s) configured",
+            len(self.ruleset.rules),
+            len(self.ruleset.faq),
+            len(self.ruleset.config.groups),
+        )
         asyncio.run(run(adapter, self.dispatcher, clock, options))
+
+
+def masked_url(url: str) -> str:
+    """The database URL with its password hidden: URLs end up in logs."""
+    return make_url(url).render_as_string(hide_password=True)
 
 
 @contextmanager

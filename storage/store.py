@@ -214,18 +214,18 @@ class StoreTx:
         return dialect.insert(table)
 
     def name_of(self, member: str) -> str:
-        cached = self._staged.members.get(member) or self._known.members.get(member)
-        if cached:
-            return cached
-        row = self._c.execute(select(MEMBERS.c.name).where(MEMBERS.c.id == member)).first()
-        return str(row[0]) if row and row[0] else member
+        return self._name(MEMBERS, self._staged.members, self._known.members, member)
 
     def group_name(self, group: str) -> str:
-        cached = self._staged.groups.get(group) or self._known.groups.get(group)
+        return self._name(GROUPS, self._staged.groups, self._known.groups, group)
+
+    def _name(self, table: Table, staged: dict[str, str], known: dict[str, str], key: str) -> str:
+        """A display name, from the cache when it has one; the id itself when none is known."""
+        cached = staged.get(key) or known.get(key)
         if cached:
             return cached
-        row = self._c.execute(select(GROUPS.c.name).where(GROUPS.c.id == group)).first()
-        return str(row[0]) if row and row[0] else group
+        row = self._c.execute(select(table.c.name).where(table.c.id == key)).first()
+        return str(row[0]) if row and row[0] else key
 
     # --- interactions and membership --------------------------------------------------
 
@@ -244,27 +244,28 @@ class StoreTx:
             )
         )
 
-    def record_join(self, group: str, member: str, at: datetime, inviter: str | None) -> None:
-        """A (re)join starts the membership afresh: new join time, inviter, welcome state."""
+    def _update_membership(self, group: str, member: str, **values: Any) -> None:
         self._c.execute(
             update(MEMBERSHIPS)
             .where(MEMBERSHIPS.c.group_id == group, MEMBERSHIPS.c.member_id == member)
-            .values(
-                joined_at=at,
-                inviter_id=inviter,
-                left_at=None,
-                welcome_rule=None,
-                welcome_due=None,
-                welcomed_at=None,
-            )
+            .values(**values)
+        )
+
+    def record_join(self, group: str, member: str, at: datetime, inviter: str | None) -> None:
+        """A (re)join starts the membership afresh: new join time, inviter, welcome state."""
+        self._update_membership(
+            group,
+            member,
+            joined_at=at,
+            inviter_id=inviter,
+            left_at=None,
+            welcome_rule=None,
+            welcome_due=None,
+            welcomed_at=None,
         )
 
     def record_leave(self, group: str, member: str, at: datetime) -> None:
-        self._c.execute(
-            update(MEMBERSHIPS)
-            .where(MEMBERSHIPS.c.group_id == group, MEMBERSHIPS.c.member_id == member)
-            .values(left_at=at, welcome_due=None)
-        )
+        self._update_membership(group, member, left_at=at, welcome_due=None)
 
     def active_members(self, group: str) -> int:
         return int(
@@ -297,11 +298,7 @@ class StoreTx:
                 )
             ).scalar_one()
             due = joined + window
-        self._c.execute(
-            update(MEMBERSHIPS)
-            .where(MEMBERSHIPS.c.group_id == group, MEMBERSHIPS.c.member_id == member)
-            .values(welcome_rule=rule, welcome_due=due)
-        )
+        self._update_membership(group, member, welcome_rule=rule, welcome_due=due)
         return cast(datetime, due)
 
     def next_welcome_due(self) -> datetime | None:

@@ -3,7 +3,8 @@
 Chinese has no spaces, so text is cut into character bigrams and single characters (for
 one-character words like 钱 and for reworded bigrams such as 兑换/换) plus latin words,
 after dropping the filler members add or swap freely (请问/怎么/吗, how/do/I). An inverted
-index with IDF weights picks at most TOP_K candidate entries; only those are re-scored.
+index with IDF weights picks at most TOP_K candidate entries; only those that could still
+reach the threshold are re-scored with rapidfuzz, so a search never walks the whole FAQ.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from rapidfuzz import fuzz
 from triggers.text import normalize
 
 DEFAULT_THRESHOLD = 60.0
-"""Rewordings that keep most of a stored question score above it; a message that shares
-only its topic word (积分到账了 against 积分怎么用) scores 55-59 and needs a keyword."""
+"""Rewordings that keep most of a stored question score 65-100 and chatter under 45; a
+message sharing only an entry's topic word (积分到账了 against 积分怎么用) scores 55-59:
+whether that is a question about it only the entry's keywords can say."""
 
 TOP_K = 16
 """Entries re-scored per search: enough to rescue a rewording, few enough to be flat."""

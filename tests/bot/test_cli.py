@@ -105,3 +105,16 @@ def test_help_everywhere() -> None:
     for name in main.commands:
         code, out, _ = invoke(name, "--help")
         assert code == 0 and "Usage:" in out
+
+
+def test_the_demo_day_says_exactly_the_golden_transcript() -> None:
+    """A regression net over the whole sample: any change in what the bot says shows here.
+
+    Regenerate after an intended change with
+    `qunbot replay bot/demo_day.jsonl > tests/bot/golden/demo_day.out.jsonl` and review the diff.
+    """
+    transcript = str(ROOT / "bot/demo_day.jsonl")
+    code, out, err = invoke("replay", transcript, "--config", str(sample_config_path()))
+    assert code == 0, err
+    golden = (ROOT / "tests/bot/golden/demo_day.out.jsonl").read_text(encoding="utf-8")
+    assert out.splitlines() == golden.splitlines()

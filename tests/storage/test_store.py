@@ -174,3 +174,41 @@ def test_reopening_an_existing_database_does_not_touch_data(db_url: str) -> None
     with second.transaction() as tx:
         assert tx.ledger_total("g1", "bob") == 10
     second.close()
+
+
+def test_concurrent_check_ins_from_two_processes_count_once(db_url: str) -> None:
+    """Two bot processes on one database: the constraint, not Python, decides who was first."""
+    import threading
+
+    setup = Store(db_url)
+    with setup.transaction() as tx:
+        tx.observe("g1", "bob", at("2026-11-24T08:00"))
+    setup.close()
+    stores = [Store(db_url), Store(db_url)]
+    # PostgreSQL: both transactions are open before either inserts, so both see no row and
+    # race on the unique constraint. SQLite: BEGIN IMMEDIATE serialises whole transactions,
+    # so the race is on who begins first.
+    race_inside = stores[0].engine.dialect.name != "sqlite"
+    barrier = threading.Barrier(2)
+    results = []
+
+    def check_in(store: Store) -> None:
+        if not race_inside:
+            barrier.wait()
+        with store.transaction() as tx:
+            if race_inside:
+                barrier.wait()
+            results.append(
+                tx.check_in("g1", "bob", date(2026, 11, 24), at("2026-11-24T08:00"), ten)
+            )
+
+    threads = [threading.Thread(target=check_in, args=(s,)) for s in stores]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(r.new for r in results) == [False, True]
+    with stores[0].transaction() as tx:
+        assert len(tx._c.execute(select(CHECKINS.c.id)).all()) == 1
+    for store in stores:
+        store.close()

@@ -46,3 +46,17 @@ def test_first_firing_rule_stops_unless_it_continues(store) -> None:  # type: ig
     with store.transaction() as tx:
         assert tx.ledger_total("g1", "bob") == 1
         assert tx.ledger_total("g1", "alice") == 0
+
+
+def test_reply_mentions_the_sender_only_when_asked(store) -> None:  # type: ignore[no-untyped-def]
+    ruleset = ruleset_from(
+        "rules:\n"
+        "  - {name: a, when: {command: [a]}, do: {action: reply, text: A}}\n"
+        "  - {name: b, when: {command: [b]}, do: {action: reply, text: B, mention: true}}\n"
+    )
+    out = replay(
+        ruleset,
+        store,
+        [message("2026-11-24T08:00:00", "bob", "a"), message("2026-11-24T08:00:01", "bob", "b")],
+    )
+    assert [line["mentions"] for line in out.said] == [[], ["bob"]]

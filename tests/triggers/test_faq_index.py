@@ -234,9 +234,16 @@ def test_len_and_empty_index() -> None:
     assert empty.search("怎么申请退款", 0) is None
 
 
-# Frequent enough that every generated character appears in more than MAX_POSTINGS
-# entries at 10,000 entries, so only bigrams find candidates there.
-_CHARS = "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面而方后多定行学法所民得经十三之进着等部度家电力里如水化高自二理起小物现实加量都两体制机当使点从业本去把性好应开它合还因由其些然前外天政四日那社义事平形相全表间样与关各重新线内数正心反你明看原又么利比或但质气第向道命此变条只没结解问意建月公无系军很情者最立代想已通并提直题党程展五果料象员革位入常文总次品式活设及管特件长求老头基资边流路级少图山统接知较将组见计别她手角期根论运农指几九区强放决西被干做必战先回则任取据处理府研质"
+# 261 common characters: at 10,000 entries each one is in more than MAX_POSTINGS entries,
+# so only bigrams find candidates there, as with real text at scale.
+_CHARS = (
+    "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能"
+    "下过子说产种面而方后多定行学法所民得经十三之进着等部度家电力里如水化高自二理起小物现实加"
+    "量都两体制机当使点从业本去把性好应开它合还因由其些然前外天政四日那社义事平形相全表间样与"
+    "关各重新线内数正心反你明看原又么利比或但质气第向道命此变条只没结解问意建月公无系军很情者"
+    "最立代想已通并提直题党程展五果料象员革位入常文总次品式活设及管特件长求老头基资边流路级少"
+    "图山统接知较将组见计别她手角期根论运农指几九区强放决西被干做必战先回则任取据处府研"
+)
 _SEED = 20_261_124
 
 
@@ -280,6 +287,25 @@ def test_search_touches_a_bounded_number_of_entries(big: tuple[FaqIndex, list[Fa
         assert hit is not None, text
         assert hit.key == key
         assert index.last_candidates <= TOP_K
+    rambling = "".join(rng.choice(_CHARS) for _ in range(60))
+    index.search(rambling, 0)  # shares a bigram with far more than TOP_K entries
+    assert index.last_candidates == TOP_K
+
+
+def test_skipping_hopeless_candidates_never_changes_the_answer(
+    big: tuple[FaqIndex, list[FaqDoc]],
+) -> None:
+    index, docs = big
+    rng = random.Random(_SEED + 2)
+    texts = [text for text, _ in REWORDED + TOPIC_ONLY] + CHATTER
+    texts += [rng.choice(d.questions)[1:] + "呢" for d in rng.sample(docs, 100)]
+    for text in texts:
+        unfiltered = index.search(text, 0)
+        considered_all = index.last_candidates
+        for threshold in (30, DEFAULT_THRESHOLD, 80):
+            expected = unfiltered if unfiltered and unfiltered.score >= threshold else None
+            assert index.search(text, threshold) == expected, (text, threshold)
+            assert index.last_candidates <= considered_all
 
 
 def test_tokens_in_too_many_entries_find_no_candidates(

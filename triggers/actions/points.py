@@ -55,7 +55,7 @@ class GrantPointsAction:
             "reason": reason,
             "level": ctx.levels.of(balance).as_context(),
         }
-        return say(self.template, context, event, ctx)
+        return say(self.template, context, event, ctx, mentions=(event.member,))
 
 
 QUERY_VARIABLES = frozenset({"balance", "level", "rank", "streak", "checkins"})

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from jinja2 import Template
+from pydantic import Field
 
 from bot.events import Event, Reply
 from triggers.actions.base import ActionContext, BuildError, BuildKit, Match, Templated, say
@@ -16,19 +17,21 @@ SAMPLE = {"match": {"args": "", "keywords": ["退款"], "groups": {}}, "message"
 
 class ReplyConfig(Templated):
     action: Literal["reply"]
+    mention: bool = Field(default=False, description="@mention the sender with the reply")
 
     def build(self, kit: BuildKit) -> ReplyAction:
         if self.text is None and self.template is None:
             raise BuildError("text", "a reply needs 'text' or 'template'")
         template = self.build_template(kit, None, VARIABLES, SAMPLE)
         assert template is not None
-        return ReplyAction(template)
+        return ReplyAction(template, self.mention)
 
 
 @dataclass(frozen=True, slots=True)
 class ReplyAction:
     template: Template
+    mention: bool
 
     def run(self, event: Event, match: Match, ctx: ActionContext) -> list[Reply]:
         context = {**ctx.base_context(event), "match": match.as_context(), "message": event.text}
-        return say(self.template, context, event, ctx)
+        return say(self.template, context, event, ctx, (event.member,) if self.mention else ())
