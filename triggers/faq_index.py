@@ -15,10 +15,9 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-import ahocorasick
 from rapidfuzz import fuzz
 
-from triggers.text import normalize
+from triggers.text import WordFinder, normalize
 
 DEFAULT_THRESHOLD = 60.0
 """Rewordings that keep most of a stored question score 65-100 and chatter under 45; a
@@ -110,10 +109,6 @@ def _tokens(core: str) -> frozenset[str]:
     return frozenset(found)
 
 
-def _is_word_char(char: str) -> bool:
-    return char.isascii() and char.isalnum()
-
-
 class FaqIndex:
     """Finds the FAQ entry a message asks about; built once, when the config loads."""
 
@@ -136,7 +131,7 @@ class FaqIndex:
         self._lightest = [
             min((p.weight for p in phrases), default=0.0) for phrases in self._phrases
         ]
-        self._keywords = _keyword_automaton(docs)
+        self._keywords = _keyword_finder(docs)
         self.last_candidates = 0
         """Entries the last search re-scored: at most TOP_K, whatever the FAQ size."""
         self.last_postings = 0
@@ -193,14 +188,7 @@ class FaqIndex:
     def _keyword_hits(self, clean: str) -> dict[int, str]:
         """Entry -> its longest keyword found in the text; latin keywords only as whole words."""
         hits: dict[int, tuple[str, str]] = {}
-        if self._keywords is None:
-            return {}
-        for end, (word, owners) in self._keywords.iter(clean):
-            start = end - len(word) + 1
-            if _is_word_char(word[0]) and start > 0 and _is_word_char(clean[start - 1]):
-                continue
-            if _is_word_char(word[-1]) and end + 1 < len(clean) and _is_word_char(clean[end + 1]):
-                continue
+        for word, owners in self._keywords.find(clean):
             for entry, original in owners:
                 if len(word) > len(hits.get(entry, ("", ""))[0]):
                     hits[entry] = (word, original)
@@ -222,19 +210,18 @@ class FaqIndex:
         return FaqHit(self._keys[entry], round(score, 2), matched)
 
 
-def _keyword_automaton(docs: Sequence[FaqDoc]) -> ahocorasick.Automaton | None:
-    """One Aho-Corasick pass finds every entry's keywords in a message."""
+def _keyword_finder(docs: Sequence[FaqDoc]) -> WordFinder[tuple[tuple[int, str], ...]]:
+    """Every entry's keywords, found in one pass; a keyword in too many entries is dropped."""
     owners: dict[str, dict[int, str]] = {}
     for entry, doc in enumerate(docs):
         for keyword in doc.keywords:
             word = normalize(keyword)
             if word:
                 owners.setdefault(word, {}).setdefault(entry, keyword)
-    automaton = ahocorasick.Automaton()
-    for word, entries in owners.items():
-        if len(entries) <= MAX_POSTINGS:
-            automaton.add_word(word, (word, tuple(entries.items())))
-    if len(automaton) == 0:
-        return None
-    automaton.make_automaton()
-    return automaton
+    return WordFinder(
+        {
+            word: tuple(entries.items())
+            for word, entries in owners.items()
+            if len(entries) <= MAX_POSTINGS
+        }
+    )

@@ -10,16 +10,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import ahocorasick
-
 from triggers.actions.base import Match
 from triggers.config import Trigger
 from triggers.faq_catalog import FaqCatalog
-from triggers.text import looks_like_question, normalize
-
-
-def _is_word_char(char: str) -> bool:
-    return char.isascii() and char.isalnum()
+from triggers.text import WordFinder, looks_like_question, normalize
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +33,6 @@ class MessageMatcher:
         self._questions: list[int] = []
         self._every: list[int] = []
         self._faq = faq
-        automaton = ahocorasick.Automaton()
         owners: dict[str, list[int]] = {}
         for index, trigger in triggers:
             if trigger.command is not None:
@@ -56,11 +49,7 @@ class MessageMatcher:
                 self._questions.append(index)
             else:
                 self._every.append(index)
-        for word, indexes in owners.items():
-            automaton.add_word(word, (word, tuple(indexes)))
-        self._automaton = automaton if owners else None
-        if self._automaton is not None:
-            self._automaton.make_automaton()
+        self._keywords = WordFinder({word: tuple(rules) for word, rules in owners.items()})
 
     def candidates(self, text: str) -> list[tuple[int, Match]]:
         """Rules this text triggers, sorted by rule index (priority order)."""
@@ -72,7 +61,7 @@ class MessageMatcher:
                 args = words[1].strip() if len(words) > 1 else ""
                 for index in self._commands.get(normalize(words[0]), ()):
                     found[index] = Match(args=args)
-        if self._automaton is not None:
+        if self._keyword_rules:
             self._match_keywords(clean, found)
         for index, pattern in self._regexes:
             hit = pattern.search(text)
@@ -89,14 +78,8 @@ class MessageMatcher:
         return sorted(found.items())
 
     def _match_keywords(self, clean: str, found: dict[int, Match]) -> None:
-        assert self._automaton is not None
         hits: dict[int, set[str]] = {}
-        for end, (word, indexes) in self._automaton.iter(clean):
-            start = end - len(word) + 1
-            if _is_word_char(word[0]) and start > 0 and _is_word_char(clean[start - 1]):
-                continue
-            if _is_word_char(word[-1]) and end + 1 < len(clean) and _is_word_char(clean[end + 1]):
-                continue
+        for word, indexes in self._keywords.find(clean):
             for index in indexes:
                 hits.setdefault(index, set()).add(word)
         for index, words in hits.items():

@@ -8,6 +8,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator, Mapping
+from typing import Generic, TypeVar
+
+import ahocorasick
+
+T = TypeVar("T")
 
 # Chinese words that make a sentence a question wherever they stand. 哪 covers 哪里/哪个/
 # 哪儿; 几 covers 几点/几天.
@@ -62,3 +68,35 @@ def normalize(text: str) -> str:
 def looks_like_question(text: str) -> bool:
     """Whether a message reads as a question in Chinese or English (raw or normalised text)."""
     return _QUESTION.search(normalize(text)) is not None
+
+
+def _is_word_char(char: str) -> bool:
+    return char.isascii() and char.isalnum()
+
+
+class WordFinder(Generic[T]):
+    """Finds many words in a text in one Aho-Corasick pass, each carrying its payload.
+
+    Latin words and numbers match only as whole words ("hi" is not in "this"); CJK words
+    match anywhere, since Chinese has no spaces. Words must already be normalised.
+    """
+
+    def __init__(self, words: Mapping[str, T]) -> None:
+        self._automaton: ahocorasick.Automaton | None = None
+        if words:
+            self._automaton = ahocorasick.Automaton()
+            for word, payload in words.items():
+                self._automaton.add_word(word, (word, payload))
+            self._automaton.make_automaton()
+
+    def find(self, clean: str) -> Iterator[tuple[str, T]]:
+        """Every (word, payload) found in normalised text, overlapping hits included."""
+        if self._automaton is None:
+            return
+        for end, (word, payload) in self._automaton.iter(clean):
+            start = end - len(word) + 1
+            if _is_word_char(word[0]) and start > 0 and _is_word_char(clean[start - 1]):
+                continue
+            if _is_word_char(word[-1]) and end + 1 < len(clean) and _is_word_char(clean[end + 1]):
+                continue
+            yield word, payload

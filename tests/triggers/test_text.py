@@ -91,3 +91,14 @@ def test_questions(text: str) -> None:
 )
 def test_not_questions(text: str) -> None:
     assert not looks_like_question(text)
+
+
+def test_word_finder_whole_latin_words_anywhere_for_cjk() -> None:
+    from triggers.text import WordFinder
+
+    finder = WordFinder({"hi": 1, "退款": 2, "vip": 3, "a1": 4})
+    assert list(finder.find("hi 我要退款")) == [("hi", 1), ("退款", 2)]
+    assert list(finder.find("this is chinese")) == []
+    assert list(finder.find("我是vip用户")) == [("vip", 3)]
+    assert list(finder.find("a12 b")) == []
+    assert list(WordFinder({}).find("anything")) == []
