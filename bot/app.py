@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 from bot.adapters.base import Adapter
 from bot.clock import Clock
 from bot.dispatcher import Dispatcher
+from bot.outbox import Outbox, Pacing
 from bot.runtime import RunOptions, run
 from storage.store import Store
 from triggers.engine import Engine
@@ -29,14 +30,20 @@ class Bot:
         self.store = store
         self.dispatcher = Dispatcher(store, Engine(ruleset))
 
-    def run(self, adapter: Adapter, clock: Clock, options: RunOptions) -> None:
+    def run(
+        self, adapter: Adapter, clock: Clock, options: RunOptions, pacing: Pacing | None = None
+    ) -> None:
+        """Run on an adapter; without ``pacing`` messages go out as soon as they are decided."""
         logger.bind(store=masked_url(self.store.url)).info(
             "qunbot ready: {} rule(s), {} FAQ entries, {} group(s) configured",
             len(self.ruleset.rules),
             len(self.ruleset.faq),
             len(self.ruleset.config.groups),
         )
-        asyncio.run(run(adapter, self.dispatcher, clock, options))
+        outbox = Outbox(
+            self.store, adapter, clock, pacing or Pacing.immediate(), self.ruleset.zone_of
+        )
+        asyncio.run(run(adapter, self.dispatcher, outbox, clock, options))
 
 
 def masked_url(url: str) -> str:

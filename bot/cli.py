@@ -23,6 +23,7 @@ from bot.adapters.replay import ReplayAdapter
 from bot.app import Bot, open_bot
 from bot.clock import FakeClock, OffsetClock
 from bot.logs import configure
+from bot.outbox import Pacing
 from bot.resources import sample_config_path
 from bot.runtime import RunOptions
 from bot.settings import Settings
@@ -87,12 +88,14 @@ def chat(config_path: Path | None, db_url: str | None, group: str | None) -> Non
         _run_console(bot, group)
 
 
-def _run_console(bot: Bot, group: str | None) -> None:
+def _run_console(bot: Bot, group: str | None, *, live: bool = False) -> None:
+    """``live``: send through the paced outbox, as a real account would."""
     groups = bot.ruleset.config.groups
     start = group or (groups[0].id if groups else "g1")
     clock = OffsetClock()
     adapter = ConsoleAdapter(sys.stdin, sys.stdout, clock, bot.ruleset.zone_of, start)
-    bot.run(adapter, clock, RunOptions(live_timers=True))
+    options = RunOptions(live_timers=True, background_outbox=live, drain_at_end=False)
+    bot.run(adapter, clock, options, Pacing() if live else None)
 
 
 @main.command()
@@ -145,4 +148,4 @@ def run_command(config_path: Path | None, db_url: str | None) -> None:
     settings = Settings()
     configure(settings.log_level)
     with _bot(config_path or Path(settings.config), db_url or settings.db_url) as bot:
-        _run_console(bot, None)
+        _run_console(bot, None, live=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -11,10 +12,17 @@ class Clock(Protocol):
         """The current time, timezone-aware."""
         ...
 
+    async def sleep(self, seconds: float) -> None:
+        """Let ``seconds`` pass on this clock."""
+        ...
+
 
 class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(max(seconds, 0.0))
 
 
 class FakeClock:
@@ -36,15 +44,20 @@ class FakeClock:
     def advance(self, delta: timedelta) -> None:
         self._now += delta
 
+    async def sleep(self, seconds: float) -> None:
+        """Time jumps instead of passing: a week of paced sends takes no real time."""
+        self._now += timedelta(seconds=max(seconds, 0.0))
+        await asyncio.sleep(0)
 
-class OffsetClock:
+
+class OffsetClock(SystemClock):
     """Real time shifted by an offset: the console's clock, which keeps ticking after ``/clock``."""
 
     def __init__(self) -> None:
         self._offset = timedelta()
 
     def now(self) -> datetime:
-        return datetime.now(UTC) + self._offset
+        return super().now() + self._offset
 
     def set(self, when: datetime) -> None:
         self._offset = when - datetime.now(UTC)

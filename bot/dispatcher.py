@@ -13,7 +13,7 @@ from loguru import logger
 
 from bot.events import Event, EventKind, Reply
 from bot.timers import Timers
-from storage.store import Store, StoreTx
+from storage.store import Outgoing, Store, StoreTx
 from triggers.actions.welcome import WELCOME_JOB
 from triggers.engine import Engine, Outcome
 
@@ -41,7 +41,7 @@ class Dispatcher:
             self._restored.add(WELCOME_JOB)
 
     def process(self, events: Sequence[Event]) -> list[Reply]:
-        """Handle a batch; the returned replies are safe to send: their state is committed."""
+        """Handle a batch; its replies go to the outbox in the same transaction as its state."""
         replies: list[Reply] = []
         with self.store.transaction() as tx:
             for event in events:
@@ -49,14 +49,21 @@ class Dispatcher:
                 if event.kind is not EventKind.TICK or event.job is not None:
                     replies += self._handle(event, tx) or []
                 replies += self._fire_due(event.at, tx)
+            tx.enqueue([outgoing(r) for r in replies])
         return replies
+
+    def next_due(self) -> datetime | None:
+        """When the dispatcher next has timer work, for the live clock to wake it."""
+        return self.timers.next_due()
 
     def drain(self) -> list[Reply]:
         """Fire every pending timer at its own time (the end of a transcript)."""
         replies: list[Reply] = []
         while (due := self.timers.next_due()) is not None:
             with self.store.transaction() as tx:
-                replies += self._fire_due(due, tx)
+                fired = self._fire_due(due, tx)
+                tx.enqueue([outgoing(r) for r in fired])
+            replies += fired
         return replies
 
     def _fire_due(self, now: datetime, tx: StoreTx) -> list[Reply]:
@@ -125,3 +132,15 @@ class Dispatcher:
         elif event.kind is EventKind.LEAVE:
             tx.record_leave(event.group, event.member, event.at)
             tx.record_interaction(event.group, event.member, "leave", event.at)
+
+
+def outgoing(reply: Reply) -> Outgoing:
+    return Outgoing(
+        group=reply.group,
+        text=reply.text,
+        decided_at=reply.at,
+        mentions=reply.mentions,
+        key=reply.key,
+        priority=reply.priority,
+        rule=reply.rule,
+    )

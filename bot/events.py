@@ -45,10 +45,16 @@ class Event:
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """What the bot says in a group; ``rule`` names the rule that decided it, for logs."""
+    """What the bot says in a group; ``rule`` names the rule that decided it, for logs.
+
+    ``key`` makes the decision idempotent (a briefing per group and day); ``priority``
+    orders the outbox: replies to members (0) go before broadcasts.
+    """
 
     group: str
     text: str
     at: datetime
     mentions: tuple[str, ...] = ()
     rule: str | None = field(default=None, compare=False)
+    key: str | None = None
+    priority: int = 0

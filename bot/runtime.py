@@ -1,7 +1,8 @@
 """The event loop: adapters feed one queue, one dispatcher drains it in batches.
 
 Batching is group commit: everything queued while the previous batch was being handled
-goes into the next batch's single transaction, and replies leave only after it commits.
+goes into the next batch's single transaction, together with its outgoing messages; the
+outbox sends them only after that commit.
 """
 
 from __future__ import annotations
@@ -16,23 +17,30 @@ from bot.adapters.base import Adapter
 from bot.clock import Clock
 from bot.dispatcher import Dispatcher
 from bot.events import Event, EventKind
+from bot.outbox import Outbox
 
 _END = None
 
 
 @dataclass(frozen=True, slots=True)
 class RunOptions:
-    """``live_timers``: wake on the wall clock (console, WeChat); transcripts drain instead."""
+    """``live_timers``: wake on the clock while no event comes (console, WeChat);
+    ``background_outbox``: a paced worker sends, so slow sends never hold up dispatch;
+    ``drain_at_end``: when the events end, fire the timers still owed (transcripts)."""
 
     batch_size: int = 256
     live_timers: bool = False
+    background_outbox: bool = False
     drain_at_end: bool = True
-    timer_poll_seconds: float = 0.5
+    poll_seconds: float = 0.5
 
 
-async def run(adapter: Adapter, dispatcher: Dispatcher, clock: Clock, options: RunOptions) -> None:
+async def run(
+    adapter: Adapter, dispatcher: Dispatcher, outbox: Outbox, clock: Clock, options: RunOptions
+) -> None:
     """Run until the adapter's event stream ends."""
     queue: asyncio.Queue[Event | None] = asyncio.Queue()
+    poke = asyncio.Event()
     dispatcher.restore()
 
     async def produce() -> None:
@@ -44,14 +52,31 @@ async def run(adapter: Adapter, dispatcher: Dispatcher, clock: Clock, options: R
 
     async def tick() -> None:
         while True:
-            await asyncio.sleep(options.timer_poll_seconds)
-            due = dispatcher.timers.next_due()
+            await asyncio.sleep(options.poll_seconds)
+            due = dispatcher.next_due()
             if due is not None and due <= clock.now():
                 await queue.put(Event(kind=EventKind.TICK, group="", at=clock.now()))
 
-    producer = asyncio.create_task(produce(), name="adapter-events")
-    ticker = asyncio.create_task(tick(), name="timers") if options.live_timers else None
+    async def deliver_forever() -> None:
+        while True:
+            poke.clear()
+            await outbox.send_due()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(poke.wait(), options.poll_seconds)
+
+    async def delivered() -> None:
+        if options.background_outbox:
+            poke.set()
+        else:
+            await outbox.send_due()
+
+    tasks = [asyncio.create_task(produce(), name="adapter-events")]
+    if options.live_timers:
+        tasks.append(asyncio.create_task(tick(), name="timers"))
+    if options.background_outbox:
+        tasks.append(asyncio.create_task(deliver_forever(), name="outbox"))
     try:
+        await delivered()  # what a previous run decided but did not send
         ended = False
         while not ended:
             batch: list[Event] = []
@@ -65,15 +90,18 @@ async def run(adapter: Adapter, dispatcher: Dispatcher, clock: Clock, options: R
                     break
                 item = queue.get_nowait()
             if batch:
-                for reply in dispatcher.process(batch):
-                    await adapter.send(reply)
+                dispatcher.process(batch)
+                await delivered()
         if options.drain_at_end:
-            for reply in dispatcher.drain():
-                await adapter.send(reply)
-        await producer
+            fired = dispatcher.drain()
+            if fired:
+                # The transcript is over but its clock runs on to the last timer it owes.
+                await clock.sleep((max(r.at for r in fired) - clock.now()).total_seconds())
+            await delivered()
+        await tasks[0]
     finally:
-        for task in (producer, ticker):
-            if task is not None and not task.done():
+        for task in tasks:
+            if not task.done():
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task

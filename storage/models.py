@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Column, Index, UniqueConstraint
+from sqlalchemy import Column, Float, Index, LargeBinary, Table, Unicode, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.types import UtcDateTime
@@ -119,3 +119,40 @@ class UnansweredQuestion(SQLModel, table=True):
     text: str
     at: datetime = _utc()  # type: ignore[assignment]
     answered_at: datetime | None = _utc(nullable=True)  # type: ignore[assignment]
+
+
+class OutboxMessage(SQLModel, table=True):
+    """Every outgoing message is a row first; a worker sends it and marks it.
+
+    ``key`` makes deciding to send the same thing twice store it once (a briefing per
+    group and day, a broadcast per group); replies to members have no key.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "priority", "not_before", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str | None = Field(default=None, max_length=256, unique=True)
+    account: str = Field(default="default", max_length=128)
+    group_id: str = Field(max_length=128)
+    text: str
+    mentions: str = Field(default="[]", description="JSON list of member ids")
+    priority: int = 0
+    rule: str | None = Field(default=None, max_length=128)
+    status: str = Field(default="pending", max_length=16)
+    attempts: int = 0
+    error: str | None = None
+    decided_at: datetime = _utc()  # type: ignore[assignment]
+    not_before: datetime = _utc()  # type: ignore[assignment]
+    sent_at: datetime | None = _utc(nullable=True)  # type: ignore[assignment]
+
+
+# APScheduler's job store table, declared here so that migrations, not the job store's own
+# create_all, own the schema. Columns as SQLAlchemyJobStore defines them.
+APSCHEDULER_JOBS = Table(
+    "apscheduler_jobs",
+    SQLModel.metadata,
+    Column("id", Unicode(191), primary_key=True),
+    Column("next_run_time", Float(25), index=True),
+    Column("job_state", LargeBinary, nullable=False),
+)

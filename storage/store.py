@@ -7,6 +7,7 @@ failing event does not undo its neighbours.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from storage.models import (
     Interaction,
     Member,
     Membership,
+    OutboxMessage,
     PointsEntry,
     UnansweredQuestion,
 )
@@ -41,6 +43,35 @@ INTERACTIONS = _table(Interaction)
 LEDGER = _table(PointsEntry)
 CHECKINS = _table(CheckIn)
 UNANSWERED = _table(UnansweredQuestion)
+OUTBOX = _table(OutboxMessage)
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A message the bot decided to send; ``key`` (when set) makes the decision idempotent."""
+
+    group: str
+    text: str
+    decided_at: datetime
+    mentions: tuple[str, ...] = ()
+    key: str | None = None
+    priority: int = 0
+    rule: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    id: int
+    message: Outgoing
+    attempts: int
+    not_before: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxCounts:
+    pending: int
+    sent: int
+    failed: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -520,6 +551,93 @@ class StoreTx:
             UnansweredRow(group=r[0], member=r[1], name=r[2] or r[1], text=r[3], at=r[4])
             for r in self._c.execute(query)
         ]
+
+    # --- outbox -----------------------------------------------------------------------
+
+    def enqueue(self, messages: Sequence[Outgoing]) -> int:
+        """Store messages to send; one whose key is already stored is dropped. Returns how many."""
+        if not messages:
+            return 0
+        rows = [
+            {
+                "key": m.key,
+                "group_id": m.group,
+                "text": m.text,
+                "mentions": json.dumps(list(m.mentions), ensure_ascii=False),
+                "priority": m.priority,
+                "rule": m.rule,
+                "status": "pending",
+                "attempts": 0,
+                "account": "default",
+                "decided_at": m.decided_at,
+                "not_before": m.decided_at,
+            }
+            for m in messages
+        ]
+        statement = self._upsert(OUTBOX).on_conflict_do_nothing(index_elements=["key"])
+        return int(self._c.execute(statement, rows).rowcount)
+
+    def due_messages(self, now: datetime, limit: int) -> list[OutboxRow]:
+        """Pending messages whose time has come: replies before broadcasts, oldest first."""
+        rows = self._c.execute(
+            select(OUTBOX)
+            .where(OUTBOX.c.status == "pending", OUTBOX.c.not_before <= now)
+            .order_by(OUTBOX.c.priority, OUTBOX.c.id)
+            .limit(limit)
+        ).mappings()
+        return [
+            OutboxRow(
+                id=r["id"],
+                message=Outgoing(
+                    group=r["group_id"],
+                    text=r["text"],
+                    decided_at=r["decided_at"],
+                    mentions=tuple(json.loads(r["mentions"])),
+                    key=r["key"],
+                    priority=r["priority"],
+                    rule=r["rule"],
+                ),
+                attempts=r["attempts"],
+                not_before=r["not_before"],
+            )
+            for r in rows
+        ]
+
+    def next_message_due(self) -> datetime | None:
+        due = self._c.execute(
+            select(func.min(OUTBOX.c.not_before)).where(OUTBOX.c.status == "pending")
+        ).scalar_one()
+        return cast(datetime | None, due)
+
+    def mark_sent(self, message_id: int, at: datetime) -> None:
+        self._c.execute(
+            update(OUTBOX)
+            .where(OUTBOX.c.id == message_id)
+            .values(status="sent", sent_at=at, attempts=OUTBOX.c.attempts + 1, error=None)
+        )
+
+    def retry_later(self, message_id: int, not_before: datetime, error: str) -> None:
+        self._c.execute(
+            update(OUTBOX)
+            .where(OUTBOX.c.id == message_id)
+            .values(not_before=not_before, attempts=OUTBOX.c.attempts + 1, error=error)
+        )
+
+    def mark_failed(self, message_id: int, error: str) -> None:
+        self._c.execute(
+            update(OUTBOX)
+            .where(OUTBOX.c.id == message_id)
+            .values(status="failed", attempts=OUTBOX.c.attempts + 1, error=error)
+        )
+
+    def outbox_counts(self, key_prefix: str | None = None) -> OutboxCounts:
+        query = select(OUTBOX.c.status, func.count()).group_by(OUTBOX.c.status)
+        if key_prefix is not None:
+            query = query.where(OUTBOX.c.key.startswith(key_prefix, autoescape=True))
+        counts = {str(status): int(n) for status, n in self._c.execute(query)}
+        return OutboxCounts(
+            counts.get("pending", 0), counts.get("sent", 0), counts.get("failed", 0)
+        )
 
     # --- reports ----------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from bot.adapters.replay import ReplayAdapter
 from bot.clock import FakeClock
 from bot.dispatcher import Dispatcher
 from bot.events import Event, EventKind
+from bot.outbox import Outbox, Pacing
 from bot.runtime import RunOptions, run
 from storage.store import Store
 from triggers.engine import Engine
@@ -105,6 +106,7 @@ def replay(ruleset: RuleSet, store: Store, lines: list[str], batch_size: int = 2
     clock = FakeClock(at("2000-01-01T00:00:00+00:00"))
     adapter = ReplayAdapter(lines, out, err, clock)
     dispatcher = Dispatcher(store, Engine(ruleset))
-    asyncio.run(run(adapter, dispatcher, clock, RunOptions(batch_size=batch_size)))
+    outbox = Outbox(store, adapter, clock, Pacing.immediate(), ruleset.zone_of)
+    asyncio.run(run(adapter, dispatcher, outbox, clock, RunOptions(batch_size=batch_size)))
     said = [json.loads(line) for line in out.getvalue().splitlines()]
     return Transcript(said=said, stderr=err.getvalue())

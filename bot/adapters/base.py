@@ -18,3 +18,11 @@ class Adapter(Protocol):
     def events(self) -> AsyncIterator[Event]: ...
 
     async def send(self, reply: Reply) -> None: ...
+
+
+class TransientSendError(Exception):
+    """The platform could not take the message now (network, rate limit): try again later."""
+
+
+class PermanentSendError(Exception):
+    """The platform will never take this message (the group is gone, the text is refused)."""

@@ -21,6 +21,7 @@ from support import ruleset_from
 from bot.adapters.console import ConsoleAdapter
 from bot.clock import FakeClock
 from bot.dispatcher import Dispatcher
+from bot.outbox import Outbox, Pacing
 from bot.resources import sample_config_path
 from bot.runtime import RunOptions, run
 from storage.store import Store
@@ -43,7 +44,8 @@ def session(store: Store, typed: str) -> list[str]:
     clock = FakeClock(datetime.fromisoformat("2026-11-24T08:00:00+08:00"))
     out = io.StringIO()
     adapter = ConsoleAdapter(io.StringIO(typed), out, clock, ruleset.zone_of, "g1")
-    asyncio.run(run(adapter, Dispatcher(store, Engine(ruleset)), clock, RunOptions()))
+    outbox = Outbox(store, adapter, clock, Pacing.immediate(), ruleset.zone_of)
+    asyncio.run(run(adapter, Dispatcher(store, Engine(ruleset)), outbox, clock, RunOptions()))
     return out.getvalue().splitlines()
 
 

@@ -1,0 +1,136 @@
+"""The outbox worker: sends stored messages at a pace that keeps the account safe.
+
+Every outgoing message is a row before it is sent (see ``StoreTx.enqueue``). The worker
+sends due rows in priority order, spaced per account by a minimum gap with random jitter
+and a per-minute cap, retries transient failures with backoff and marks permanent ones
+failed. A crash between sending and confirming resends at most the one message that was in flight.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from loguru import logger
+
+from bot.adapters.base import Adapter, PermanentSendError, TransientSendError
+from bot.clock import Clock
+from bot.events import Reply
+from storage.store import OutboxRow, Store
+
+_TRANSIENT = (TransientSendError, ConnectionError, TimeoutError, OSError)
+_CHUNK = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Pacing:
+    """How fast one bot account may speak (WeChat restricts accounts that send too fast)."""
+
+    min_gap: timedelta = timedelta(seconds=3)
+    jitter: timedelta = timedelta(seconds=3)
+    per_minute: int = 40
+    max_attempts: int = 5
+    backoff: timedelta = timedelta(seconds=10)
+
+    @classmethod
+    def immediate(cls) -> Pacing:
+        """No spacing at all: transcripts, the console and tests of the decisions."""
+        return cls(min_gap=timedelta(0), jitter=timedelta(0), per_minute=0)
+
+    @property
+    def paced(self) -> bool:
+        return self.min_gap > timedelta(0) or self.jitter > timedelta(0) or self.per_minute > 0
+
+
+class Outbox:
+    def __init__(
+        self,
+        store: Store,
+        adapter: Adapter,
+        clock: Clock,
+        pacing: Pacing,
+        zone_of: Callable[[str], ZoneInfo],
+        rng: random.Random | None = None,
+    ) -> None:
+        self._store = store
+        self._adapter = adapter
+        self._clock = clock
+        self._pacing = pacing
+        self._zone_of = zone_of
+        self._rng = rng or random.Random()
+        self._last_sent: datetime | None = None
+        self._recent: deque[datetime] = deque()
+
+    def next_due(self) -> datetime | None:
+        with self._store.transaction() as tx:
+            return tx.next_message_due()
+
+    async def send_due(self) -> int:
+        """Send every message that is due now; returns how many were sent."""
+        sent = 0
+        while True:
+            with self._store.transaction() as tx:
+                rows = tx.due_messages(self._clock.now(), _CHUNK)
+            if not rows:
+                return sent
+            for row in rows:
+                await self._pace()
+                error = await self._send(row)
+                sent += error is None
+                # Confirm each send at once: a crash can only repeat the one in flight.
+                self._confirm(row, self._clock.now(), error)
+
+    async def _send(self, row: OutboxRow) -> Exception | None:
+        message = row.message
+        reply = Reply(
+            group=message.group,
+            text=message.text,
+            at=message.decided_at.astimezone(self._zone_of(message.group)),
+            mentions=message.mentions,
+            rule=message.rule,
+            key=message.key,
+            priority=message.priority,
+        )
+        try:
+            await self._adapter.send(reply)
+        except (PermanentSendError, *_TRANSIENT) as error:
+            return error
+        now = self._clock.now()
+        self._last_sent = now
+        self._recent.append(now)
+        return None
+
+    def _confirm(self, row: OutboxRow, at: datetime, error: Exception | None) -> None:
+        log = logger.bind(group=row.message.group, rule=row.message.rule, key=row.message.key)
+        attempts = row.attempts + 1
+        with self._store.transaction() as tx:
+            if error is None:
+                tx.mark_sent(row.id, at)
+            elif isinstance(error, PermanentSendError) or attempts >= self._pacing.max_attempts:
+                tx.mark_failed(row.id, f"{type(error).__name__}: {error}")
+                log.error("message failed for good after {} attempt(s): {}", attempts, error)
+            else:
+                delay = self._pacing.backoff * (2**row.attempts)
+                tx.retry_later(row.id, at + delay, f"{type(error).__name__}: {error}")
+                log.warning("send failed ({}); retrying in {}", error, delay)
+
+    async def _pace(self) -> None:
+        """Wait until this account may send again: the gap with jitter, then the minute cap."""
+        pacing = self._pacing
+        if not pacing.paced:
+            return
+        now = self._clock.now()
+        wait = 0.0
+        if self._last_sent is not None:
+            gap = pacing.min_gap + pacing.jitter * self._rng.random()
+            wait = (self._last_sent + gap - now).total_seconds()
+        while self._recent and now - self._recent[0] >= timedelta(minutes=1):
+            self._recent.popleft()
+        if pacing.per_minute and len(self._recent) >= pacing.per_minute:
+            wait = max(wait, (self._recent[0] + timedelta(minutes=1) - now).total_seconds())
+        if wait > 0:
+            await self._clock.sleep(wait)

@@ -1,0 +1,197 @@
+"""The outbox: durable, idempotent, paced, retrying; a crash mid-fan-out sends nothing twice."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import random
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.adapters.base import PermanentSendError, TransientSendError
+from bot.clock import FakeClock
+from bot.events import Event, Reply
+from bot.outbox import Outbox, Pacing
+from storage.store import Outgoing, Store
+
+T0 = datetime(2026, 11, 24, 8, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+class Crash(BaseException):
+    """The process dies: not an error the worker may handle."""
+
+
+class RecordingAdapter:
+    """Records what was sent and when; can fail on cue."""
+
+    def __init__(
+        self,
+        clock: FakeClock,
+        fail: dict[str, list[Exception]] | None = None,
+        crash_after: int | None = None,
+    ) -> None:
+        self.clock = clock
+        self.sent: list[tuple[datetime, Reply]] = []
+        self.fail = fail or {}
+        self.crash_after = crash_after
+
+    async def events(self) -> AsyncIterator[Event]:  # pragma: no cover - never iterated
+        return
+        yield
+
+    async def send(self, reply: Reply) -> None:
+        if self.crash_after is not None and len(self.sent) == self.crash_after:
+            raise Crash
+        failures = self.fail.get(reply.group)
+        if failures:
+            raise failures.pop(0)
+        self.sent.append((self.clock.now(), reply))
+
+
+def enqueue(store: Store, messages: list[Outgoing]) -> int:
+    with store.transaction() as tx:
+        return tx.enqueue(messages)
+
+
+def fan_out(groups: int, key: str = "broadcast:1", priority: int = 10) -> list[Outgoing]:
+    return [
+        Outgoing(
+            group=f"g{i:03d}",
+            text=f"通知 {i}",
+            decided_at=T0,
+            key=f"{key}:g{i:03d}",
+            priority=priority,
+        )
+        for i in range(groups)
+    ]
+
+
+def outbox(store: Store, adapter: RecordingAdapter, pacing: Pacing, seed: int = 7) -> Outbox:
+    return Outbox(store, adapter, adapter.clock, pacing, lambda _g: SHANGHAI, random.Random(seed))
+
+
+def test_the_same_key_is_stored_once(store: Store) -> None:
+    assert enqueue(store, fan_out(3)) == 3
+    assert enqueue(store, fan_out(3)) == 0
+    unkeyed = Outgoing(group="g1", text="hi", decided_at=T0)
+    assert enqueue(store, [unkeyed, unkeyed]) == 2  # replies to members carry no key
+    with store.transaction() as tx:
+        assert tx.outbox_counts().pending == 5
+
+
+def test_replies_go_before_broadcasts(store: Store) -> None:
+    enqueue(store, fan_out(3))
+    enqueue(store, [Outgoing(group="g9", text="answer", decided_at=T0)])
+    clock = FakeClock(T0)
+    adapter = RecordingAdapter(clock)
+    asyncio.run(outbox(store, adapter, Pacing.immediate()).send_due())
+    assert [r.text for _, r in adapter.sent] == ["answer", "通知 0", "通知 1", "通知 2"]
+    assert adapter.sent[0][1].at == T0
+
+
+def test_pacing_keeps_the_gap_and_the_minute_cap(store: Store) -> None:
+    enqueue(store, fan_out(60))
+    clock = FakeClock(T0)
+    adapter = RecordingAdapter(clock)
+    pacing = Pacing(min_gap=timedelta(seconds=1), jitter=timedelta(seconds=2), per_minute=20)
+    asyncio.run(outbox(store, adapter, pacing).send_due())
+    times = [at for at, _ in adapter.sent]
+    assert len(times) == 60
+    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(times)]
+    assert min(gaps) >= 1.0
+    assert max(gaps) > 1.0  # the jitter is really there
+    for i, start in enumerate(times):
+        in_minute = [t for t in times[i:] if t - start < timedelta(minutes=1)]
+        assert len(in_minute) <= 20
+
+
+def test_a_transient_failure_is_retried_with_backoff_then_sent(store: Store) -> None:
+    enqueue(store, [Outgoing(group="g1", text="hi", decided_at=T0, key="k1")])
+    clock = FakeClock(T0)
+    adapter = RecordingAdapter(
+        clock, fail={"g1": [TransientSendError("timeout"), ConnectionError("down")]}
+    )
+    worker = outbox(
+        store,
+        adapter,
+        Pacing(
+            min_gap=timedelta(0), jitter=timedelta(0), per_minute=0, backoff=timedelta(seconds=10)
+        ),
+    )
+    asyncio.run(worker.send_due())
+    assert adapter.sent == []
+    with store.transaction() as tx:
+        assert tx.next_message_due() == T0 + timedelta(seconds=10)
+    clock.set(T0 + timedelta(seconds=10))
+    asyncio.run(worker.send_due())
+    assert adapter.sent == []
+    with store.transaction() as tx:
+        assert tx.next_message_due() == T0 + timedelta(seconds=30)  # backoff doubles
+    clock.set(T0 + timedelta(seconds=30))
+    asyncio.run(worker.send_due())
+    assert [r.text for _, r in adapter.sent] == ["hi"]
+    with store.transaction() as tx:
+        assert tx.outbox_counts().sent == 1
+
+
+def test_a_permanent_failure_is_marked_failed_with_its_reason(store: Store) -> None:
+    enqueue(store, [Outgoing(group="gone", text="hi", decided_at=T0, key="k")])
+    clock = FakeClock(T0)
+    adapter = RecordingAdapter(clock, fail={"gone": [PermanentSendError("room not found")]})
+    asyncio.run(outbox(store, adapter, Pacing.immediate()).send_due())
+    with store.transaction() as tx:
+        counts = tx.outbox_counts()
+        error = tx._c.execute(
+            __import__("sqlalchemy").text("select error from outbox")
+        ).scalar_one()
+    assert (counts.pending, counts.failed) == (0, 1)
+    assert error == "PermanentSendError: room not found"
+
+
+def test_attempts_run_out(store: Store) -> None:
+    enqueue(store, [Outgoing(group="g1", text="hi", decided_at=T0, key="k")])
+    clock = FakeClock(T0)
+    adapter = RecordingAdapter(clock, fail={"g1": [TransientSendError("x")] * 10})
+    worker = outbox(
+        store,
+        adapter,
+        Pacing(
+            min_gap=timedelta(0),
+            jitter=timedelta(0),
+            per_minute=0,
+            max_attempts=3,
+            backoff=timedelta(seconds=1),
+        ),
+    )
+    for _ in range(5):
+        asyncio.run(worker.send_due())
+        clock.advance(timedelta(minutes=1))
+    with store.transaction() as tx:
+        assert tx.outbox_counts().failed == 1
+    assert len(adapter.fail["g1"]) == 7  # three attempts, then no more
+
+
+@pytest.mark.parametrize("pacing", [Pacing(), Pacing.immediate()], ids=["paced", "immediate"])
+def test_a_crash_mid_fan_out_sends_every_group_exactly_once(db_url: str, pacing: Pacing) -> None:
+    first = Store(db_url)
+    enqueue(first, fan_out(200))
+    clock = FakeClock(T0)
+    dying = RecordingAdapter(clock, crash_after=57)
+    with pytest.raises(Crash):
+        asyncio.run(outbox(first, dying, pacing).send_due())
+    first.close()
+    assert len(dying.sent) == 57
+
+    second = Store(db_url)
+    revived = RecordingAdapter(clock)
+    asyncio.run(outbox(second, revived, pacing).send_due())
+    delivered = [r.group for _, r in dying.sent + revived.sent]
+    assert sorted(delivered) == [f"g{i:03d}" for i in range(200)]
+    with second.transaction() as tx:
+        assert tx.outbox_counts() == tx.outbox_counts("broadcast:1:")
+        assert tx.outbox_counts().sent == 200
+    second.close()
