@@ -12,10 +12,12 @@ from datetime import datetime, timedelta
 from loguru import logger
 
 from bot.events import Event, EventKind, Reply
+from bot.scheduler import JobBook, tick_job
 from bot.timers import Timers
 from storage.store import Outgoing, Store, StoreTx
 from triggers.actions.welcome import WELCOME_JOB
 from triggers.engine import Engine, Outcome
+from triggers.ruleset import RULE_JOB_PREFIX
 
 # How long a failing timer job waits before it is tried again.
 _RETRY_AFTER = timedelta(seconds=60)
@@ -26,19 +28,28 @@ class Dispatcher:
         self.store = store
         self.engine = engine
         self.timers = Timers()
-        self._restored: set[str] = set()
+        self.jobs = JobBook(store.engine)
+        self._catching_up = False
 
-    def restore(self) -> None:
-        """Re-arm what a previous run left pending, so a restart sends it once.
+    def restore(self, now: datetime) -> None:
+        """Set up the schedule and re-arm what a previous run left pending.
 
-        A restored job fires at the time the bot is back, not at its old due time: the
-        bot really was down in between, and overdue work is judged by that.
+        The first look at the clock after this catches up: work that fell due while the
+        bot was down runs at the time it is back (or is dropped past its grace), since the
+        bot really was down in between.
         """
+        self.sync_schedule(now)
         with self.store.transaction() as tx:
             due = tx.next_welcome_due()
         if due is not None:
             self.timers.wake(due, WELCOME_JOB)
-            self._restored.add(WELCOME_JOB)
+        self._catching_up = True
+
+    def sync_schedule(self, now: datetime) -> None:
+        self.jobs.sync(self.engine.ruleset.scheduled_jobs(), RULE_JOB_PREFIX, now)
+
+    def close(self) -> None:
+        self.jobs.close()
 
     def process(self, events: Sequence[Event]) -> list[Reply]:
         """Handle a batch; its replies go to the outbox in the same transaction as its state."""
@@ -50,11 +61,13 @@ class Dispatcher:
                     replies += self._handle(event, tx) or []
                 replies += self._fire_due(event.at, tx)
             tx.enqueue([outgoing(r) for r in replies])
+        self.jobs.persist()
         return replies
 
     def next_due(self) -> datetime | None:
         """When the dispatcher next has timer work, for the live clock to wake it."""
-        return self.timers.next_due()
+        owed = [t for t in (self.timers.next_due(), self.jobs.next_due()) if t is not None]
+        return min(owed) if owed else None
 
     def drain(self) -> list[Reply]:
         """Fire every pending timer at its own time (the end of a transcript)."""
@@ -63,23 +76,36 @@ class Dispatcher:
             with self.store.transaction() as tx:
                 fired = self._fire_due(due, tx)
                 tx.enqueue([outgoing(r) for r in fired])
+            self.jobs.persist()
             replies += fired
         return replies
 
     def _fire_due(self, now: datetime, tx: StoreTx) -> list[Reply]:
+        """Everything due by ``now``, in time order: welcome timers and scheduled jobs."""
         replies: list[Reply] = []
-        while (item := self.timers.pop_due(now)) is not None:
-            at, job = item
-            if job in self._restored:
-                self._restored.discard(job)
-                at = max(at, now)
-            tick = Event(kind=EventKind.TICK, group="", at=at, job=job)
-            handled = self._handle(tick, tx)
-            if handled is None:
-                self.timers.wake(now + _RETRY_AFTER, job)
+        if self._catching_up:
+            self._catching_up = False
+            for run in self.jobs.due(now, catch_up=True):
+                replies += self._tick(tick_job(run.job_id, run.scheduled), run.at, tx)
+            while (item := self.timers.pop_due(now)) is not None:
+                replies += self._tick(item[1], now, tx)
+        while True:
+            timer, job = self.timers.next_due(), self.jobs.next_due()
+            if job is not None and job <= now and (timer is None or job <= timer):
+                for run in self.jobs.due(job, catch_up=False):
+                    replies += self._tick(tick_job(run.job_id, run.scheduled), run.at, tx)
+            elif timer is not None and timer <= now:
+                at, name = self.timers.pop_due(now) or (timer, "")
+                replies += self._tick(name, at, tx)
             else:
-                replies += handled
-        return replies
+                return replies
+
+    def _tick(self, job: str, at: datetime, tx: StoreTx) -> list[Reply]:
+        handled = self._handle(Event(kind=EventKind.TICK, group="", at=at, job=job), tx)
+        if handled is None:
+            self.timers.wake(at + _RETRY_AFTER, job)
+            return []
+        return handled
 
     def _handle(self, event: Event, tx: StoreTx) -> list[Reply] | None:
         """Record the event, then let the rules react; None when it failed and was rolled back.

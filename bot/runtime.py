@@ -41,7 +41,10 @@ async def run(
     """Run until the adapter's event stream ends."""
     queue: asyncio.Queue[Event | None] = asyncio.Queue()
     poke = asyncio.Event()
-    dispatcher.restore()
+    # A live clock is "now" from the start; a transcript's clock starts at its first line.
+    restored = options.live_timers
+    if restored:
+        dispatcher.restore(clock.now())
 
     async def produce() -> None:
         try:
@@ -90,6 +93,9 @@ async def run(
                     break
                 item = queue.get_nowait()
             if batch:
+                if not restored:
+                    dispatcher.restore(batch[0].at)
+                    restored = True
                 dispatcher.process(batch)
                 await delivered()
         if options.drain_at_end:

@@ -125,6 +125,18 @@ class UnansweredRow:
 
 
 @dataclass(frozen=True, slots=True)
+class DayStats:
+    """One local day in a group: what the morning briefing reports about yesterday."""
+
+    joins: int
+    leaves: int
+    messages: int
+    active_members: int
+    checkins: int
+    first_checkins: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class GroupSummary:
     group: str
     name: str
@@ -640,6 +652,41 @@ class StoreTx:
         )
 
     # --- reports ----------------------------------------------------------------------
+
+    def day_stats(
+        self, group: str, day: date, start: datetime, end: datetime, first: int
+    ) -> DayStats:
+        """Counts for [start, end), the group's local ``day``; the ``first`` check-ins by name."""
+        in_day = and_(
+            INTERACTIONS.c.group_id == group, INTERACTIONS.c.at >= start, INTERACTIONS.c.at < end
+        )
+        kinds = {
+            str(kind): int(n)
+            for kind, n in self._c.execute(
+                select(INTERACTIONS.c.kind, func.count())
+                .where(in_day)
+                .group_by(INTERACTIONS.c.kind)
+            )
+        }
+        active = self._c.execute(
+            select(func.count(func.distinct(INTERACTIONS.c.member_id))).where(
+                in_day, INTERACTIONS.c.kind == "message"
+            )
+        ).scalar_one()
+        checked = self._c.execute(
+            select(MEMBERS.c.name, CHECKINS.c.member_id)
+            .join(MEMBERS, MEMBERS.c.id == CHECKINS.c.member_id)
+            .where(CHECKINS.c.group_id == group, CHECKINS.c.day == day)
+            .order_by(CHECKINS.c.rank)
+        ).all()
+        return DayStats(
+            joins=kinds.get("join", 0),
+            leaves=kinds.get("leave", 0),
+            messages=kinds.get("message", 0),
+            active_members=int(active),
+            checkins=len(checked),
+            first_checkins=tuple(name or member for name, member in checked[:first]),
+        )
 
     def summaries(self) -> list[GroupSummary]:
         """Per-group totals, for the demo and for operators' first look at a database."""

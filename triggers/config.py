@@ -7,11 +7,15 @@ Every model forbids unknown keys. ``qunbot schema`` prints the JSON Schema of
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
+from apscheduler.triggers.cron import CronTrigger
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
+from triggers.actions.briefing import BriefingConfig
 from triggers.actions.checkin import CheckinConfig
 from triggers.actions.faq import FaqActionConfig
 from triggers.actions.leaderboard import LeaderboardConfig
@@ -38,7 +42,8 @@ ActionConfig = Annotated[
     | GrantPointsConfig
     | MyPointsConfig
     | LeaderboardConfig
-    | FaqActionConfig,
+    | FaqActionConfig
+    | BriefingConfig,
     Field(discriminator="action"),
 ]
 
@@ -56,6 +61,58 @@ class EventType(StrEnum):
     MESSAGE = "message"
     JOIN = "join"
     LEAVE = "leave"
+    SCHEDULE = "schedule"
+
+
+class Weekday(StrEnum):
+    MON = "mon"
+    TUE = "tue"
+    WED = "wed"
+    THU = "thu"
+    FRI = "fri"
+    SAT = "sat"
+    SUN = "sun"
+
+
+class Schedule(StrictModel):
+    """When a scheduled rule runs, in each of its groups' own time zone."""
+
+    at: TimeOfDay | None = Field(default=None, description="time of day, e.g. '08:00'")
+    days: list[Weekday] | None = Field(
+        default=None, description="weekdays to run on (default: every day)"
+    )
+    cron: str | None = Field(
+        default=None, description="a crontab line instead of at/days, e.g. '0 8 * * 1-5'"
+    )
+    skip_dates: list[date] = Field(
+        default_factory=list, description="dates not to run on (holidays), e.g. 2026-10-01"
+    )
+    grace: Duration = Field(
+        default=timedelta(minutes=30),
+        description="if the bot was down at the time, still run this late; later is skipped",
+    )
+
+    @model_validator(mode="after")
+    def _at_or_cron(self) -> Schedule:
+        if (self.at is None) == (self.cron is None):
+            raise ValueError("give either 'at' (with optional 'days') or 'cron'")
+        if self.cron is not None:
+            if self.days is not None:
+                raise ValueError("'days' goes with 'at'; put the weekdays in the cron line")
+            try:
+                CronTrigger.from_crontab(self.cron)
+            except ValueError as error:
+                raise ValueError(f"invalid cron line {self.cron!r}: {error}") from None
+        return self
+
+    def trigger(self, zone: ZoneInfo) -> CronTrigger:
+        if self.cron is not None:
+            return CronTrigger.from_crontab(self.cron, timezone=zone)
+        assert self.at is not None
+        days = ",".join(self.days) if self.days else "*"
+        return CronTrigger(
+            day_of_week=days, hour=self.at.hour, minute=self.at.minute, timezone=zone
+        )
 
 
 class GroupConfig(StrictModel):
@@ -91,6 +148,9 @@ class Trigger(StrictModel):
         default=False,
         description="messages that read as questions, or that the FAQ can answer",
     )
+    schedule: Schedule | None = Field(
+        default=None, description="run at set times instead of on an event"
+    )
 
     @field_validator("regex")
     @classmethod
@@ -114,6 +174,14 @@ class Trigger(StrictModel):
             )
             if value is not None
         ]
+        if self.schedule is not None:
+            if given or "event" in self.model_fields_set:
+                raise ValueError(
+                    "a schedule trigger takes no event, command, keywords, regex or question"
+                )
+            return self.model_copy(update={"event": EventType.SCHEDULE})
+        if self.event is EventType.SCHEDULE:
+            raise ValueError("event: schedule needs a 'schedule' (at/days or cron)")
         if self.event is not EventType.MESSAGE and given:
             raise ValueError(f"a {self.event.value} trigger takes no {', '.join(given)}")
         if len(given) > 1:

@@ -7,21 +7,25 @@ conditions are checked; a rule that fires stops the search unless it says ``cont
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from itertools import groupby
 
 from loguru import logger
 
 from bot.events import Event, EventKind, Reply
+from bot.scheduler import parse_tick_job
 from storage.store import StoreTx
 from triggers.actions.base import ActionContext, Match
 from triggers.actions.welcome import WELCOME_JOB
 from triggers.conditions import Cooldowns
 from triggers.config import EventType, Role
-from triggers.ruleset import CompiledRule, RuleSet
+from triggers.ruleset import RULE_JOB_PREFIX, CompiledRule, RuleSet
 
 Wake = Callable[[datetime, str], None]
+
+# Scheduled posts queue behind replies to members, so a long fan-out never delays answers.
+SCHEDULED_PRIORITY = 10
 
 _KIND_TO_EVENT = {
     EventKind.MESSAGE: EventType.MESSAGE,
@@ -85,8 +89,37 @@ class Engine:
     def _run_job(self, tick: Event, tx: StoreTx, wake: Wake, ruleset: RuleSet) -> Outcome:
         if tick.job == WELCOME_JOB:
             return Outcome(replies=flush_welcomes(tick.at, tx, wake, ruleset))
+        if tick.job and tick.job.startswith(RULE_JOB_PREFIX):
+            return self._run_scheduled_rule(tick, tx, wake, ruleset)
         logger.bind(job=tick.job).warning("tick for an unknown job ignored")
         return Outcome()
+
+    def _run_scheduled_rule(
+        self, tick: Event, tx: StoreTx, wake: Wake, ruleset: RuleSet
+    ) -> Outcome:
+        """A schedule trigger's run in one group; its replies are keyed by rule, group and time."""
+        assert tick.job is not None
+        job_id, scheduled = parse_tick_job(tick.job)
+        found = ruleset.scheduled_rule(job_id)
+        log = logger.bind(job=job_id)
+        if found is None:
+            log.warning("scheduled rule no longer in the config: run skipped")
+            return Outcome()
+        rule, group_id = found
+        group = ruleset.group_info(group_id)
+        local = scheduled.astimezone(group.tz)
+        if rule.schedule is not None and local.date() in rule.schedule.skip_dates:
+            log.bind(group=group_id, rule=rule.name).info("{} is a skip date: no run", local.date())
+            return Outcome()
+        event = Event(kind=EventKind.TICK, group=group_id, at=tick.at, job=tick.job)
+        ctx = ActionContext(tx=tx, rule=rule.name, group=group, levels=ruleset.levels, wake=wake)
+        replies = [r for action in rule.actions for r in action.run(event, Match(), ctx)]
+        stamp = local.strftime("%Y-%m-%dT%H:%M")
+        keyed = [
+            replace(reply, key=f"{job_id}@{stamp}#{i}", priority=SCHEDULED_PRIORITY)
+            for i, reply in enumerate(replies)
+        ]
+        return Outcome(replies=keyed, fired=[rule.name])
 
 
 def flush_welcomes(now: datetime, tx: StoreTx, wake: Wake, ruleset: RuleSet) -> list[Reply]:

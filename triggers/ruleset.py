@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Template
 
+from bot.scheduler import JobSpec
 from triggers.actions.base import (
     BASE_VARIABLES,
     SAMPLE_BASE,
@@ -22,13 +23,14 @@ from triggers.actions.base import (
     BuildKit,
     GroupInfo,
 )
+from triggers.actions.briefing import BriefingConfig
 from triggers.actions.checkin import CheckinConfig
 from triggers.actions.faq import FaqActionConfig
 from triggers.actions.leaderboard import LeaderboardConfig
-from triggers.actions.points import MyPointsConfig
+from triggers.actions.points import GrantPointsConfig, MyPointsConfig
 from triggers.actions.welcome import WelcomeAction, WelcomeConfig
 from triggers.conditions import CompiledConditions
-from triggers.config import EventType, QunbotConfig, Role
+from triggers.config import EventType, QunbotConfig, Role, Schedule
 from triggers.faq_catalog import ANSWER_SAMPLE, ANSWER_VARIABLES, FaqCatalog
 from triggers.matchers import MessageMatcher
 from triggers.points_levels import Levels
@@ -36,8 +38,19 @@ from triggers.templates import TemplateProblem, Templates, TemplateSource
 
 Loc = tuple[str | int, ...]
 
-# Actions that answer a member's own message, and so make no sense on join/leave.
-_MESSAGE_ONLY = (CheckinConfig, MyPointsConfig, LeaderboardConfig, FaqActionConfig)
+RULE_JOB_PREFIX = "rule:"
+
+_EVERY = frozenset(EventType)
+# Which trigger kinds each action makes sense on; reply works everywhere.
+_ALLOWED_EVENTS: dict[type, frozenset[EventType]] = {
+    WelcomeConfig: frozenset({EventType.JOIN}),
+    CheckinConfig: frozenset({EventType.MESSAGE}),
+    MyPointsConfig: frozenset({EventType.MESSAGE}),
+    FaqActionConfig: frozenset({EventType.MESSAGE}),
+    GrantPointsConfig: frozenset({EventType.MESSAGE, EventType.JOIN}),
+    LeaderboardConfig: frozenset({EventType.MESSAGE, EventType.SCHEDULE}),
+    BriefingConfig: frozenset({EventType.SCHEDULE}),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +61,7 @@ class CompiledRule:
     conditions: CompiledConditions
     actions: tuple[Action, ...]
     stop: bool
+    schedule: Schedule | None = None
 
 
 class RuleSetProblems(Exception):
@@ -104,7 +118,7 @@ class RuleSet:
         problems: list[tuple[Loc, str]] = []
         problems += self._check_references()
         self.faq = FaqCatalog(config.faq, self._answer_compiler(problems))
-        kit = BuildKit(self.templates, self.levels, self.faq)
+        kit = BuildKit(self.templates, self.levels, self.faq, config_dir)
         self.rules: list[CompiledRule] = []
         self.welcomes: dict[str, WelcomeAction] = {}
         ordered = sorted(
@@ -115,19 +129,11 @@ class RuleSet:
             actions: list[Action] = []
             for j, action_config in enumerate(rule.do):
                 loc: Loc = ("rules", position, "do", j)
-                if rule.when.event is not EventType.MESSAGE and isinstance(
-                    action_config, _MESSAGE_ONLY
-                ):
+                allowed = _ALLOWED_EVENTS.get(type(action_config), _EVERY)
+                if rule.when.event not in allowed:
+                    kinds = " or ".join(sorted(kind.value for kind in allowed))
                     problems.append(
-                        ((*loc, "action"), f"'{action_config.action}' needs a message trigger")
-                    )
-                    continue
-                if (
-                    isinstance(action_config, WelcomeConfig)
-                    and rule.when.event is not EventType.JOIN
-                ):
-                    problems.append(
-                        ((*loc, "action"), "'welcome' needs a join trigger (event: join)")
+                        ((*loc, "action"), f"'{action_config.action}' needs a {kinds} trigger")
                     )
                     continue
                 if isinstance(action_config, FaqActionConfig) and not len(self.faq):
@@ -149,8 +155,16 @@ class RuleSet:
                     conditions=CompiledConditions.build(rule.if_),
                     actions=tuple(actions),
                     stop=not rule.continue_,
+                    schedule=rule.when.schedule,
                 )
             )
+            if rule.when.schedule is not None and not (rule.if_.groups or self._groups):
+                problems.append(
+                    (
+                        ("rules", position, "when", "schedule"),
+                        "a scheduled rule needs groups: list them under groups: or in if: groups",
+                    )
+                )
         if problems:
             raise RuleSetProblems(problems)
         self.matcher = MessageMatcher(
@@ -206,6 +220,33 @@ class RuleSet:
                 return self.templates.env.from_string("")
 
         return compile_answer
+
+    def scheduled_jobs(self) -> dict[str, JobSpec]:
+        """One job per scheduled rule and group, in that group's time zone."""
+        jobs: dict[str, JobSpec] = {}
+        for rule in self.rules:
+            if rule.schedule is None:
+                continue
+            for group in self._scheduled_groups(rule):
+                trigger = rule.schedule.trigger(self.zone_of(group))
+                jobs[f"{RULE_JOB_PREFIX}{rule.name}:{group}"] = JobSpec(
+                    trigger, rule.schedule.grace
+                )
+        return jobs
+
+    def scheduled_rule(self, job_id: str) -> tuple[CompiledRule, str] | None:
+        """The rule and group a scheduled job id stands for, if the config still has them."""
+        for rule in self.rules:
+            if rule.schedule is None:
+                continue
+            for group in self._scheduled_groups(rule):
+                if job_id == f"{RULE_JOB_PREFIX}{rule.name}:{group}":
+                    return rule, group
+        return None
+
+    def _scheduled_groups(self, rule: CompiledRule) -> list[str]:
+        wanted = rule.conditions.groups
+        return sorted(wanted) if wanted is not None else sorted(self._groups)
 
     def serves(self, group: str) -> bool:
         """With groups listed, the bot serves only those; with none, every group."""

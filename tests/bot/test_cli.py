@@ -66,7 +66,7 @@ def test_schema_validates_the_sample_config_and_rejects_a_typo() -> None:
 def test_replay_prints_json_lines(tmp_path: Path) -> None:
     transcript = tmp_path / "day.jsonl"
     transcript.write_text(
-        '{"at": "2026-11-24T08:00:00+08:00", "kind": "message", "group": "g1", "sender": "bob", "name": "Bob", "text": "签到"}\n'
+        '{"at": "2026-11-24T09:00:00+08:00", "kind": "message", "group": "g1", "sender": "bob", "name": "Bob", "text": "签到"}\n'
         "oops\n",
         encoding="utf-8",
     )

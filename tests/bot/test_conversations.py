@@ -301,7 +301,7 @@ def test_a_restart_sends_a_pending_welcome_once(rules, db_url) -> None:  # type:
 
     second = Store(db_url)
     restarted = Dispatcher(second, Engine(rules))
-    restarted.restore()
+    restarted.restore(at("2026-11-24T08:01:00"))
     replies = restarted.process(
         [make_event(when="2026-11-24T08:01:00+08:00", member="carol", text_="hi")]
     )
@@ -312,7 +312,7 @@ def test_a_restart_sends_a_pending_welcome_once(rules, db_url) -> None:  # type:
 
     third = Store(db_url)
     again = Dispatcher(third, Engine(rules))
-    again.restore()
+    again.restore(at("2026-11-24T09:00:00"))
     assert (
         again.process([make_event(when="2026-11-24T09:00:00+08:00", member="carol", text_="hi")])
         == []
@@ -325,7 +325,7 @@ def test_a_welcome_overdue_beyond_max_delay_is_dropped_not_sent(rules, store) ->
     dispatcher = Dispatcher(store, Engine(rules))
     dispatcher.process([make_event("join", when="2026-11-24T08:00:00+08:00", member="bob")])
     restarted = Dispatcher(store, Engine(rules))
-    restarted.restore()
+    restarted.restore(at("2026-11-24T13:00:00"))
     # Back after five hours: default max_delay is two hours, so no stale welcome.
     replies = restarted.process(
         [make_event(when="2026-11-24T13:00:00+08:00", member="carol", text_="hi")]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -86,6 +87,7 @@ class BuildKit:
     templates: Templates
     levels: Levels
     faq: Any  # triggers.faq_catalog.FaqCatalog; typed loosely to keep imports one-way
+    config_dir: Path | None = None
 
 
 BASE_VARIABLES = frozenset({"member", "group", "now"})
