@@ -586,8 +586,12 @@ class StoreTx:
             }
             for m in messages
         ]
-        statement = self._upsert(OUTBOX).on_conflict_do_nothing(index_elements=["key"])
-        return int(self._c.execute(statement, rows).rowcount)
+        statement = (
+            self._upsert(OUTBOX)
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(OUTBOX.c.id)
+        )
+        return len(self._c.execute(statement, rows).all())
 
     def due_messages(self, now: datetime, limit: int) -> list[OutboxRow]:
         """Pending messages whose time has come: replies before broadcasts, oldest first."""
