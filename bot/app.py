@@ -25,10 +25,10 @@ from triggers.ruleset import RuleSet
 class Bot:
     """A loaded config and an open store, ready to run on any adapter."""
 
-    def __init__(self, ruleset: RuleSet, store: Store) -> None:
+    def __init__(self, ruleset: RuleSet, store: Store, config_path: Path | None = None) -> None:
         self.ruleset = ruleset
         self.store = store
-        self.dispatcher = Dispatcher(store, Engine(ruleset))
+        self.dispatcher = Dispatcher(store, Engine(ruleset), config_path)
 
     def run(
         self, adapter: Adapter, clock: Clock, options: RunOptions, pacing: Pacing | None = None
@@ -57,9 +57,11 @@ def open_bot(config: Path, db_url: str | None) -> Iterator[Bot]:
     ruleset = load_ruleset(config)
     with _database(db_url) as url:
         store = Store(url)
+        bot = Bot(ruleset, store, config)
         try:
-            yield Bot(ruleset, store)
+            yield bot
         finally:
+            bot.dispatcher.close()
             store.close()
 
 

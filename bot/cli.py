@@ -6,16 +6,19 @@ non-zero exit code, never a traceback.
 
 from __future__ import annotations
 
+import getpass
 import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
+from zoneinfo import ZoneInfo
 
 import click
 from rich.console import Console
+from rich.table import Table
 
 from bot import demo as demo_module
 from bot.adapters.console import ConsoleAdapter
@@ -27,6 +30,14 @@ from bot.outbox import Pacing
 from bot.resources import sample_config_path
 from bot.runtime import RunOptions
 from bot.settings import Settings
+from storage.store import BroadcastRow, StoreTx
+from triggers.broadcasts import (
+    BroadcastError,
+    BroadcastRequest,
+    describe_groups,
+    job_id,
+    parse_groups,
+)
 from triggers.config import QunbotConfig
 from triggers.loader import ConfigError, load_ruleset
 
@@ -149,3 +160,249 @@ def run_command(config_path: Path | None, db_url: str | None) -> None:
     configure(settings.log_level)
     with _bot(config_path or Path(settings.config), db_url or settings.db_url) as bot:
         _run_console(bot, None, live=True)
+
+
+_db_option = click.option(
+    "--db", "db_url", default=None, help="Database URL (default: QUNBOT_DB_URL)."
+)
+
+
+@contextmanager
+def _operator(config_path: Path | None, db_url: str | None) -> Iterator[Bot]:
+    """The bot's config and persistent database, for operator commands run beside it."""
+    settings = Settings()
+    configure("WARNING")
+    with _bot(config_path or Path(settings.config), db_url or settings.db_url) as bot:
+        yield bot
+
+
+def _actor(name: str | None) -> str:
+    return name or f"cli:{getpass.getuser()}"
+
+
+@main.group()
+def broadcast() -> None:
+    """Schedule messages to groups, see their delivery, cancel them (operators)."""
+
+
+@broadcast.command("add")
+@_config_option
+@_db_option
+@click.option("--groups", default=None, help="Comma-separated group ids.")
+@click.option("--all", "to_all", is_flag=True, help="Every group the bot serves (asks to confirm).")
+@click.option(
+    "--at",
+    "at_text",
+    default=None,
+    help="'YYYY-MM-DD HH:MM' in the config's time zone (default: now).",
+)
+@click.option(
+    "--cron", default=None, help="A crontab line for a recurring broadcast, e.g. '0 20 * * 5'."
+)
+@click.option(
+    "--text",
+    default=None,
+    help="The message (a template: {{ group.name }}, {{ group.members }}, {{ now }}).",
+)
+@click.option(
+    "--template",
+    "template_file",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    default=None,
+    help="Read the message template from a file.",
+)
+@click.option("--yes", is_flag=True, help="Do not ask before a broadcast to every group.")
+@click.option(
+    "--as", "actor", default=None, help="Operator name for the audit log (default: cli:<user>)."
+)
+def broadcast_add(
+    config_path: Path | None,
+    db_url: str | None,
+    groups: str | None,
+    to_all: bool,
+    at_text: str | None,
+    cron: str | None,
+    text: str | None,
+    template_file: Path | None,
+    yes: bool,
+    actor: str | None,
+) -> None:
+    """Schedule a broadcast."""
+    if (groups is None) == (not to_all):
+        raise click.UsageError("give either --groups or --all")
+    if (text is None) == (template_file is None):
+        raise click.UsageError("give either --text or --template")
+    if at_text is not None and cron is not None:
+        raise click.UsageError("give --at or --cron, not both")
+    body = text if text is not None else template_file.read_text(encoding="utf-8")  # type: ignore[union-attr]
+    with _operator(config_path, db_url) as bot:
+        zone = ZoneInfo(bot.ruleset.config.timezone)
+        now = datetime.now(UTC)
+        at = _parse_at(at_text, zone)
+        targets = None if to_all else parse_groups(groups or "")
+        request = BroadcastRequest(text=body, groups=targets, at=at, cron=cron)
+        dispatcher = bot.dispatcher
+        with bot.store.transaction() as tx:
+            served = bot.ruleset.served_groups(tx)
+        if to_all and not yes:
+            click.confirm(f"Send to all {len(served)} group(s)?", abort=True)
+        try:
+            with bot.store.transaction() as tx:
+                number = dispatcher.broadcasts.create(
+                    tx, request, _actor(actor), now, confirmed=True
+                )
+                row = tx.broadcast(number)
+                tx.audit(
+                    now,
+                    _actor(actor),
+                    "operator",
+                    "broadcast",
+                    None,
+                    f"#{number} {describe_groups(targets)}",
+                    "ok",
+                )
+        except BroadcastError as error:
+            raise click.ClickException(str(error)) from None
+        dispatcher.jobs.persist()
+        assert row is not None
+        click.echo(
+            f"broadcast #{number} scheduled for {_describe_when(row)} to {describe_groups(targets)}"
+        )
+
+
+def _parse_at(text: str | None, zone: ZoneInfo) -> datetime | None:
+    if text is None or text.strip().lower() == "now":
+        return None
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise click.BadParameter(
+            f"expected 'YYYY-MM-DD HH:MM', got {text!r}", param_hint="--at"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=zone)
+
+
+@broadcast.command("list")
+@_config_option
+@_db_option
+def broadcast_list(config_path: Path | None, db_url: str | None) -> None:
+    """Every broadcast with its status and delivery counts."""
+    with _operator(config_path, db_url) as bot, bot.store.transaction() as tx:
+        table = Table("#", "status", "when", "groups", "by", "sent", "pending", "failed")
+        for row in tx.broadcasts():
+            counts = tx.outbox_counts(f"{job_id(row.id)}@")
+            table.add_row(
+                str(row.id),
+                row.status,
+                _describe_when(row),
+                describe_groups(row.groups),
+                row.created_by,
+                str(counts.sent),
+                str(counts.pending),
+                str(counts.failed),
+            )
+        Console().print(table)
+
+
+def _describe_when(row: BroadcastRow) -> str:
+    if row.cron is not None:
+        return f"cron {row.cron}"
+    assert row.at is not None
+    return f"{row.at.astimezone(ZoneInfo(row.timezone)):%Y-%m-%d %H:%M}"
+
+
+@broadcast.command("show")
+@click.argument("number", type=int)
+@_config_option
+@_db_option
+def broadcast_show(number: int, config_path: Path | None, db_url: str | None) -> None:
+    """One broadcast and its delivery in each group."""
+    with _operator(config_path, db_url) as bot, bot.store.transaction() as tx:
+        row = _existing(tx, number)
+        click.echo(f"#{row.id} {row.status} · {_describe_when(row)} · by {row.created_by}")
+        click.echo(f"text: {row.text}")
+        delivered = {d.group: d for d in tx.deliveries(f"{job_id(row.id)}@")}
+        table = Table("group", "status", "sent at", "error")
+        for group in dispatcher_targets(bot, tx, row):
+            d = delivered.get(group)
+            table.add_row(
+                group,
+                d.status if d else "not yet",
+                f"{d.sent_at:%Y-%m-%d %H:%M:%S}" if d and d.sent_at else "",
+                (d.error or "") if d else "",
+            )
+        Console().print(table)
+
+
+def dispatcher_targets(bot: Bot, tx: StoreTx, row: BroadcastRow) -> list[str]:
+    return bot.dispatcher.broadcasts.targets(tx, row)
+
+
+def _existing(tx: StoreTx, number: int) -> BroadcastRow:
+    row = tx.broadcast(number)
+    if row is None:
+        raise click.ClickException(f"no broadcast #{number}")
+    return row
+
+
+@broadcast.command("cancel")
+@click.argument("number", type=int)
+@_config_option
+@_db_option
+@click.option("--as", "actor", default=None, help="Operator name for the audit log.")
+def broadcast_cancel(
+    number: int, config_path: Path | None, db_url: str | None, actor: str | None
+) -> None:
+    """Cancel a broadcast; messages not sent yet are withdrawn."""
+    with _operator(config_path, db_url) as bot:
+        now = datetime.now(UTC)
+        try:
+            with bot.store.transaction() as tx:
+                withdrawn = bot.dispatcher.broadcasts.cancel(tx, number, now)
+                tx.audit(now, _actor(actor), "operator", "cancel", None, f"#{number}", "ok")
+        except BroadcastError as error:
+            raise click.ClickException(str(error)) from None
+        bot.dispatcher.jobs.persist()
+        click.echo(f"broadcast #{number} cancelled; {withdrawn} unsent message(s) withdrawn")
+
+
+@broadcast.command("preview")
+@click.argument("number", type=int)
+@click.option("--group", default=None, help="Render for this group (default: its first).")
+@_config_option
+@_db_option
+def broadcast_preview(
+    number: int, group: str | None, config_path: Path | None, db_url: str | None
+) -> None:
+    """Render a broadcast for one group, without sending anything."""
+    with _operator(config_path, db_url) as bot, bot.store.transaction() as tx:
+        row = _existing(tx, number)
+        targets = dispatcher_targets(bot, tx, row)
+        chosen = group or (targets[0] if targets else None)
+        if chosen is None:
+            raise click.ClickException("the broadcast has no groups to render for")
+        text = bot.dispatcher.broadcasts.render(
+            tx, row, chosen, datetime.now(UTC), bot.ruleset.zone_of(chosen)
+        )
+        click.echo(f"--- #{number} for {chosen} ---\n{text}")
+
+
+@main.command()
+@click.option("--limit", default=50, show_default=True, help="How many entries, newest first.")
+@_config_option
+@_db_option
+def audit(limit: int, config_path: Path | None, db_url: str | None) -> None:
+    """The audit log: every admin action, who, what, when, where, and how it ended."""
+    with _operator(config_path, db_url) as bot, bot.store.transaction() as tx:
+        table = Table("when (UTC)", "who", "role", "action", "group", "outcome", "detail")
+        for e in tx.audit_log(limit):
+            table.add_row(
+                f"{e.at:%Y-%m-%d %H:%M:%S}",
+                e.actor,
+                e.role,
+                e.action,
+                e.group or "",
+                e.outcome,
+                e.detail[:60],
+            )
+        Console().print(table)

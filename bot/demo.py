@@ -66,6 +66,7 @@ def play(bot: Bot, console: Console) -> None:
         summaries = tx.summaries()
         boards = {s.group: tx.leaderboard(s.group, None, 5) for s in summaries}
         unanswered = tx.unanswered()
+        audited = list(reversed(tx.audit_log()))
     groups = Table(
         "group", "members", "messages", "joins", "leaves", "check-ins", "points", "unanswered"
     )
@@ -97,3 +98,7 @@ def play(bot: Bot, console: Console) -> None:
     for q in unanswered:
         waiting.add_row(local_time(bot, q.group, q.at), q.group, q.name, q.text)
     console.print(waiting)
+    log = Table("who", "role", "action", "outcome", "detail", title="Audit log (admin actions)")
+    for entry in audited:
+        log.add_row(entry.actor, entry.role, entry.action, entry.outcome, entry.detail)
+    console.print(log)

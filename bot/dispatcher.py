@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from loguru import logger
 
@@ -16,7 +17,9 @@ from bot.scheduler import JobBook, tick_job
 from bot.timers import Timers
 from storage.store import Outgoing, Store, StoreTx
 from triggers.actions.welcome import WELCOME_JOB
+from triggers.broadcasts import Broadcasts
 from triggers.engine import Engine, Outcome
+from triggers.loader import ConfigError, load_ruleset
 from triggers.ruleset import RULE_JOB_PREFIX
 
 # How long a failing timer job waits before it is tried again.
@@ -24,12 +27,64 @@ _RETRY_AFTER = timedelta(seconds=60)
 
 
 class Dispatcher:
-    def __init__(self, store: Store, engine: Engine) -> None:
+    def __init__(self, store: Store, engine: Engine, config_path: Path | None = None) -> None:
         self.store = store
         self.engine = engine
         self.timers = Timers()
         self.jobs = JobBook(store.engine)
+        self.config_path = config_path
+        self._config_stamp = _stamp(config_path)
         self._catching_up = False
+
+    @property
+    def broadcasts(self) -> Broadcasts:
+        """Broadcast operations under the rules in force now."""
+        ruleset = self.engine.ruleset
+        return Broadcasts(
+            ruleset.templates,
+            self.jobs,
+            ruleset.served_groups,
+            ruleset.display_name,
+            ruleset.config.timezone,
+        )
+
+    def reload(self, now: datetime, actor: str) -> list[str]:
+        """Swap in the config file's rules if they are valid; else keep the old ones.
+
+        Returns the problems found. Schedule changes are staged and written after the
+        current batch (see :class:`JobBook`).
+        """
+        log = logger.bind(actor=actor)
+        if self.config_path is None:
+            return ["this bot was started without a config file"]
+        self._config_stamp = _stamp(self.config_path)
+        try:
+            ruleset = load_ruleset(self.config_path)
+        except ConfigError as error:
+            problems = [str(problem) for problem in error.problems]
+            log.error("config reload refused, the old rules stay:\n{}", "\n".join(problems))
+            return problems
+        self.engine.swap(ruleset)
+        self.sync_schedule(now)
+        log.info("config reloaded: {} rule(s)", len(ruleset.rules))
+        return []
+
+    def reload_if_changed(self, now: datetime) -> None:
+        """The file watcher: reload when the config file changed on disk (outside any batch)."""
+        if self.config_path is None or _stamp(self.config_path) == self._config_stamp:
+            return
+        problems = self.reload(now, "file-watch")
+        self.jobs.persist()
+        with self.store.transaction() as tx:
+            tx.audit(
+                now,
+                "file-watch",
+                "system",
+                "reload",
+                None,
+                "\n".join(problems[:20]),
+                "error" if problems else "ok",
+            )
 
     def restore(self, now: datetime) -> None:
         """Set up the schedule and re-arm what a previous run left pending.
@@ -38,7 +93,9 @@ class Dispatcher:
         bot was down runs at the time it is back (or is dropped past its grace), since the
         bot really was down in between.
         """
+        self.jobs.reload()
         self.sync_schedule(now)
+        self.jobs.persist()
         with self.store.transaction() as tx:
             due = tx.next_welcome_due()
         if due is not None:
@@ -123,7 +180,7 @@ class Dispatcher:
                     self._record(event, tx)
                 try:
                     with tx.savepoint():
-                        outcome = self.engine.handle(event, tx, self.timers.wake)
+                        outcome = self.engine.handle(event, tx, self.timers.wake, self)
                 except Exception:
                     if event.kind is EventKind.TICK:
                         raise
@@ -170,3 +227,14 @@ def outgoing(reply: Reply) -> Outgoing:
         priority=reply.priority,
         rule=reply.rule,
     )
+
+
+def _stamp(path: Path | None) -> tuple[float, int] | None:
+    """A config file's identity for the watcher: modification time and size."""
+    if path is None:
+        return None
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_mtime, info.st_size

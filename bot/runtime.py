@@ -33,6 +33,7 @@ class RunOptions:
     background_outbox: bool = False
     drain_at_end: bool = True
     poll_seconds: float = 0.5
+    job_store_every: int = 10
 
 
 async def run(
@@ -54,8 +55,13 @@ async def run(
             await queue.put(_END)
 
     async def tick() -> None:
+        rounds = 0
         while True:
             await asyncio.sleep(options.poll_seconds)
+            rounds += 1
+            dispatcher.reload_if_changed(clock.now())
+            if rounds % options.job_store_every == 0:
+                dispatcher.jobs.reload()  # broadcasts the CLI added or cancelled meanwhile
             due = dispatcher.next_due()
             if due is not None and due <= clock.now():
                 await queue.put(Event(kind=EventKind.TICK, group="", at=clock.now()))

@@ -16,9 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-from apscheduler.job import Job
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.base import BaseTrigger
@@ -78,10 +76,11 @@ class _DrivenScheduler(BaseScheduler):  # type: ignore[misc]
 class JobBook:
     """The scheduled jobs of one bot, persistent in its database.
 
-    While a batch is being handled the jobs' next run times live in memory (the batch holds
-    the database's write lock); :meth:`persist` writes them back once the batch commits. A
-    crash in between makes a job due again on restart: its replies carry idempotency keys,
-    so the outbox stores them once.
+    The schedule is read from the job store once and then kept in memory; every change
+    (a job added, removed, advanced) is staged and written back by :meth:`persist` once the
+    batch that made it has committed, because the batch holds the database's write lock.
+    A crash in between makes a job due again on restart: its replies carry idempotency
+    keys, so the outbox stores them once.
     """
 
     def __init__(self, engine: Engine) -> None:
@@ -91,45 +90,58 @@ class JobBook:
             job_defaults={"coalesce": True, "max_instances": 1},
         )
         self._aps.start(paused=True)
-        self._jobs: dict[str, Job] = {}
+        self._specs: dict[str, JobSpec] = {}
         self._next_runs: dict[str, datetime] = {}
-        self._changed: dict[str, datetime | None] = {}
+        self._staged: list[tuple[str, str, JobSpec | None, datetime | None]] = []
         self.reload()
 
     def close(self) -> None:
         self._aps.shutdown(wait=False)
 
     def reload(self) -> None:
-        """Read the job store (another process, such as the CLI, may have added jobs)."""
-        self._jobs = {job.id: job for job in self._aps.get_jobs()}
-        self._next_runs = {
-            job_id: job.next_run_time for job_id, job in self._jobs.items() if job.next_run_time
+        """Read the job store (another process, such as the CLI, may have changed it)."""
+        self.persist()
+        jobs = self._aps.get_jobs()
+        self._specs = {
+            job.id: JobSpec(job.trigger, timedelta(seconds=job.misfire_grace_time or 0))
+            for job in jobs
         }
+        self._next_runs = {job.id: job.next_run_time for job in jobs if job.next_run_time}
+
+    def jobs(self, prefix: str = "") -> dict[str, datetime | None]:
+        """Job ids under ``prefix`` with their next run times (None: will not run again)."""
+        return {
+            job_id: self._next_runs.get(job_id)
+            for job_id in self._specs
+            if job_id.startswith(prefix)
+        }
+
+    def add(self, job_id: str, spec: JobSpec, now: datetime) -> datetime | None:
+        """Schedule (or reschedule) a job from ``now``; returns its first run time."""
+        first: datetime | None = spec.trigger.get_next_fire_time(None, now)
+        self._specs[job_id] = spec
+        if first is None:
+            self._next_runs.pop(job_id, None)
+        else:
+            self._next_runs[job_id] = first
+        self._staged.append(("add", job_id, spec, first))
+        logger.bind(job=job_id).info("scheduled job set: {} (first run {})", spec.trigger, first)
+        return first
+
+    def remove(self, job_id: str) -> None:
+        if self._specs.pop(job_id, None) is not None:
+            self._next_runs.pop(job_id, None)
+            self._staged.append(("remove", job_id, None, None))
+            logger.bind(job=job_id).info("scheduled job removed")
 
     def sync(self, wanted: Mapping[str, JobSpec], prefix: str, now: datetime) -> None:
         """Make the jobs under ``prefix`` exactly ``wanted``, keeping unchanged jobs' next runs."""
-        self.persist()
-        existing = {job.id: job for job in self._aps.get_jobs() if job.id.startswith(prefix)}
-        for job_id in existing.keys() - wanted.keys():
-            self._aps.remove_job(job_id)
-            logger.bind(job=job_id).info("scheduled job removed")
+        for job_id in [j for j in self._specs if j.startswith(prefix) and j not in wanted]:
+            self.remove(job_id)
         for job_id, spec in wanted.items():
-            current = existing.get(job_id)
-            grace = int(spec.grace.total_seconds())
-            if current is not None and _same(current, spec.trigger, grace):
-                continue
-            self._aps.add_job(
-                job_target,
-                trigger=spec.trigger,
-                args=[job_id],
-                id=job_id,
-                name=job_id,
-                misfire_grace_time=grace,
-                next_run_time=spec.trigger.get_next_fire_time(None, now),
-                replace_existing=True,
-            )
-            logger.bind(job=job_id).info("scheduled job set: {}", spec.trigger)
-        self.reload()
+            current = self._specs.get(job_id)
+            if current is None or not _same(current, spec):
+                self.add(job_id, spec, now)
 
     def next_due(self) -> datetime | None:
         return min(self._next_runs.values(), default=None)
@@ -145,33 +157,46 @@ class JobBook:
         for job_id, next_run in sorted(self._next_runs.items(), key=lambda item: item[1]):
             if next_run > now:
                 break
-            job = self._jobs[job_id]
-            latest = _latest_run(job.trigger, next_run, now) if catch_up else next_run
+            spec = self._specs[job_id]
+            latest = _latest_run(spec.trigger, next_run, now) if catch_up else next_run
             late = now - latest
             log = logger.bind(job=job_id)
-            grace = job.misfire_grace_time
-            if catch_up and grace is not None and late > timedelta(seconds=grace):
+            if catch_up and late > spec.grace:
                 log.warning("run at {} missed by {} (beyond grace): skipped", latest, late)
             else:
                 runs.append(DueRun(job_id, latest, now if catch_up else latest))
                 if catch_up and late > timedelta(0):
                     log.info("run at {} is {} late: running now (within grace)", latest, late)
-            following = _after(job.trigger, latest)
-            self._changed[job_id] = following
+            following = _after(spec.trigger, latest)
             if following is None:
                 del self._next_runs[job_id]
             else:
                 self._next_runs[job_id] = following
+            self._staged.append(("advance", job_id, None, following))
         return runs
 
     def persist(self) -> None:
-        """Write advanced next run times back to the job store (outside any batch)."""
-        for job_id, following in self._changed.items():
-            if following is None:
+        """Write the staged changes to the job store (call it outside any batch)."""
+        for change, job_id, spec, next_run in self._staged:
+            if change == "add":
+                assert spec is not None
+                self._aps.add_job(
+                    job_target,
+                    trigger=spec.trigger,
+                    args=[job_id],
+                    id=job_id,
+                    name=job_id,
+                    misfire_grace_time=int(spec.grace.total_seconds()),
+                    next_run_time=next_run,
+                    replace_existing=True,
+                )
+            elif self._aps.get_job(job_id) is None:
+                continue  # removed meanwhile (another process, or a later staged change)
+            elif change == "remove" or next_run is None:
                 self._aps.remove_job(job_id)
             else:
-                self._aps.modify_job(job_id, next_run_time=following)
-        self._changed.clear()
+                self._aps.modify_job(job_id, next_run_time=next_run)
+        self._staged.clear()
 
 
 def _after(trigger: BaseTrigger, run: datetime) -> datetime | None:
@@ -191,11 +216,11 @@ def _latest_run(trigger: BaseTrigger, first: datetime, now: datetime) -> datetim
     return latest
 
 
-def _same(job: Any, trigger: BaseTrigger, grace: int) -> bool:
+def _same(current: JobSpec, wanted: JobSpec) -> bool:
     return (
-        str(job.trigger) == str(trigger)
-        and job.misfire_grace_time == grace
-        and _zone(job.trigger) == _zone(trigger)
+        str(current.trigger) == str(wanted.trigger)
+        and _zone(current.trigger) == _zone(wanted.trigger)
+        and int(current.grace.total_seconds()) == int(wanted.grace.total_seconds())
     )
 
 

@@ -156,3 +156,36 @@ APSCHEDULER_JOBS = Table(
     Column("next_run_time", Float(25), index=True),
     Column("job_state", LargeBinary, nullable=False),
 )
+
+
+class Broadcast(SQLModel, table=True):
+    """An operator's scheduled message to chosen groups (or all); one row, one job."""
+
+    __tablename__ = "broadcasts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    text: str = Field(description="the template, rendered for each group")
+    groups: str | None = Field(default=None, description="JSON list of group ids; null: all")
+    at: datetime | None = _utc(nullable=True)  # type: ignore[assignment]
+    cron: str | None = Field(default=None, max_length=128)
+    timezone: str = Field(max_length=64)
+    status: str = Field(default="scheduled", max_length=16)
+    created_by: str = Field(max_length=128)
+    created_at: datetime = _utc()  # type: ignore[assignment]
+    cancelled_at: datetime | None = _utc(nullable=True)  # type: ignore[assignment]
+
+
+class AuditEntry(SQLModel, table=True):
+    """Who did what, when and where: every admin action, refusals included."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_at", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _utc()  # type: ignore[assignment]
+    actor: str = Field(max_length=128)
+    role: str = Field(max_length=16)
+    action: str = Field(max_length=64)
+    group_id: str | None = Field(default=None, max_length=128)
+    detail: str = Field(default="")
+    outcome: str = Field(max_length=16)

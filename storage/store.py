@@ -21,6 +21,8 @@ from sqlalchemy.exc import IntegrityError
 from storage.db import create_db_engine
 from storage.migrate import upgrade_to_head
 from storage.models import (
+    AuditEntry,
+    Broadcast,
     CheckIn,
     Group,
     Interaction,
@@ -44,6 +46,40 @@ LEDGER = _table(PointsEntry)
 CHECKINS = _table(CheckIn)
 UNANSWERED = _table(UnansweredQuestion)
 OUTBOX = _table(OutboxMessage)
+BROADCASTS = _table(Broadcast)
+AUDIT = _table(AuditEntry)
+
+
+@dataclass(frozen=True, slots=True)
+class BroadcastRow:
+    id: int
+    text: str
+    groups: tuple[str, ...] | None
+    at: datetime | None
+    cron: str | None
+    timezone: str
+    status: str
+    created_by: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    group: str
+    status: str
+    sent_at: datetime | None
+    error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRow:
+    at: datetime
+    actor: str
+    role: str
+    action: str
+    group: str | None
+    detail: str
+    outcome: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -655,6 +691,109 @@ class StoreTx:
             counts.get("pending", 0), counts.get("sent", 0), counts.get("failed", 0)
         )
 
+    def deliveries(self, key_prefix: str) -> list[Delivery]:
+        """Per-group delivery state of the messages whose key starts with ``key_prefix``."""
+        rows = self._c.execute(
+            select(OUTBOX.c.group_id, OUTBOX.c.status, OUTBOX.c.sent_at, OUTBOX.c.error)
+            .where(OUTBOX.c.key.startswith(key_prefix, autoescape=True))
+            .order_by(OUTBOX.c.group_id, OUTBOX.c.id)
+        )
+        return [Delivery(r[0], r[1], r[2], r[3]) for r in rows]
+
+    def withdraw(self, key_prefix: str) -> int:
+        """Stop the unsent messages under ``key_prefix`` (a cancelled broadcast)."""
+        result = self._c.execute(
+            update(OUTBOX)
+            .where(
+                OUTBOX.c.key.startswith(key_prefix, autoescape=True), OUTBOX.c.status == "pending"
+            )
+            .values(status="cancelled")
+        )
+        return int(result.rowcount)
+
+    # --- broadcasts and audit -----------------------------------------------------------
+
+    def create_broadcast(
+        self,
+        text: str,
+        groups: Sequence[str] | None,
+        at: datetime | None,
+        cron: str | None,
+        timezone: str,
+        created_by: str,
+        now: datetime,
+    ) -> int:
+        inserted = self._c.execute(
+            insert(BROADCASTS)
+            .values(
+                text=text,
+                groups=None if groups is None else json.dumps(list(groups), ensure_ascii=False),
+                at=at,
+                cron=cron,
+                timezone=timezone,
+                status="scheduled",
+                created_by=created_by,
+                created_at=now,
+            )
+            .returning(BROADCASTS.c.id)
+        )
+        return int(inserted.scalar_one())
+
+    def broadcast(self, broadcast_id: int) -> BroadcastRow | None:
+        row = self._c.execute(select(BROADCASTS).where(BROADCASTS.c.id == broadcast_id)).mappings()
+        found = row.first()
+        return _broadcast_row(found) if found is not None else None
+
+    def broadcasts(self) -> list[BroadcastRow]:
+        rows = self._c.execute(select(BROADCASTS).order_by(BROADCASTS.c.id)).mappings()
+        return [_broadcast_row(r) for r in rows]
+
+    def set_broadcast_status(self, broadcast_id: int, status: str, at: datetime) -> None:
+        values: dict[str, Any] = {"status": status}
+        if status == "cancelled":
+            values["cancelled_at"] = at
+        self._c.execute(update(BROADCASTS).where(BROADCASTS.c.id == broadcast_id).values(**values))
+
+    def audit(
+        self,
+        at: datetime,
+        actor: str,
+        role: str,
+        action: str,
+        group: str | None,
+        detail: str,
+        outcome: str,
+    ) -> None:
+        self._c.execute(
+            insert(AUDIT).values(
+                at=at,
+                actor=actor,
+                role=role,
+                action=action,
+                group_id=group,
+                detail=detail,
+                outcome=outcome,
+            )
+        )
+
+    def audit_log(self, limit: int = 100) -> list[AuditRow]:
+        rows = self._c.execute(select(AUDIT).order_by(AUDIT.c.id.desc()).limit(limit)).mappings()
+        return [
+            AuditRow(
+                r["at"],
+                r["actor"],
+                r["role"],
+                r["action"],
+                r["group_id"],
+                r["detail"],
+                r["outcome"],
+            )
+            for r in rows
+        ]
+
+    def known_groups(self) -> list[str]:
+        return [str(g) for (g,) in self._c.execute(select(GROUPS.c.id).order_by(GROUPS.c.id))]
+
     # --- reports ----------------------------------------------------------------------
 
     def day_stats(
@@ -737,3 +876,17 @@ class StoreTx:
             )
         ).scalar_one()
         return int(total)
+
+
+def _broadcast_row(r: Any) -> BroadcastRow:
+    return BroadcastRow(
+        id=r["id"],
+        text=r["text"],
+        groups=tuple(json.loads(r["groups"])) if r["groups"] is not None else None,
+        at=r["at"],
+        cron=r["cron"],
+        timezone=r["timezone"],
+        status=r["status"],
+        created_by=r["created_by"],
+        created_at=r["created_at"],
+    )

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.cron import CronTrigger
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
+from triggers.actions.admin import AdminConfig
 from triggers.actions.briefing import BriefingConfig
 from triggers.actions.checkin import CheckinConfig
 from triggers.actions.faq import FaqActionConfig
@@ -43,7 +44,8 @@ ActionConfig = Annotated[
     | MyPointsConfig
     | LeaderboardConfig
     | FaqActionConfig
-    | BriefingConfig,
+    | BriefingConfig
+    | AdminConfig,
     Field(discriminator="action"),
 ]
 

@@ -16,8 +16,9 @@ from loguru import logger
 from bot.events import Event, EventKind, Reply
 from bot.scheduler import parse_tick_job
 from storage.store import StoreTx
-from triggers.actions.base import ActionContext, Match
+from triggers.actions.base import ActionContext, Control, Match
 from triggers.actions.welcome import WELCOME_JOB
+from triggers.broadcasts import BROADCAST_JOB_PREFIX
 from triggers.conditions import Cooldowns
 from triggers.config import EventType, Role
 from triggers.ruleset import RULE_JOB_PREFIX, CompiledRule, RuleSet
@@ -49,10 +50,12 @@ class Engine:
         """Replace the rules in one assignment; cooldowns carry over by rule name."""
         self.ruleset = ruleset
 
-    def handle(self, event: Event, tx: StoreTx, wake: Wake) -> Outcome:
+    def handle(
+        self, event: Event, tx: StoreTx, wake: Wake, control: Control | None = None
+    ) -> Outcome:
         ruleset = self.ruleset
         if event.kind is EventKind.TICK:
-            return self._run_job(event, tx, wake, ruleset)
+            return self._run_job(event, tx, wake, ruleset, control)
         if event.kind is EventKind.MESSAGE:
             candidates = [
                 (ruleset.rules[order], match)
@@ -70,7 +73,13 @@ class Engine:
             if not self._may_fire(rule, event, role, local_now):
                 continue
             ctx = ActionContext(
-                tx=tx, rule=rule.name, group=group, levels=ruleset.levels, wake=wake
+                tx=tx,
+                rule=rule.name,
+                group=group,
+                levels=ruleset.levels,
+                wake=wake,
+                role=role.value,
+                control=control,
             )
             for action in rule.actions:
                 outcome.replies += action.run(event, match, ctx)
@@ -86,11 +95,18 @@ class Engine:
             rule.name, conditions, event.group, event.member, event.at
         )
 
-    def _run_job(self, tick: Event, tx: StoreTx, wake: Wake, ruleset: RuleSet) -> Outcome:
+    def _run_job(
+        self, tick: Event, tx: StoreTx, wake: Wake, ruleset: RuleSet, control: Control | None
+    ) -> Outcome:
         if tick.job == WELCOME_JOB:
             return Outcome(replies=flush_welcomes(tick.at, tx, wake, ruleset))
         if tick.job and tick.job.startswith(RULE_JOB_PREFIX):
             return self._run_scheduled_rule(tick, tx, wake, ruleset)
+        if tick.job and tick.job.startswith(BROADCAST_JOB_PREFIX) and control is not None:
+            job_id, scheduled = parse_tick_job(tick.job)
+            number = int(job_id.removeprefix(BROADCAST_JOB_PREFIX))
+            replies = control.broadcasts.run(tx, number, scheduled, tick.at, ruleset.zone_of)
+            return Outcome(replies=replies, fired=[job_id])
         logger.bind(job=tick.job).warning("tick for an unknown job ignored")
         return Outcome()
 

@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo
 from jinja2 import Template
 
 from bot.scheduler import JobSpec
+from storage.store import StoreTx
+from triggers.actions.admin import AdminConfig
 from triggers.actions.base import (
     BASE_VARIABLES,
     SAMPLE_BASE,
@@ -50,6 +52,7 @@ _ALLOWED_EVENTS: dict[type, frozenset[EventType]] = {
     GrantPointsConfig: frozenset({EventType.MESSAGE, EventType.JOIN}),
     LeaderboardConfig: frozenset({EventType.MESSAGE, EventType.SCHEDULE}),
     BriefingConfig: frozenset({EventType.SCHEDULE}),
+    AdminConfig: frozenset({EventType.MESSAGE}),
 }
 
 
@@ -247,6 +250,14 @@ class RuleSet:
     def _scheduled_groups(self, rule: CompiledRule) -> list[str]:
         wanted = rule.conditions.groups
         return sorted(wanted) if wanted is not None else sorted(self._groups)
+
+    def served_groups(self, tx: StoreTx) -> list[str]:
+        """The groups a broadcast to "all" reaches: the configured ones, else every known one."""
+        return sorted(self._groups) if self._groups else tx.known_groups()
+
+    def display_name(self, tx: StoreTx, group: str) -> str:
+        known = self._groups.get(group)
+        return known.name if known is not None else tx.group_name(group)
 
     def serves(self, group: str) -> bool:
         """With groups listed, the bot serves only those; with none, every group."""

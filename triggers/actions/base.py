@@ -22,7 +22,19 @@ from triggers.schema_types import StrictModel
 from triggers.templates import TemplateProblem, Templates, TemplateSource, render
 
 if TYPE_CHECKING:
+    from triggers.broadcasts import Broadcasts
     from triggers.points_levels import Levels
+
+
+class Control(Protocol):
+    """What admin commands may do to the running bot."""
+
+    @property
+    def broadcasts(self) -> Broadcasts: ...
+
+    def reload(self, now: datetime, actor: str) -> list[str]:
+        """Reload the config; the problems found (the old config then stays), or none."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +66,8 @@ class ActionContext:
     group: GroupInfo
     levels: Levels
     wake: Callable[[datetime, str], None]
+    role: str = "member"
+    control: Control | None = None
 
     def local(self, at: datetime) -> datetime:
         return at.astimezone(self.group.tz)

@@ -1,0 +1,182 @@
+"""Operators' broadcasts: one message to chosen groups (or every group), now, at a time, or
+on a cron schedule; rendered per group; delivered through the outbox, once per group and run.
+
+Shared by the CLI (``qunbot broadcast``) and the chat command; both go through
+:class:`Broadcasts`, which validates, stores, schedules and audits.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
+from jinja2 import Template
+
+from bot.events import Reply
+from bot.scheduler import JobBook, JobSpec
+from storage.store import BroadcastRow, StoreTx
+from triggers.templates import TemplateProblem, Templates, TemplateSource, render
+
+BROADCAST_JOB_PREFIX = "broadcast:"
+BROADCAST_PRIORITY = 10
+# A broadcast due while the bot was down still goes out this late; later, it is skipped.
+BROADCAST_GRACE = timedelta(hours=1)
+
+VARIABLES = frozenset({"group", "now"})
+SAMPLE: dict[str, Any] = {
+    "group": {"id": "g1", "name": "示例群", "members": 120},
+    "now": datetime(2026, 11, 24, 20, 0, tzinfo=ZoneInfo("Asia/Shanghai")),
+}
+
+
+class BroadcastError(ValueError):
+    """A broadcast that cannot be made as asked; the message says why, for an operator."""
+
+
+@dataclass(frozen=True, slots=True)
+class BroadcastRequest:
+    text: str
+    groups: tuple[str, ...] | None  # None: every group the bot serves
+    at: datetime | None  # None with no cron: now
+    cron: str | None = None
+
+
+def job_id(broadcast_id: int) -> str:
+    return f"{BROADCAST_JOB_PREFIX}{broadcast_id}"
+
+
+def job_spec(row: BroadcastRow) -> JobSpec:
+    if row.cron is not None:
+        return JobSpec(
+            CronTrigger.from_crontab(row.cron, timezone=ZoneInfo(row.timezone)), BROADCAST_GRACE
+        )
+    assert row.at is not None
+    return JobSpec(DateTrigger(run_date=row.at), BROADCAST_GRACE)
+
+
+class Broadcasts:
+    def __init__(
+        self,
+        templates: Templates,
+        jobs: JobBook,
+        served: Callable[[StoreTx], list[str]],
+        group_name: Callable[[StoreTx, str], str],
+        timezone: str,
+    ) -> None:
+        self._templates = templates
+        self._jobs = jobs
+        self._served = served
+        self._group_name = group_name
+        self._timezone = timezone
+
+    def compile(self, text: str) -> Template:
+        try:
+            return self._templates.compile(TemplateSource(text=text), VARIABLES, SAMPLE)
+        except TemplateProblem as problem:
+            raise BroadcastError(str(problem)) from None
+
+    def create(
+        self, tx: StoreTx, request: BroadcastRequest, actor: str, now: datetime, confirmed: bool
+    ) -> int:
+        """Store a broadcast; schedule it unless it still waits for confirmation."""
+        self.compile(request.text)
+        if request.cron is not None:
+            try:
+                CronTrigger.from_crontab(request.cron)
+            except ValueError as error:
+                raise BroadcastError(f"invalid cron line {request.cron!r}: {error}") from None
+        served = set(self._served(tx))
+        unknown = sorted(set(request.groups or ()) - served)
+        if unknown:
+            raise BroadcastError(f"unknown group(s): {', '.join(unknown)}")
+        if request.groups is not None and not request.groups:
+            raise BroadcastError("no groups given")
+        at = request.at
+        if request.cron is None:
+            at = max(at or now, now)
+        broadcast_id = tx.create_broadcast(
+            request.text, request.groups, at, request.cron, self._timezone, actor, now
+        )
+        if confirmed:
+            self.schedule(tx, broadcast_id, now)
+        else:
+            tx.set_broadcast_status(broadcast_id, "unconfirmed", now)
+        return broadcast_id
+
+    def schedule(self, tx: StoreTx, broadcast_id: int, now: datetime) -> datetime | None:
+        row = tx.broadcast(broadcast_id)
+        if row is None:
+            raise BroadcastError(f"no broadcast #{broadcast_id}")
+        if row.status not in ("scheduled", "unconfirmed"):
+            raise BroadcastError(f"broadcast #{broadcast_id} is {row.status}")
+        tx.set_broadcast_status(broadcast_id, "scheduled", now)
+        return self._jobs.add(job_id(broadcast_id), job_spec(row), now)
+
+    def cancel(self, tx: StoreTx, broadcast_id: int, now: datetime) -> int:
+        """Cancel a broadcast and withdraw what it has not sent yet; returns how many."""
+        row = tx.broadcast(broadcast_id)
+        if row is None:
+            raise BroadcastError(f"no broadcast #{broadcast_id}")
+        if row.status in ("cancelled", "done"):
+            raise BroadcastError(f"broadcast #{broadcast_id} is already {row.status}")
+        tx.set_broadcast_status(broadcast_id, "cancelled", now)
+        self._jobs.remove(job_id(broadcast_id))
+        return tx.withdraw(f"{job_id(broadcast_id)}@")
+
+    def targets(self, tx: StoreTx, row: BroadcastRow) -> list[str]:
+        return list(row.groups) if row.groups is not None else self._served(tx)
+
+    def render(
+        self, tx: StoreTx, row: BroadcastRow, group: str, now: datetime, zone: ZoneInfo
+    ) -> str:
+        context = {
+            "group": {
+                "id": group,
+                "name": self._group_name(tx, group),
+                "members": tx.active_members(group),
+            },
+            "now": now.astimezone(zone),
+        }
+        return render(self.compile(row.text), context)
+
+    def run(
+        self,
+        tx: StoreTx,
+        broadcast_id: int,
+        scheduled: datetime,
+        now: datetime,
+        zone_of: Callable[[str], ZoneInfo],
+    ) -> list[Reply]:
+        """A due broadcast: one keyed message per target group."""
+        row = tx.broadcast(broadcast_id)
+        if row is None or row.status != "scheduled":
+            return []
+        stamp = scheduled.astimezone(ZoneInfo(row.timezone)).strftime("%Y-%m-%dT%H:%M")
+        replies = [
+            Reply(
+                group=group,
+                text=self.render(tx, row, group, now, zone_of(group)),
+                at=now.astimezone(zone_of(group)),
+                rule=job_id(broadcast_id),
+                key=f"{job_id(broadcast_id)}@{stamp}:{group}",
+                priority=BROADCAST_PRIORITY,
+            )
+            for group in self.targets(tx, row)
+        ]
+        if row.cron is None:
+            tx.set_broadcast_status(broadcast_id, "done", now)
+        return replies
+
+
+def parse_groups(text: str) -> tuple[str, ...]:
+    return tuple(g.strip() for g in text.split(",") if g.strip())
+
+
+def describe_groups(groups: Sequence[str] | None) -> str:
+    return "all groups" if groups is None else json.dumps(list(groups), ensure_ascii=False)
