@@ -30,20 +30,21 @@ class Bot:
         self.store = store
         self.dispatcher = Dispatcher(store, Engine(ruleset), config_path)
 
-    def run(
-        self, adapter: Adapter, clock: Clock, options: RunOptions, pacing: Pacing | None = None
-    ) -> None:
-        """Run on an adapter; without ``pacing`` messages go out as soon as they are decided."""
+    def run(self, adapter: Adapter, clock: Clock, options: RunOptions, paced: bool = False) -> None:
+        """Run on an adapter; ``paced`` sends at the config's ``sending`` pace (a real account),
+        otherwise messages go out as soon as they are decided."""
         logger.bind(store=masked_url(self.store.url)).info(
             "qunbot ready: {} rule(s), {} FAQ entries, {} group(s) configured",
             len(self.ruleset.rules),
             len(self.ruleset.faq),
             len(self.ruleset.config.groups),
         )
-        outbox = Outbox(
-            self.store, adapter, clock, pacing or Pacing.immediate(), self.ruleset.zone_of
-        )
+        pacing = self._pacing if paced else Pacing.immediate()
+        outbox = Outbox(self.store, adapter, clock, pacing, self.ruleset.zone_of)
         asyncio.run(run(adapter, self.dispatcher, outbox, clock, options))
+
+    def _pacing(self) -> Pacing:
+        return Pacing.from_config(self.dispatcher.engine.ruleset.config.sending)
 
 
 def masked_url(url: str) -> str:

@@ -26,7 +26,6 @@ from bot.adapters.replay import ReplayAdapter
 from bot.app import Bot, open_bot
 from bot.clock import FakeClock, OffsetClock
 from bot.logs import configure
-from bot.outbox import Pacing
 from bot.resources import sample_config_path
 from bot.runtime import RunOptions
 from bot.settings import Settings
@@ -106,7 +105,7 @@ def _run_console(bot: Bot, group: str | None, *, live: bool = False) -> None:
     clock = OffsetClock()
     adapter = ConsoleAdapter(sys.stdin, sys.stdout, clock, bot.ruleset.zone_of, start)
     options = RunOptions(live_timers=True, background_outbox=live, drain_at_end=False)
-    bot.run(adapter, clock, options, Pacing() if live else None)
+    bot.run(adapter, clock, options, paced=live)
 
 
 @main.command()

@@ -21,6 +21,7 @@ from bot.adapters.base import Adapter, PermanentSendError, TransientSendError
 from bot.clock import Clock
 from bot.events import Reply
 from storage.store import OutboxRow, Store
+from triggers.config import SendingConfig
 
 _TRANSIENT = (TransientSendError, ConnectionError, TimeoutError, OSError)
 _CHUNK = 100
@@ -30,16 +31,30 @@ _CHUNK = 100
 class Pacing:
     """How fast one bot account may speak (WeChat restricts accounts that send too fast)."""
 
-    min_gap: timedelta = timedelta(seconds=3)
-    jitter: timedelta = timedelta(seconds=3)
-    per_minute: int = 40
-    max_attempts: int = 5
-    backoff: timedelta = timedelta(seconds=10)
+    min_gap: timedelta
+    jitter: timedelta
+    per_minute: int
+    max_attempts: int
+    backoff: timedelta
+
+    @classmethod
+    def default(cls) -> Pacing:
+        return cls.from_config(SendingConfig())
+
+    @classmethod
+    def from_config(cls, config: SendingConfig) -> Pacing:
+        return cls(
+            min_gap=config.min_gap,
+            jitter=config.jitter,
+            per_minute=config.per_minute,
+            max_attempts=config.max_attempts,
+            backoff=config.backoff,
+        )
 
     @classmethod
     def immediate(cls) -> Pacing:
         """No spacing at all: transcripts, the console and tests of the decisions."""
-        return cls(min_gap=timedelta(0), jitter=timedelta(0), per_minute=0)
+        return cls(timedelta(0), timedelta(0), per_minute=0, max_attempts=5, backoff=timedelta(0))
 
     @property
     def paced(self) -> bool:
@@ -47,19 +62,21 @@ class Pacing:
 
 
 class Outbox:
+    """``pacing`` is read before every message, so a config reload changes it at once."""
+
     def __init__(
         self,
         store: Store,
         adapter: Adapter,
         clock: Clock,
-        pacing: Pacing,
+        pacing: Pacing | Callable[[], Pacing],
         zone_of: Callable[[str], ZoneInfo],
         rng: random.Random | None = None,
     ) -> None:
         self._store = store
         self._adapter = adapter
         self._clock = clock
-        self._pacing = pacing
+        self._pacing_of = pacing if callable(pacing) else lambda: pacing
         self._zone_of = zone_of
         self._rng = rng or random.Random()
         self._last_sent: datetime | None = None
@@ -68,6 +85,10 @@ class Outbox:
     def next_due(self) -> datetime | None:
         with self._store.transaction() as tx:
             return tx.next_message_due()
+
+    @property
+    def _pacing(self) -> Pacing:
+        return self._pacing_of()
 
     async def send_due(self) -> int:
         """Send every message that is due now; returns how many were sent."""

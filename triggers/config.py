@@ -244,6 +244,24 @@ class Rule(StrictModel):
         return [value] if isinstance(value, dict) else value
 
 
+class SendingConfig(StrictModel):
+    """How fast the bot account may speak: WeChat restricts accounts that send too fast."""
+
+    min_gap: Duration = Field(
+        default=timedelta(seconds=3), description="least time between two messages"
+    )
+    jitter: Duration = Field(
+        default=timedelta(seconds=3), description="random extra wait, 0 to this"
+    )
+    per_minute: int = Field(default=40, ge=1, description="most messages in any minute")
+    max_attempts: int = Field(
+        default=5, ge=1, description="tries before a message is marked failed"
+    )
+    backoff: Duration = Field(
+        default=timedelta(seconds=10), description="first retry wait; doubles each time"
+    )
+
+
 class QunbotConfig(StrictModel):
     """Top level of config.yaml."""
 
@@ -257,4 +275,5 @@ class QunbotConfig(StrictModel):
     roles: list[RoleGrant] = Field(default_factory=list)
     points: PointsConfig = Field(default_factory=PointsConfig)
     faq: FaqConfig = Field(default_factory=FaqConfig)
+    sending: SendingConfig = Field(default_factory=SendingConfig)
     rules: list[Rule] = Field(default_factory=list)

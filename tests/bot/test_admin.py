@@ -270,7 +270,9 @@ def test_a_crash_mid_200_group_broadcast_then_a_restart_delivers_each_group_once
     dying = Recorder(crash_after=83)
     with pytest.raises(Crash):
         asyncio.run(
-            Outbox(store, dying, clock, Pacing(), ruleset.zone_of, random.Random(1)).send_due()
+            Outbox(
+                store, dying, clock, Pacing.default(), ruleset.zone_of, random.Random(1)
+            ).send_due()
         )
     dispatcher.close()
     store.close()
@@ -283,7 +285,9 @@ def test_a_crash_mid_200_group_broadcast_then_a_restart_delivers_each_group_once
         [make_event(when="2026-11-24T08:30:00+08:00", member="bob", text_="hi", group="g000")]
     )
     asyncio.run(
-        Outbox(again, revived, clock, Pacing(), ruleset.zone_of, random.Random(2)).send_due()
+        Outbox(
+            again, revived, clock, Pacing.default(), ruleset.zone_of, random.Random(2)
+        ).send_due()
     )
     assert sorted(dying.sent + revived.sent) == [f"g{i:03d}" for i in range(200)]
     with again.transaction() as tx:

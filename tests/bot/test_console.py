@@ -87,19 +87,13 @@ def test_help_lists_every_command(store: Store) -> None:
 class _Process:
     """A running ``qunbot chat`` with its output collected line by line."""
 
-    def __init__(self, db_url: str, tmp: Path) -> None:
+    def __init__(
+        self, db_url: str, tmp: Path, command: str = "chat", config: Path | None = None
+    ) -> None:
         env = {**os.environ, "QUNBOT_DB_URL": db_url, "PYTHONUNBUFFERED": "1"}
+        config = config or sample_config_path()
         self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "bot",
-                "chat",
-                "--config",
-                str(sample_config_path()),
-                "--db",
-                db_url,
-            ],
+            [sys.executable, "-m", "bot", command, "--config", str(config), "--db", db_url],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -192,3 +186,31 @@ def test_killed_mid_work_and_restarted_nothing_lost_nothing_twice(
     with store.transaction() as tx:
         assert tx.ledger_total("g1", "bob") == 10
     store.close()
+
+
+PING = """
+sending: {min_gap: 0s, jitter: 0s, per_minute: 60}
+rules:
+  - {name: ping, when: {command: [ping]}, do: {action: reply, text: PONG1}}
+"""
+
+
+def test_qunbot_run_sends_through_the_paced_outbox_and_hot_reloads(
+    chat_db: str, tmp_path: Path
+) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(PING, encoding="utf-8")
+    bot = _Process(chat_db, tmp_path, command="run", config=config)
+    bot.wait_for("qunbot ready")
+    bot.type("bob: ping")
+    bot.wait_for("PONG1")
+    config.write_text(PING.replace("PONG1", "PONG2"), encoding="utf-8")
+    bot.wait_for("config reloaded")
+    bot.type("bob: ping")
+    bot.wait_for("PONG2")
+    config.write_text(PING.replace("text: PONG1", "txt: PONG3"), encoding="utf-8")
+    bot.wait_for("config reload refused")
+    bot.type("bob: ping")
+    bot.wait_for("PONG2")
+    seen = bot.quit()
+    assert not any("PONG3" in line for line in seen)

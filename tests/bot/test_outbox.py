@@ -6,6 +6,7 @@ import asyncio
 import itertools
 import random
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -97,7 +98,9 @@ def test_pacing_keeps_the_gap_and_the_minute_cap(store: Store) -> None:
     enqueue(store, fan_out(60))
     clock = FakeClock(T0)
     adapter = RecordingAdapter(clock)
-    pacing = Pacing(min_gap=timedelta(seconds=1), jitter=timedelta(seconds=2), per_minute=20)
+    pacing = replace(
+        Pacing.default(), min_gap=timedelta(seconds=1), jitter=timedelta(seconds=2), per_minute=20
+    )
     asyncio.run(outbox(store, adapter, pacing).send_due())
     times = [at for at, _ in adapter.sent]
     assert len(times) == 60
@@ -118,9 +121,7 @@ def test_a_transient_failure_is_retried_with_backoff_then_sent(store: Store) -> 
     worker = outbox(
         store,
         adapter,
-        Pacing(
-            min_gap=timedelta(0), jitter=timedelta(0), per_minute=0, backoff=timedelta(seconds=10)
-        ),
+        replace(Pacing.immediate(), backoff=timedelta(seconds=10)),
     )
     asyncio.run(worker.send_due())
     assert adapter.sent == []
@@ -159,13 +160,7 @@ def test_attempts_run_out(store: Store) -> None:
     worker = outbox(
         store,
         adapter,
-        Pacing(
-            min_gap=timedelta(0),
-            jitter=timedelta(0),
-            per_minute=0,
-            max_attempts=3,
-            backoff=timedelta(seconds=1),
-        ),
+        replace(Pacing.immediate(), max_attempts=3, backoff=timedelta(seconds=1)),
     )
     for _ in range(5):
         asyncio.run(worker.send_due())
@@ -175,7 +170,9 @@ def test_attempts_run_out(store: Store) -> None:
     assert len(adapter.fail["g1"]) == 7  # three attempts, then no more
 
 
-@pytest.mark.parametrize("pacing", [Pacing(), Pacing.immediate()], ids=["paced", "immediate"])
+@pytest.mark.parametrize(
+    "pacing", [Pacing.default(), Pacing.immediate()], ids=["paced", "immediate"]
+)
 def test_a_crash_mid_fan_out_sends_every_group_exactly_once(db_url: str, pacing: Pacing) -> None:
     first = Store(db_url)
     enqueue(first, fan_out(200))
