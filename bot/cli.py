@@ -6,8 +6,10 @@ non-zero exit code, never a traceback.
 
 from __future__ import annotations
 
+import asyncio
 import getpass
 import json
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,8 +25,16 @@ from rich.table import Table
 from bot import demo as demo_module
 from bot.adapters.console import ConsoleAdapter
 from bot.adapters.replay import ReplayAdapter
+from bot.adapters.wechaty import (
+    WechatyAdapter,
+    WechatyRefused,
+    WechatySettings,
+    WechatyUnavailable,
+    list_rooms,
+    load_client,
+)
 from bot.app import Bot, open_bot
-from bot.clock import FakeClock, OffsetClock
+from bot.clock import FakeClock, OffsetClock, SystemClock
 from bot.logs import configure
 from bot.resources import sample_config_path
 from bot.runtime import RunOptions
@@ -150,15 +160,123 @@ def schema() -> None:
     click.echo(json.dumps(document, ensure_ascii=False, indent=2))
 
 
+_endpoint_option = click.option(
+    "--endpoint",
+    default=None,
+    help="Puppet service host:port (default: WECHATY_PUPPET_SERVICE_ENDPOINT).",
+)
+_token_option = click.option(
+    "--token", default=None, help="Puppet service token (default: WECHATY_PUPPET_SERVICE_TOKEN)."
+)
+
+
 @main.command(name="run")
 @_config_option
 @click.option("--db", "db_url", default=None, help="Database URL (default: QUNBOT_DB_URL).")
-def run_command(config_path: Path | None, db_url: str | None) -> None:
-    """Run the bot with the persistent database (the console adapter, until WeChat lands)."""
+@click.option(
+    "--adapter",
+    type=click.Choice(["console", "wechaty"]),
+    default=None,
+    help="Platform (default: QUNBOT_ADAPTER, else console).",
+)
+@_endpoint_option
+@_token_option
+def run_command(
+    config_path: Path | None,
+    db_url: str | None,
+    adapter: str | None,
+    endpoint: str | None,
+    token: str | None,
+) -> None:
+    """Run the bot: the real clock, the persistent database, the paced outbox."""
     settings = Settings()
     configure(settings.log_level)
-    with _bot(config_path or Path(settings.config), db_url or settings.db_url) as bot:
-        _run_console(bot, None, live=True)
+    config = config_path or Path(settings.config)
+    if (adapter or settings.adapter) == "console":
+        with _bot(config, db_url or settings.db_url) as bot:
+            _run_console(bot, None, live=True)
+        return
+    wechaty = _wechaty_settings(settings, endpoint, token)
+    with _bot(config, db_url or settings.db_url) as bot:
+        clock = SystemClock()
+        options = RunOptions(live_timers=True, background_outbox=True, drain_at_end=False)
+        try:
+            bot.run(WechatyAdapter(wechaty, clock), clock, options, paced=True)
+        except WechatyRefused as error:
+            raise click.ClickException(str(error)) from None
+
+
+def _wechaty_settings(
+    settings: Settings, endpoint: str | None, token: str | None
+) -> WechatySettings:
+    """The connection settings, or one clear error saying what is missing."""
+    endpoint = endpoint or settings.puppet_endpoint
+    token = token or settings.puppet_token
+    if not token:
+        raise click.ClickException(
+            "the WeChat adapter needs a puppet service token: set WECHATY_PUPPET_SERVICE_TOKEN "
+            "in .env (and WECHATY_PUPPET_SERVICE_ENDPOINT=host:port for a self-hosted service)"
+        )
+    try:
+        load_client()
+    except WechatyUnavailable as error:
+        raise click.ClickException(str(error)) from None
+    return WechatySettings(
+        endpoint=endpoint,
+        token=token,
+        private_chats=settings.private_chats,
+        status_file=Path(settings.status_file),
+    )
+
+
+@main.command()
+@_endpoint_option
+@_token_option
+@click.option("--timeout", default=60.0, show_default=True, help="Seconds to wait for the login.")
+def groups(endpoint: str | None, token: str | None, timeout: float) -> None:
+    """List the WeChat groups the account is in: ids, topics, member counts (for config.yaml)."""
+    settings = Settings()
+    configure("WARNING")
+    wechaty = _wechaty_settings(settings, endpoint, token)
+    try:
+        rooms = asyncio.run(list_rooms(wechaty, timeout))
+    except (ConnectionError, TimeoutError, OSError) as error:
+        where = wechaty.endpoint or "token discovery"
+        raise click.ClickException(f"cannot list groups via {where}: {error}") from None
+    table = Table("id", "topic", "members")
+    for room in rooms:
+        table.add_row(room.id, room.topic, str(room.members))
+    Console().print(table)
+    click.echo("Copy the ids into config.yaml under groups: (README, Connect to WeChat).")
+
+
+@main.command()
+def status() -> None:
+    """Whether `qunbot run` is connected, as whom, and since when."""
+    path = Path(Settings().status_file)
+    if not path.is_file():
+        raise click.ClickException(
+            f"no status at {path}: is `qunbot run --adapter wechaty` running here?"
+        )
+    state = json.loads(path.read_text(encoding="utf-8"))
+    running = _alive(state.get("pid"))
+    click.echo(f"state: {state.get('state')}{'' if running else ' (the process is not running)'}")
+    click.echo(f"since: {state.get('since')}")
+    if state.get("user"):
+        click.echo(f"logged in as: {state.get('name') or state['user']} ({state['user']})")
+    if state.get("reason"):
+        click.echo(f"last error: {state['reason']}")
+    click.echo(f"endpoint: {state.get('endpoint') or 'token discovery'}")
+
+
+def _alive(pid: object) -> bool:
+    if not isinstance(pid, int):
+        return False
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True
 
 
 _db_option = click.option(

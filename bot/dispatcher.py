@@ -188,9 +188,9 @@ class Dispatcher:
                     outcome = Outcome()
                 if event.kind is EventKind.MESSAGE:
                     rule = outcome.fired[0] if outcome.fired else None
-                    tx.record_interaction(
-                        event.group, event.member, "message", event.at, text=event.text, rule=rule
-                    )
+                    text = event.text if event.content == "text" else None
+                    kind = "message" if event.content == "text" else event.content
+                    tx.record_interaction(event.group, event.member, kind, event.at, text, rule)
         except Exception:
             log.exception("event failed; its changes were rolled back")
             return None
@@ -215,6 +215,8 @@ class Dispatcher:
         elif event.kind is EventKind.LEAVE:
             tx.record_leave(event.group, event.member, event.at)
             tx.record_interaction(event.group, event.member, "leave", event.at)
+        elif event.kind is EventKind.TOPIC:
+            tx.record_interaction(event.group, event.member, "topic", event.at, event.group_name)
 
 
 def outgoing(reply: Reply) -> Outgoing:

@@ -15,6 +15,7 @@ class EventKind(StrEnum):
     MESSAGE = "message"
     JOIN = "join"
     LEAVE = "leave"
+    TOPIC = "topic"
     TICK = "tick"
 
 
@@ -23,8 +24,10 @@ class Event:
     """Something that happened in a group.
 
     ``member`` is who the event is about: the speaker of a message, the member who
-    joined or left. A ``tick`` carries the timer ``job`` that is due and no member.
-    ``at`` is always timezone-aware.
+    joined or left, who renamed the group (``topic``, with the new name in ``group_name``).
+    A ``tick`` carries the timer ``job`` that is due and no member. ``content`` says what a
+    message holds besides text ("image", "voice", …): such messages are recorded, and no
+    rule reads them. ``at`` is always timezone-aware.
     """
 
     kind: EventKind
@@ -37,6 +40,7 @@ class Event:
     inviter: str | None = None
     group_name: str | None = None
     job: str | None = None
+    content: str = "text"
 
     def __post_init__(self) -> None:
         if self.at.tzinfo is None:

@@ -36,6 +36,7 @@ class Pacing:
     per_minute: int
     max_attempts: int
     backoff: timedelta
+    login_quiet: timedelta = timedelta(0)
 
     @classmethod
     def default(cls) -> Pacing:
@@ -49,6 +50,7 @@ class Pacing:
             per_minute=config.per_minute,
             max_attempts=config.max_attempts,
             backoff=config.backoff,
+            login_quiet=config.login_quiet,
         )
 
     @classmethod
@@ -94,8 +96,14 @@ class Outbox:
         """Send every message that is due now; returns how many were sent."""
         sent = 0
         while True:
+            online_since = self._adapter.online_since
+            if online_since is None:
+                return sent  # the platform is down: everything stays pending
+            now = self._clock.now()
+            # Right after a login, only answers go out; broadcasts wait out the quiet period.
+            quiet = now < online_since + self._pacing.login_quiet
             with self._store.transaction() as tx:
-                rows = tx.due_messages(self._clock.now(), _CHUNK)
+                rows = tx.due_messages(now, _CHUNK, max_priority=0 if quiet else None)
             if not rows:
                 return sent
             for row in rows:

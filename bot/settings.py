@@ -5,6 +5,8 @@ Secrets (later: puppet tokens) live here and in ``.env``, never in config.yaml.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -16,4 +18,21 @@ class Settings(BaseSettings):
 
     db_url: str = Field(default="sqlite:///qunbot.db", description="SQLAlchemy database URL")
     config: str = Field(default="config.yaml", description="path of the rules file")
+    adapter: Literal["console", "wechaty"] = Field(
+        default="console", description="what `qunbot run` connects to"
+    )
+    puppet_endpoint: str | None = Field(
+        default=None,
+        validation_alias="WECHATY_PUPPET_SERVICE_ENDPOINT",
+        description="host:port of the Wechaty puppet service",
+    )
+    puppet_token: str | None = Field(
+        default=None,
+        validation_alias="WECHATY_PUPPET_SERVICE_TOKEN",
+        description="the puppet service token (a secret: never logged)",
+    )
+    private_chats: bool = Field(default=False, description="also answer private chats")
+    status_file: str = Field(
+        default="qunbot-status.json", description="where `qunbot run` writes its connection state"
+    )
     log_level: str = Field(default="INFO", description="loguru level for `qunbot run`/`chat`")

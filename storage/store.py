@@ -629,13 +629,15 @@ class StoreTx:
         )
         return len(self._c.execute(statement, rows).all())
 
-    def due_messages(self, now: datetime, limit: int) -> list[OutboxRow]:
+    def due_messages(
+        self, now: datetime, limit: int, max_priority: int | None = None
+    ) -> list[OutboxRow]:
         """Pending messages whose time has come: replies before broadcasts, oldest first."""
+        query = select(OUTBOX).where(OUTBOX.c.status == "pending", OUTBOX.c.not_before <= now)
+        if max_priority is not None:
+            query = query.where(OUTBOX.c.priority <= max_priority)
         rows = self._c.execute(
-            select(OUTBOX)
-            .where(OUTBOX.c.status == "pending", OUTBOX.c.not_before <= now)
-            .order_by(OUTBOX.c.priority, OUTBOX.c.id)
-            .limit(limit)
+            query.order_by(OUTBOX.c.priority, OUTBOX.c.id).limit(limit)
         ).mappings()
         return [
             OutboxRow(

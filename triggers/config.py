@@ -257,6 +257,10 @@ class SendingConfig(StrictModel):
     max_attempts: int = Field(
         default=5, ge=1, description="tries before a message is marked failed"
     )
+    login_quiet: Duration = Field(
+        default=timedelta(minutes=5),
+        description="after a (re)login, hold scheduled posts and broadcasts this long",
+    )
     backoff: Duration = Field(
         default=timedelta(seconds=10), description="first retry wait; doubles each time"
     )

@@ -56,6 +56,8 @@ class Engine:
         ruleset = self.ruleset
         if event.kind is EventKind.TICK:
             return self._run_job(event, tx, wake, ruleset, control)
+        if event.kind not in _KIND_TO_EVENT or event.content != "text":
+            return Outcome()  # renames and pictures are recorded; no rule reads them
         if event.kind is EventKind.MESSAGE:
             candidates = [
                 (ruleset.rules[order], match)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Protocol
 
 from bot.events import Event, Reply
@@ -19,6 +20,12 @@ class Adapter(Protocol):
 
     async def send(self, reply: Reply) -> None: ...
 
+    @property
+    def online_since(self) -> datetime | None:
+        """When the platform connection last came up; None while it is down (the outbox
+        then keeps messages pending instead of spending their attempts)."""
+        ...
+
 
 class TransientSendError(Exception):
     """The platform could not take the message now (network, rate limit): try again later."""
@@ -26,3 +33,11 @@ class TransientSendError(Exception):
 
 class PermanentSendError(Exception):
     """The platform will never take this message (the group is gone, the text is refused)."""
+
+
+class AlwaysOnline:
+    """For adapters with no connection to lose: transcripts and the console."""
+
+    @property
+    def online_since(self) -> datetime | None:
+        return datetime.min.replace(tzinfo=UTC)

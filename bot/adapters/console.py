@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Protocol, TextIO
 from zoneinfo import ZoneInfo
 
+from bot.adapters.base import AlwaysOnline
 from bot.events import Event, EventKind, Reply
 from triggers.schema_types import parse_duration
 
@@ -38,7 +39,7 @@ class SettableClock(Protocol):
     def advance(self, delta: timedelta) -> None: ...
 
 
-class ConsoleAdapter:
+class ConsoleAdapter(AlwaysOnline):
     def __init__(
         self,
         stdin: TextIO,

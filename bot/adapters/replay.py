@@ -13,6 +13,7 @@ from typing import Annotated, Literal, TextIO
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from bot.adapters.base import AlwaysOnline
 from bot.clock import FakeClock
 from bot.events import Event, EventKind, Reply
 
@@ -108,7 +109,7 @@ def reply_to_json(reply: Reply) -> str:
     )
 
 
-class ReplayAdapter:
+class ReplayAdapter(AlwaysOnline):
     """Reads a transcript; the fake clock follows each line's ``at``."""
 
     def __init__(self, lines: Iterable[str], out: TextIO, err: TextIO, clock: FakeClock) -> None:

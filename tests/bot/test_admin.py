@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 from support import at, make_event, message, replay, ruleset_from
 
+from bot.adapters.base import AlwaysOnline
 from bot.cli import main
 from bot.clock import FakeClock
 from bot.dispatcher import Dispatcher
@@ -230,7 +231,7 @@ class Crash(BaseException):
     pass
 
 
-class Recorder:
+class Recorder(AlwaysOnline):
     def __init__(self, crash_after: int | None = None) -> None:
         self.sent: list[str] = []
         self.crash_after = crash_after

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.adapters.base import PermanentSendError, TransientSendError
+from bot.adapters.base import AlwaysOnline, PermanentSendError, TransientSendError
 from bot.clock import FakeClock
 from bot.events import Event, Reply
 from bot.outbox import Outbox, Pacing
@@ -26,7 +26,7 @@ class Crash(BaseException):
     """The process dies: not an error the worker may handle."""
 
 
-class RecordingAdapter:
+class RecordingAdapter(AlwaysOnline):
     """Records what was sent and when; can fail on cue."""
 
     def __init__(
@@ -192,3 +192,43 @@ def test_a_crash_mid_fan_out_sends_every_group_exactly_once(db_url: str, pacing:
         assert tx.outbox_counts() == tx.outbox_counts("broadcast:1:")
         assert tx.outbox_counts().sent == 200
     second.close()
+
+
+class FlakyLink(RecordingAdapter):
+    """A platform connection that can be down, or freshly logged in."""
+
+    def __init__(self, clock: FakeClock, since: datetime | None) -> None:
+        super().__init__(clock)
+        self.since = since
+
+    @property
+    def online_since(self) -> datetime | None:
+        return self.since
+
+
+def test_nothing_is_sent_and_no_attempt_spent_while_the_platform_is_down(store: Store) -> None:
+    enqueue(store, [Outgoing(group="g1", text="hi", decided_at=T0, key="k")])
+    clock = FakeClock(T0)
+    link = FlakyLink(clock, since=None)
+    worker = outbox(store, link, Pacing.immediate())
+    assert asyncio.run(worker.send_due()) == 0
+    with store.transaction() as tx:
+        row = tx.due_messages(T0, 10)[0]
+    assert row.attempts == 0
+    link.since = T0
+    assert asyncio.run(worker.send_due()) == 1
+
+
+def test_after_a_login_answers_go_out_and_broadcasts_wait_out_the_quiet_period(
+    store: Store,
+) -> None:
+    enqueue(store, fan_out(2))
+    enqueue(store, [Outgoing(group="g9", text="answer", decided_at=T0)])
+    clock = FakeClock(T0)
+    link = FlakyLink(clock, since=T0 - timedelta(minutes=1))
+    worker = outbox(store, link, replace(Pacing.immediate(), login_quiet=timedelta(minutes=5)))
+    asyncio.run(worker.send_due())
+    assert [r.text for _, r in link.sent] == ["answer"]
+    clock.set(T0 + timedelta(minutes=4))
+    asyncio.run(worker.send_due())
+    assert [r.text for _, r in link.sent] == ["answer", "通知 0", "通知 1"]

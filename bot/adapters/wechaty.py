@@ -1,0 +1,408 @@
+"""The real WeChat connection: the Wechaty puppet-service gRPC protocol.
+
+The only module that imports Wechaty code. It runs the ``wechaty-puppet-service`` client
+(the ``wechaty`` package itself does not import on Python 3.11), translates puppet events
+into platform-neutral Events and Replies back into ``messageSendText`` with @mentions, and
+keeps the connection alive: the client neither reconnects nor replays anything by itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import os
+import random
+import re
+import warnings
+from collections import OrderedDict
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from loguru import logger
+
+from bot.adapters.base import PermanentSendError, TransientSendError
+from bot.clock import Clock
+from bot.events import Event, EventKind, Reply
+
+
+class WechatyUnavailable(RuntimeError):
+    """The puppet-service client cannot be imported here (an unsupported Python version)."""
+
+
+class WechatyRefused(RuntimeError):
+    """The puppet service will not have us (a wrong token): retrying cannot help."""
+
+
+def load_client() -> Any:
+    """Import the client lazily, so the rest of qunbot works where it cannot load."""
+    try:
+        with warnings.catch_warnings():
+            # Its telnetlib import is deprecated (removed in 3.13): a known upstream issue.
+            warnings.filterwarnings("ignore", "'telnetlib' is deprecated", DeprecationWarning)
+            import wechaty_puppet_service
+    except ImportError as error:  # telnetlib is gone in Python 3.13
+        raise WechatyUnavailable(
+            f"the WeChat adapter needs wechaty-puppet-service, which cannot load here ({error}); "
+            "use Python 3.11 or 3.12"
+        ) from None
+    return wechaty_puppet_service
+
+
+@dataclass(frozen=True, slots=True)
+class WechatySettings:
+    endpoint: str | None
+    token: str
+    private_chats: bool = False
+    status_file: Path | None = None
+    reconnect_min: timedelta = timedelta(seconds=1)
+    reconnect_max: timedelta = timedelta(minutes=1)
+
+
+def mask(token: str) -> str:
+    """Enough of a token to tell two apart in a log, never enough to use it."""
+    return f"{token[:4]}…{token[-2:]}" if len(token) > 8 else "***"
+
+
+_LEADING_MENTION = re.compile(r"^\s*@[^\s\u2005]+[\s\u2005]+")
+_SEEN_IDS = 10_000
+
+
+class WechatyAdapter:
+    def __init__(
+        self, settings: WechatySettings, clock: Clock, rng: random.Random | None = None
+    ) -> None:
+        self._settings = settings
+        self._clock = clock
+        self._rng = rng or random.Random()
+        self._puppet: Any = None
+        self._queue: asyncio.Queue[Event] = asyncio.Queue()
+        self._self_id: str | None = None
+        self._online_since: datetime | None = None
+        self._names: dict[str, str] = {}
+        self._topics: dict[str, str] = {}
+        self._seen: OrderedDict[str, None] = OrderedDict()
+
+    @property
+    def online_since(self) -> datetime | None:
+        return self._online_since if self._self_id else None
+
+    # --- connection ---------------------------------------------------------------------
+
+    async def events(self) -> AsyncIterator[Event]:
+        runner = asyncio.create_task(self._stay_connected(), name="wechaty-connection")
+        try:
+            while True:
+                getter = asyncio.create_task(self._queue.get())
+                done, _ = await asyncio.wait({getter, runner}, return_when=asyncio.FIRST_COMPLETED)
+                if getter in done:
+                    yield getter.result()
+                else:
+                    getter.cancel()
+                    runner.result()  # re-raise what stopped the connection for good
+        finally:
+            runner.cancel()
+            await self._close()
+
+    async def _stay_connected(self) -> None:
+        """Connect, and when the stream drops, connect again with backoff and jitter."""
+        failures = 0
+        client = load_client()
+        while True:
+            started = self._clock.now()
+            try:
+                self._puppet = self._new_puppet(client)
+                self._state("connecting")
+                await self._puppet.start()  # returns or raises when the stream ends
+                reason = "the event stream ended"
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # every failure but a refusal means "reconnect"
+                if _is_refusal(error):
+                    raise WechatyRefused(
+                        f"the puppet service at {self._settings.endpoint} refused the token "
+                        f"{mask(self._settings.token)} ({_explain(error)})"
+                    ) from None
+                reason = _explain(error)
+            self._self_id = None
+            self._state("disconnected", reason=reason)
+            failures = 0 if self._clock.now() - started > timedelta(minutes=1) else failures + 1
+            delay = self._backoff(failures)
+            logger.bind(endpoint=self._settings.endpoint).warning(
+                "puppet connection lost ({}); reconnecting in {:.1f}s", reason, delay
+            )
+            await self._clock.sleep(delay)
+
+    def _new_puppet(self, client: Any) -> Any:
+        from wechaty_puppet import PuppetOptions
+
+        options = PuppetOptions(end_point=self._settings.endpoint, token=self._settings.token)
+        puppet = client.PuppetService(options)
+        for name, handler in (
+            ("login", self._on_login),
+            ("logout", self._on_logout),
+            ("scan", self._on_scan),
+            ("message", self._on_message),
+            ("room-join", self._on_room_join),
+            ("room-leave", self._on_room_leave),
+            ("room-topic", self._on_room_topic),
+            ("error", self._on_error),
+        ):
+            puppet.on(name, handler)
+        return puppet
+
+    def _backoff(self, failures: int) -> float:
+        low = self._settings.reconnect_min.total_seconds()
+        high = self._settings.reconnect_max.total_seconds()
+        delay = min(high, low * 2 ** max(failures - 1, 0))
+        return float(delay * (0.8 + 0.4 * self._rng.random()))
+
+    async def _close(self) -> None:
+        puppet, self._puppet = self._puppet, None
+        self._self_id = None
+        if puppet is not None:
+            try:
+                await asyncio.wait_for(puppet.stop(), timeout=5)
+            except Exception as error:
+                logger.debug("puppet stop on shutdown: {}", _explain(error))
+        self._state("stopped")
+
+    # --- puppet events ------------------------------------------------------------------
+
+    async def _on_login(self, payload: Any) -> None:
+        self._self_id = payload.contact_id
+        self._online_since = self._clock.now()
+        name = await self._name_of(payload.contact_id)
+        self._state("logged_in", user=payload.contact_id, name=name)
+        logger.bind(user=payload.contact_id).info("qunbot online: logged in to WeChat as {}", name)
+
+    async def _on_logout(self, payload: Any) -> None:
+        self._self_id = None
+        self._state("logged_out", user=payload.contact_id)
+        logger.bind(user=payload.contact_id).warning("logged out of WeChat: {}", payload.data)
+
+    async def _on_scan(self, payload: Any) -> None:
+        if payload.qrcode:
+            print(scan_prompt(payload.qrcode), flush=True)
+        logger.info("waiting for a QR-code scan (status {})", payload.status)
+
+    async def _on_error(self, payload: Any) -> None:
+        logger.warning("puppet error: {}", payload)
+
+    async def _on_message(self, payload: Any) -> None:
+        message_id = payload.message_id
+        if message_id in self._seen:
+            return  # delivered twice (a reconnect): handle it once
+        self._seen[message_id] = None
+        while len(self._seen) > _SEEN_IDS:
+            self._seen.popitem(last=False)
+        try:
+            message = await self._puppet.message_payload(message_id)
+        except Exception as error:
+            logger.bind(message=message_id).warning(
+                "message payload unavailable: {}", _explain(error)
+            )
+            return
+        talker = message.from_id
+        if talker == self._self_id:
+            return  # our own message, echoed back: never answer ourselves
+        conversation = message.room_id
+        if not conversation:
+            if not self._settings.private_chats:
+                logger.bind(member=talker).debug(
+                    "private chat ignored (QUNBOT_PRIVATE_CHATS=false)"
+                )
+                return
+            conversation = talker
+        content = content_of(message.type)
+        text = message.text or "" if content == "text" else ""
+        if self._self_id and self._self_id in (message.mention_ids or []):
+            text = _LEADING_MENTION.sub("", text, count=1)
+        await self._queue.put(
+            Event(
+                kind=EventKind.MESSAGE,
+                group=conversation,
+                at=self._clock.now(),
+                member=talker,
+                name=await self._name_of(talker),
+                text=text,
+                mentions=tuple(message.mention_ids or ()),
+                group_name=await self._topic_of(message.room_id) if message.room_id else None,
+                content=content,
+            )
+        )
+
+    async def _on_room_join(self, payload: Any) -> None:
+        room = payload.room_id
+        topic = await self._topic_of(room)
+        for invitee in payload.invited_ids:
+            if invitee == self._self_id:
+                logger.bind(group=room).info("the bot was added to group {}", topic)
+                continue
+            await self._queue.put(
+                Event(
+                    kind=EventKind.JOIN,
+                    group=room,
+                    at=self._clock.now(),
+                    member=invitee,
+                    name=await self._name_of(invitee),
+                    inviter=payload.inviter_id or None,
+                    group_name=topic,
+                )
+            )
+
+    async def _on_room_leave(self, payload: Any) -> None:
+        for removed in payload.removed_ids:
+            await self._queue.put(
+                Event(
+                    kind=EventKind.LEAVE,
+                    group=payload.room_id,
+                    at=self._clock.now(),
+                    member=removed,
+                    group_name=await self._topic_of(payload.room_id),
+                )
+            )
+
+    async def _on_room_topic(self, payload: Any) -> None:
+        self._topics[payload.room_id] = payload.new_topic
+        await self._queue.put(
+            Event(
+                kind=EventKind.TOPIC,
+                group=payload.room_id,
+                at=self._clock.now(),
+                member=payload.changer_id or "",
+                group_name=payload.new_topic,
+            )
+        )
+
+    async def _name_of(self, contact: str) -> str:
+        if contact not in self._names:
+            try:
+                self._names[contact] = (await self._puppet.contact_payload(contact)).name or contact
+            except Exception:
+                return contact
+        return self._names[contact]
+
+    async def _topic_of(self, room: str) -> str:
+        if room not in self._topics:
+            try:
+                self._topics[room] = (await self._puppet.room_payload(room)).topic or room
+            except Exception:
+                return room
+        return self._topics[room]
+
+    # --- sending ------------------------------------------------------------------------
+
+    async def send(self, reply: Reply) -> None:
+        if self._puppet is None or self._self_id is None:
+            raise TransientSendError("not connected to WeChat")
+        try:
+            await self._puppet.message_send_text(reply.group, reply.text, list(reply.mentions))
+        except (TimeoutError, ConnectionError, OSError) as error:
+            raise TransientSendError(_explain(error)) from None
+        except Exception as error:
+            if _is_not_found(error):
+                raise PermanentSendError(_explain(error)) from None
+            raise TransientSendError(_explain(error)) from None
+
+    # --- status -------------------------------------------------------------------------
+
+    def _state(self, state: str, **detail: str) -> None:
+        logger.bind(endpoint=self._settings.endpoint, token=mask(self._settings.token)).info(
+            "wechaty adapter: {}{}", state, f" {detail}" if detail else ""
+        )
+        if self._settings.status_file is None:
+            return
+        status = {
+            "state": state,
+            "pid": os.getpid(),
+            "since": self._clock.now().astimezone(UTC).isoformat(),
+            "endpoint": self._settings.endpoint,
+            **detail,
+        }
+        path = self._settings.status_file
+        temporary = path.with_suffix(path.suffix + ".tmp")
+        temporary.write_text(json.dumps(status, ensure_ascii=False), encoding="utf-8")
+        temporary.replace(path)
+
+
+def content_of(message_type: Any) -> str:
+    """``MESSAGE_TYPE_IMAGE`` → ``image``: what a message holds, from the client's enum."""
+    name = str(getattr(message_type, "name", "") or "MESSAGE_TYPE_UNSPECIFIED")
+    return name.removeprefix("MESSAGE_TYPE_").lower()
+
+
+def scan_prompt(qrcode: str) -> str:
+    """The login QR code as terminal art, and a URL that shows it as an image."""
+    import qrcode as qr
+
+    code = qr.QRCode(border=1)
+    code.add_data(qrcode)
+    art = io.StringIO()
+    code.print_ascii(out=art, invert=True)
+    url = f"https://wechaty.js.org/qrcode/{quote(qrcode, safe='')}"
+    return f"{art.getvalue()}\nScan it with WeChat, or open {url}"
+
+
+def _explain(error: BaseException) -> str:
+    """One line for a log, not a gRPC stack trace."""
+    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def _is_not_found(error: BaseException) -> bool:
+    status = getattr(error, "status", None)
+    return getattr(status, "name", "") in ("NOT_FOUND", "INVALID_ARGUMENT", "PERMISSION_DENIED")
+
+
+def _is_refusal(error: BaseException) -> bool:
+    status = getattr(error, "status", None)
+    return getattr(status, "name", "") in ("UNAUTHENTICATED", "PERMISSION_DENIED")
+
+
+@dataclass(frozen=True, slots=True)
+class RoomInfo:
+    id: str
+    topic: str
+    members: int
+
+
+async def list_rooms(settings: WechatySettings, timeout: float = 60.0) -> list[RoomInfo]:
+    """Connect once, wait for the login, and list the rooms the account is in."""
+    from wechaty_puppet import PuppetOptions
+
+    client = load_client()
+    puppet = client.PuppetService(PuppetOptions(end_point=settings.endpoint, token=settings.token))
+    logged_in = asyncio.Event()
+
+    async def on_login(_payload: Any) -> None:
+        logged_in.set()
+
+    puppet.on("login", on_login)
+    runner = asyncio.create_task(puppet.start())
+    waiter = asyncio.create_task(logged_in.wait())
+    try:
+        done, _ = await asyncio.wait(
+            {runner, waiter}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+        )
+        if runner in done:
+            error = runner.exception()
+            raise ConnectionError(_explain(error) if error else "the service closed the stream")
+        if waiter not in done:
+            raise TimeoutError(f"no login from the puppet service within {timeout:.0f}s")
+        rooms = []
+        for room_id in await puppet.room_list():
+            payload = await puppet.room_payload(room_id)
+            rooms.append(RoomInfo(room_id, payload.topic, len(payload.member_ids)))
+        return rooms
+    finally:
+        waiter.cancel()
+        runner.cancel()
+        try:
+            await asyncio.wait_for(puppet.stop(), timeout=5)
+        except Exception as error:  # best effort: the link may be gone already
+            logger.debug("puppet stop: {}", _explain(error))
