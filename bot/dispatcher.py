@@ -204,8 +204,9 @@ class Dispatcher:
             event.group,
             event.member,
             event.at,
-            group_name=event.group_name or info.name,
+            group_name=event.group_name or "",
             name=event.name,
+            new_group_name=info.name,
         )
         if event.inviter:
             tx.observe(event.group, event.inviter, event.at)

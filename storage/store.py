@@ -251,10 +251,23 @@ class StoreTx:
     # --- identities -------------------------------------------------------------------
 
     def observe(
-        self, group: str, member: str | None, at: datetime, *, group_name: str = "", name: str = ""
+        self,
+        group: str,
+        member: str | None,
+        at: datetime,
+        *,
+        group_name: str = "",
+        name: str = "",
+        new_group_name: str = "",
     ) -> None:
-        """Make sure the group, member and membership rows exist and names are current."""
-        self._ensure_named(GROUPS, self._known.groups, self._staged.groups, group, group_name, at)
+        """Make sure the group, member and membership rows exist and names are current.
+
+        ``group_name`` is the platform's name and replaces the stored one; ``new_group_name``
+        (the config's label) only names a group the store has never seen.
+        """
+        self._ensure_named(
+            GROUPS, self._known.groups, self._staged.groups, group, group_name, at, new_group_name
+        )
         if not member:
             return
         self._ensure_named(MEMBERS, self._known.members, self._staged.members, member, name, at)
@@ -276,17 +289,26 @@ class StoreTx:
         key: str,
         name: str,
         at: datetime,
+        fallback: str = "",
     ) -> None:
         current = staged.get(key, known.get(key))
         if current is not None and (not name or current == name):
             return
-        statement = self._upsert(table).values(id=key, name=name, first_seen_at=at)
         if name:
-            statement = statement.on_conflict_do_update(index_elements=["id"], set_={"name": name})
-        else:
-            statement = statement.on_conflict_do_nothing(index_elements=["id"])
-        self._c.execute(statement)
-        staged[key] = name or (current or "")
+            self._c.execute(
+                self._upsert(table)
+                .values(id=key, name=name, first_seen_at=at)
+                .on_conflict_do_update(index_elements=["id"], set_={"name": name})
+            )
+            staged[key] = name
+            return
+        self._c.execute(
+            self._upsert(table)
+            .values(id=key, name=fallback, first_seen_at=at)
+            .on_conflict_do_nothing(index_elements=["id"])
+        )
+        stored = self._c.execute(select(table.c.name).where(table.c.id == key)).scalar_one()
+        staged[key] = str(stored or "")
 
     def _upsert(self, table: Table) -> Any:
         dialect = sqlite if self._c.dialect.name == "sqlite" else postgresql

@@ -360,3 +360,39 @@ def test_a_failing_action_rolls_back_its_event_only(rules, store, monkeypatch) -
         assert tx.ledger_total("g1", "bob") == 0
     # Bob's message itself is still on record; only the rule's changes were undone.
     assert count(store, INTERACTIONS, INTERACTIONS.c.member_id == "bob") == 1
+
+
+def test_a_renamed_group_keeps_its_data_and_a_picture_is_recorded_not_answered(
+    rules, store
+) -> None:  # type: ignore[no-untyped-def]
+    from bot.events import Event, EventKind
+
+    dispatcher = Dispatcher(store, Engine(rules))
+    dispatcher.process([make_event(member="bob", text_="签到")])
+    dispatcher.process(
+        [
+            Event(
+                kind=EventKind.TOPIC,
+                group="g1",
+                at=at("2026-11-24T09:00:00"),
+                member="alice",
+                group_name="新名字",
+            ),
+            Event(
+                kind=EventKind.MESSAGE,
+                group="g1",
+                at=at("2026-11-24T09:01:00"),
+                member="bob",
+                text="签到",
+                content="image",
+            ),
+        ]
+    )
+    with store.transaction() as tx:
+        assert tx.group_name("g1") == "新名字"
+        assert tx.ledger_total("g1", "bob") == 10  # the same group, the same points
+        kinds = [
+            k for (k,) in tx._c.execute(select(INTERACTIONS.c.kind).order_by(INTERACTIONS.c.id))
+        ]
+    assert kinds == ["message", "topic", "image"]
+    assert count(store, CHECKINS) == 1  # the picture ran no rule
