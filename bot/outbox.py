@@ -136,7 +136,7 @@ class Outbox:
     def _confirm(self, row: OutboxRow, at: datetime, error: Exception | None) -> None:
         log = logger.bind(group=row.message.group, rule=row.message.rule, key=row.message.key)
         attempts = row.attempts + 1
-        with self._store.transaction() as tx:
+        with self._store.transaction(durable=False) as tx:
             if error is None:
                 tx.mark_sent(row.id, at)
             elif isinstance(error, PermanentSendError) or attempts >= self._pacing.max_attempts:

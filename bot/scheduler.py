@@ -23,6 +23,8 @@ from apscheduler.triggers.base import BaseTrigger
 from loguru import logger
 from sqlalchemy import Engine
 
+_STALE = object()
+
 # Runs missed beyond this many are not walked one by one (a minutely job down for a year).
 _MAX_MISSED_RUNS = 100_000
 
@@ -93,6 +95,7 @@ class JobBook:
         self._specs: dict[str, JobSpec] = {}
         self._next_runs: dict[str, datetime] = {}
         self._staged: list[tuple[str, str, JobSpec | None, datetime | None]] = []
+        self._earliest: object = _STALE
         self.reload()
 
     def close(self) -> None:
@@ -107,6 +110,7 @@ class JobBook:
             for job in jobs
         }
         self._next_runs = {job.id: job.next_run_time for job in jobs if job.next_run_time}
+        self._earliest = _STALE
 
     def jobs(self, prefix: str = "") -> dict[str, datetime | None]:
         """Job ids under ``prefix`` with their next run times (None: will not run again)."""
@@ -120,17 +124,14 @@ class JobBook:
         """Schedule (or reschedule) a job from ``now``; returns its first run time."""
         first: datetime | None = spec.trigger.get_next_fire_time(None, now)
         self._specs[job_id] = spec
-        if first is None:
-            self._next_runs.pop(job_id, None)
-        else:
-            self._next_runs[job_id] = first
+        self._set_next(job_id, first)
         self._staged.append(("add", job_id, spec, first))
         logger.bind(job=job_id).info("scheduled job set: {} (first run {})", spec.trigger, first)
         return first
 
     def remove(self, job_id: str) -> None:
         if self._specs.pop(job_id, None) is not None:
-            self._next_runs.pop(job_id, None)
+            self._set_next(job_id, None)
             self._staged.append(("remove", job_id, None, None))
             logger.bind(job=job_id).info("scheduled job removed")
 
@@ -144,7 +145,10 @@ class JobBook:
                 self.add(job_id, spec, now)
 
     def next_due(self) -> datetime | None:
-        return min(self._next_runs.values(), default=None)
+        """Asked before every event: cached, recomputed only when the schedule changes."""
+        if self._earliest is _STALE:
+            self._earliest = min(self._next_runs.values(), default=None)
+        return self._earliest  # type: ignore[return-value]
 
     def due(self, now: datetime, catch_up: bool) -> list[DueRun]:
         """Runs due by ``now``, in time order, each job advanced to its next fire time.
@@ -168,12 +172,16 @@ class JobBook:
                 if catch_up and late > timedelta(0):
                     log.info("run at {} is {} late: running now (within grace)", latest, late)
             following = _after(spec.trigger, latest)
-            if following is None:
-                del self._next_runs[job_id]
-            else:
-                self._next_runs[job_id] = following
+            self._set_next(job_id, following)
             self._staged.append(("advance", job_id, None, following))
         return runs
+
+    def _set_next(self, job_id: str, when: datetime | None) -> None:
+        if when is None:
+            self._next_runs.pop(job_id, None)
+        else:
+            self._next_runs[job_id] = when
+        self._earliest = _STALE
 
     def persist(self) -> None:
         """Write the staged changes to the job store (call it outside any batch)."""

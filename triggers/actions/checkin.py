@@ -84,14 +84,18 @@ class CheckinAction:
     def run(self, event: Event, match: Match, ctx: ActionContext) -> list[Reply]:
         day = ctx.local(event.at).date()
         result = ctx.tx.check_in(event.group, event.member, day, event.at, self.points_for)
+        balance: int | None = None
         if result.new and result.points:
             bonus = result.points - self.points
             if self.points:
-                ctx.tx.grant_points(event.group, event.member, self.points, "checkin", event.at)
+                balance = ctx.tx.grant_points(
+                    event.group, event.member, self.points, "checkin", event.at
+                )
             if bonus:
                 reason = f"streak_bonus:{result.streak}"
-                ctx.tx.grant_points(event.group, event.member, bonus, reason, event.at)
-        standing = ctx.tx.standing(event.group, event.member, day)
+                balance = ctx.tx.grant_points(event.group, event.member, bonus, reason, event.at)
+        if balance is None:
+            balance = ctx.tx.balance(event.group, event.member)
         context = {
             **ctx.base_context(event),
             "checkin": {
@@ -101,8 +105,8 @@ class CheckinAction:
                 "rank": result.rank,
                 "day": day.isoformat(),
             },
-            "balance": standing.balance,
-            "level": ctx.levels.of(standing.balance).as_context(),
+            "balance": balance,
+            "level": ctx.levels.of(balance).as_context(),
             "already": not result.new,
         }
         template = self.template if result.new else self.already_template
