@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import logging
 import os
 import random
 import re
@@ -51,6 +52,34 @@ def load_client() -> Any:
             "use Python 3.11 or 3.12"
         ) from None
     return wechaty_puppet_service
+
+
+_WECHATY_LOG_FORMAT = "%(asctime)s - %(name)s - %(levelname)s - %(message)s"
+
+
+class _MaskedToLoguru(logging.Handler):
+    """Wechaty's own loggers, through loguru, with the token masked (they log it in clear)."""
+
+    def __init__(self, secrets: tuple[str, ...]) -> None:
+        super().__init__(level=logging.WARNING)
+        self._secrets = secrets
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = record.getMessage()
+        for secret in self._secrets:
+            text = text.replace(secret, mask(secret))
+        logger.bind(library=record.name).log(record.levelname, "wechaty: {}", text)
+
+
+def tame_library_logs(token: str) -> None:
+    """Replace the handlers wechaty_puppet installs on its loggers (stderr, unmasked)."""
+    handler = _MaskedToLoguru((token,) if token else ())
+    for candidate in list(logging.Logger.manager.loggerDict.values()):
+        if not isinstance(candidate, logging.Logger) or candidate.propagate:
+            continue
+        formats = {getattr(h.formatter, "_fmt", None) for h in candidate.handlers}
+        if formats == {_WECHATY_LOG_FORMAT}:
+            candidate.handlers = [handler]
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +141,7 @@ class WechatyAdapter:
         """Connect, and when the stream drops, connect again with backoff and jitter."""
         failures = 0
         client = load_client()
+        tame_library_logs(self._settings.token)
         while True:
             started = self._clock.now()
             try:
@@ -376,6 +406,7 @@ async def list_rooms(settings: WechatySettings, timeout: float = 60.0) -> list[R
     from wechaty_puppet import PuppetOptions
 
     client = load_client()
+    tame_library_logs(settings.token)
     puppet = client.PuppetService(PuppetOptions(end_point=settings.endpoint, token=settings.token))
     logged_in = asyncio.Event()
 

@@ -1,0 +1,247 @@
+"""The real bot process (`qunbot run --adapter wechaty`) against a real puppet-service server.
+
+Each scenario scripts the server (members speak, join, leave) and asserts on what the server
+received from the bot: the WeChat side of the conversation, nothing mocked in Python.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = [pytest.mark.e2e]
+
+ROOM = "room1@chatroom"
+BOT = "qunbot_wxid"
+MEMBERS = [{"id": "alice", "name": "Alice"}, {"id": "bob", "name": "Bob"}]
+
+CONFIG = f"""
+groups: [{{id: "{ROOM}", name: 测试群}}]
+roles: [{{member: alice, role: admin}}]
+sending: {{min_gap: 0s, jitter: 0s, per_minute: 600, login_quiet: 0s, backoff: 1s}}
+faq:
+  entries:
+    - {{id: refund, questions: [怎么申请退款], keywords: [退款], answer: "退款说明"}}
+rules:
+  - name: welcome
+    when: {{event: join}}
+    do: {{action: welcome, burst_window: 2s, text: "欢迎 {{{{ names }}}}"}}
+  - name: checkin
+    when: {{command: [签到]}}
+    do: {{action: checkin, points: 10, text: "{{{{ member.name }}}} 签到成功 +{{{{ checkin.points }}}} ={{{{ balance }}}}"}}
+  - name: points
+    when: {{command: [积分]}}
+    do: {{action: my_points, text: "{{{{ member.name }}}} 有 {{{{ balance }}}} 分"}}
+  - name: echo trap
+    when: {{keywords: [欢迎, 签到成功, 退款说明]}}
+    do: {{action: reply, text: "I answered myself"}}
+  - name: faq
+    when: {{question: true}}
+    priority: -10
+    do: {{action: faq}}
+"""
+
+
+class BotProcess:
+    """`qunbot run --adapter wechaty` in a subprocess, its log in a file."""
+
+    def __init__(self, peer: Any, workdir: Path) -> None:
+        self.workdir = workdir
+        self.log = workdir / "bot.log"
+        self.status = workdir / "status.json"
+        self.env = {
+            **os.environ,
+            "WECHATY_PUPPET_SERVICE_ENDPOINT": peer.endpoint,
+            "WECHATY_PUPPET_SERVICE_TOKEN": peer.token,
+            "QUNBOT_STATUS_FILE": str(self.status),
+            "QUNBOT_LOG_LEVEL": "INFO",
+            "PYTHONUNBUFFERED": "1",
+        }
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with self.log.open("ab") as log:
+            self.proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "bot",
+                    "run",
+                    "--adapter",
+                    "wechaty",
+                    "--config",
+                    str(self.workdir / "config.yaml"),
+                    "--db",
+                    f"sqlite:///{self.workdir / 'bot.db'}",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                cwd=self.workdir,
+                env=self.env,
+            )
+
+    def logged_in(self) -> bool:
+        try:
+            return json.loads(self.status.read_text())["state"] == "logged_in"
+        except (OSError, ValueError, KeyError):
+            return False
+
+    def wait_online(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not self.logged_in():
+            assert self.proc is not None and self.proc.poll() is None, self.log.read_text()
+            if time.monotonic() > deadline:
+                raise AssertionError("the bot never logged in:\n" + self.log.read_text()[-3000:])
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+
+
+@pytest.fixture
+def bot(puppet_server: Any, tmp_path: Path) -> Iterator[BotProcess]:
+    (tmp_path / "config.yaml").write_text(CONFIG, encoding="utf-8")
+    puppet_server.login(BOT, "QunBot")
+    puppet_server.room(ROOM, "测试群", MEMBERS)
+    process = BotProcess(puppet_server, tmp_path)
+    process.start()
+    try:
+        process.wait_online()
+        puppet_server.wait_health(lambda h: h["clients"] == 1 and h["logged_in"], timeout=30)
+        yield process
+    finally:
+        process.stop()
+
+
+def texts(sent: list[dict[str, Any]]) -> list[str]:
+    return [m["text"] for m in sent if m["conversation"] == ROOM]
+
+
+def test_a_member_joins_and_gets_the_welcome_with_an_at_mention(
+    puppet_server: Any, bot: BotProcess
+) -> None:
+    puppet_server.join(ROOM, [{"id": "carol", "name": "Carol"}], "alice")
+    sent = puppet_server.wait_sent(lambda s: any("欢迎" in t for t in texts(s)), timeout=20)
+    welcome = next(m for m in sent if "欢迎" in m["text"])
+    assert welcome["text"] == "欢迎 Carol"
+    assert welcome["mentions"] == ["carol"]
+
+
+def test_check_in_points_and_an_faq_answer(puppet_server: Any, bot: BotProcess) -> None:
+    puppet_server.say(ROOM, "bob", "签到")
+    puppet_server.wait_sent(lambda s: "Bob 签到成功 +10 =10" in texts(s), timeout=20)
+    puppet_server.say(ROOM, "bob", "签到")
+    puppet_server.say(ROOM, "bob", "积分")
+    puppet_server.wait_sent(lambda s: "Bob 有 10 分" in texts(s), timeout=20)
+    puppet_server.say(ROOM, "alice", "请问如何申请退款呢？")
+    sent = puppet_server.wait_sent(lambda s: "退款说明" in texts(s), timeout=20)
+    answer = next(m for m in sent if m["text"] == "退款说明")
+    assert answer["mentions"] == ["alice"]
+    assert texts(sent).count("Bob 签到成功 +10 =10") == 1
+
+
+def test_a_burst_of_ten_joins_gets_one_welcome(puppet_server: Any, bot: BotProcess) -> None:
+    newcomers = [{"id": f"n{i}", "name": f"N{i}"} for i in range(10)]
+    for newcomer in newcomers:
+        puppet_server.join(ROOM, [newcomer], "alice")
+    sent = puppet_server.wait_sent(lambda s: any("欢迎" in t for t in texts(s)), timeout=20)
+    time.sleep(3)  # longer than the burst window: a second welcome would have come by now
+    welcomes = [m for m in puppet_server.sent() if "欢迎" in m["text"]]
+    assert len(welcomes) == 1, welcomes
+    assert welcomes[0]["mentions"] == [n["id"] for n in newcomers]
+    assert sent
+
+
+def test_the_bot_does_not_answer_its_own_messages(puppet_server: Any, bot: BotProcess) -> None:
+    # The server echoes every message the bot sends back to it as a message from the bot.
+    puppet_server.say(ROOM, "bob", "签到")
+    puppet_server.join(ROOM, [{"id": "dave", "name": "Dave"}], "alice")
+    puppet_server.wait_sent(lambda s: any("欢迎" in t for t in texts(s)), timeout=20)
+    time.sleep(2)  # time enough for an echo to be answered, if the bot answered echoes
+    assert "I answered myself" not in texts(puppet_server.sent())
+
+
+def test_the_server_killed_mid_conversation_then_back_nothing_lost_nothing_twice(
+    puppet_server: Any, bot: BotProcess
+) -> None:
+    puppet_server.say(ROOM, "bob", "签到")
+    puppet_server.wait_sent(lambda s: "Bob 签到成功 +10 =10" in texts(s), timeout=20)
+    puppet_server.kill()
+    # While WeChat is down the bot decides a broadcast; it must wait in the outbox.
+    cli = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bot",
+            "broadcast",
+            "add",
+            "--config",
+            str(bot.workdir / "config.yaml"),
+            "--db",
+            f"sqlite:///{bot.workdir / 'bot.db'}",
+            "--groups",
+            ROOM,
+            "--text",
+            "停机期间的通知",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=bot.workdir,
+        env=bot.env,
+        timeout=60,
+    )
+    assert cli.returncode == 0, cli.stderr
+    deadline = time.monotonic() + 30
+    while bot.logged_in() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not bot.logged_in(), "the bot did not notice the server going away"
+    time.sleep(6)  # the bot sees the broadcast (job store re-read every 5 s) while offline
+    puppet_server.restart()
+    bot.wait_online(timeout=60)
+    puppet_server.wait_sent(lambda s: "停机期间的通知" in texts(s), timeout=30)
+    puppet_server.say(ROOM, "alice", "签到")
+    sent = puppet_server.wait_sent(lambda s: "Alice 签到成功 +10 =10" in texts(s), timeout=30)
+    assert texts(sent).count("停机期间的通知") == 1
+    assert texts(sent).count("Bob 签到成功 +10 =10") == 1
+    log = bot.log.read_text()
+    assert "reconnecting in" in log
+    assert bot.env["WECHATY_PUPPET_SERVICE_TOKEN"] not in log  # the token is never logged
+
+
+def test_status_and_groups_commands(puppet_server: Any, bot: BotProcess) -> None:
+    status = subprocess.run(
+        [sys.executable, "-m", "bot", "status"],
+        capture_output=True,
+        text=True,
+        cwd=bot.workdir,
+        env=bot.env,
+        timeout=30,
+    )
+    assert status.returncode == 0, status.stderr
+    assert "state: logged_in" in status.stdout and f"({BOT})" in status.stdout
+    groups = subprocess.run(
+        [sys.executable, "-m", "bot", "groups", "--timeout", "20"],
+        capture_output=True,
+        text=True,
+        cwd=bot.workdir,
+        env=bot.env,
+        timeout=60,
+    )
+    assert groups.returncode == 0, groups.stderr
+    assert ROOM in groups.stdout and "测试群" in groups.stdout
