@@ -111,7 +111,7 @@ def chat(config_path: Path | None, db_url: str | None, group: str | None) -> Non
 def _run_console(bot: Bot, group: str | None, *, live: bool = False) -> None:
     """``live``: send through the paced outbox, as a real account would."""
     groups = bot.ruleset.config.groups
-    start = group or (groups[0].id if groups else "g1")
+    start = group or (groups[0].key if groups else "g1")
     clock = OffsetClock()
     adapter = ConsoleAdapter(sys.stdin, sys.stdout, clock, bot.ruleset.zone_of, start)
     options = RunOptions(live_timers=True, background_outbox=live, drain_at_end=False)

@@ -59,7 +59,7 @@ class Dispatcher:
             return ["this bot was started without a config file"]
         self._config_stamp = _stamp(self.config_path)
         try:
-            ruleset = load_ruleset(self.config_path)
+            ruleset = load_ruleset(self.config_path, self.engine.ruleset.bindings)
         except ConfigError as error:
             problems = [str(problem) for problem in error.problems]
             log.error("config reload refused, the old rules stay:\n{}", "\n".join(problems))
@@ -94,6 +94,10 @@ class Dispatcher:
         bot really was down in between.
         """
         self.jobs.reload()
+        with self.store.transaction() as tx:
+            bindings = tx.group_bindings()
+        if bindings != self.engine.ruleset.bindings:
+            self.engine.swap(self.engine.ruleset.rebound(bindings))
         self.sync_schedule(now)
         self.jobs.persist()
         with self.store.transaction() as tx:
@@ -172,8 +176,11 @@ class Dispatcher:
         """
         log = logger.bind(group=event.group, member=event.member, kind=event.kind.value)
         if event.kind is not EventKind.TICK and not self.engine.ruleset.serves(event.group):
-            log.debug("event from a group this config does not serve: ignored")
-            return []
+            topic = event.group_name or ""
+            if topic not in self.engine.ruleset.pending_topics:
+                log.debug("event from a group this config does not serve: ignored")
+                return []
+            self._bind(topic, event, tx)
         try:
             with tx.savepoint():
                 if event.kind is not EventKind.TICK:
@@ -197,6 +204,16 @@ class Dispatcher:
         for name in outcome.fired:
             log.bind(rule=name).debug("rule fired")
         return outcome.replies
+
+    def _bind(self, topic: str, event: Event, tx: StoreTx) -> None:
+        """A group the config names by topic speaks for the first time: bind it for good."""
+        tx.bind_group(topic, event.group, event.at)
+        bindings = {**self.engine.ruleset.bindings, topic: event.group}
+        self.engine.swap(self.engine.ruleset.rebound(bindings))
+        self.sync_schedule(event.at)
+        logger.bind(group=event.group).info(
+            "group {!r} from the config bound to room {}", topic, event.group
+        )
 
     def _record(self, event: Event, tx: StoreTx) -> None:
         info = self.engine.ruleset.group_info(event.group, event.group_name or "")

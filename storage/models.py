@@ -189,3 +189,16 @@ class AuditEntry(SQLModel, table=True):
     group_id: str | None = Field(default=None, max_length=128)
     detail: str = Field(default="")
     outcome: str = Field(max_length=16)
+
+
+class GroupBinding(SQLModel, table=True):
+    """A group the config names by its topic, bound to the room that had that topic.
+
+    Bound once, kept: the group keeps its rules and data when it is renamed later.
+    """
+
+    __tablename__ = "group_bindings"
+
+    topic: str = Field(primary_key=True, max_length=256)
+    group_id: str = Field(max_length=128, unique=True)
+    bound_at: datetime = _utc()  # type: ignore[assignment]

@@ -26,6 +26,7 @@ from storage.models import (
     Broadcast,
     CheckIn,
     Group,
+    GroupBinding,
     Interaction,
     Member,
     Membership,
@@ -49,6 +50,7 @@ UNANSWERED = _table(UnansweredQuestion)
 OUTBOX = _table(OutboxMessage)
 BROADCASTS = _table(Broadcast)
 AUDIT = _table(AuditEntry)
+BINDINGS = _table(GroupBinding)
 
 
 @dataclass(frozen=True, slots=True)
@@ -882,6 +884,20 @@ class StoreTx:
             )
             for r in rows
         ]
+
+    def group_bindings(self) -> dict[str, str]:
+        """Topic (as the config names it) → the room id it was bound to."""
+        return {
+            str(t): str(g)
+            for t, g in self._c.execute(select(BINDINGS.c.topic, BINDINGS.c.group_id))
+        }
+
+    def bind_group(self, topic: str, group: str, at: datetime) -> None:
+        self._c.execute(
+            self._upsert(BINDINGS)
+            .values(topic=topic, group_id=group, bound_at=at)
+            .on_conflict_do_nothing(index_elements=["topic"])
+        )
 
     def known_groups(self) -> list[str]:
         return [str(g) for (g,) in self._c.execute(select(GROUPS.c.id).order_by(GROUPS.c.id))]

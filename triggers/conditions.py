@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
@@ -17,10 +18,11 @@ class CompiledConditions:
     hours: tuple[time, time] | None
 
     @classmethod
-    def build(cls, config: Conditions) -> CompiledConditions:
+    def build(cls, config: Conditions, room_of: Callable[[str], str]) -> CompiledConditions:
+        """``room_of`` turns the config's group names (ids or topics) into room ids."""
         cooldown = config.cooldown
         return cls(
-            groups=frozenset(config.groups) if config.groups is not None else None,
+            groups=frozenset(map(room_of, config.groups)) if config.groups is not None else None,
             roles=frozenset(config.roles) if config.roles is not None else None,
             member_cooldown=cooldown.member if cooldown else None,
             group_cooldown=cooldown.group if cooldown else None,

@@ -118,11 +118,28 @@ class Schedule(StrictModel):
 
 
 class GroupConfig(StrictModel):
-    id: NonEmptyStr = Field(description="the platform's group (room) id")
+    """A group by its room id, or by its topic (bound to that room the first time it is seen,
+    and kept when the group is renamed later)."""
+
+    id: NonEmptyStr | None = Field(default=None, description="the platform's group (room) id")
+    topic: NonEmptyStr | None = Field(
+        default=None, description="the group's name, when its id is not known yet"
+    )
     name: str = Field(default="", description="display name, used in messages and reports")
     timezone: TimeZoneName | None = Field(
         default=None, description="the group's zone for days and hours; defaults to the top level"
     )
+
+    @model_validator(mode="after")
+    def _id_or_topic(self) -> GroupConfig:
+        if (self.id is None) == (self.topic is None):
+            raise ValueError("give the group's 'id' or its 'topic' (one of them)")
+        return self
+
+    @property
+    def key(self) -> str:
+        """How rules refer to the group: its id, else its topic."""
+        return self.id or self.topic or ""
 
 
 class RoleGrant(StrictModel):

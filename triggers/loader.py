@@ -7,7 +7,7 @@ all problems are reported at once, so an admin fixes a file in one pass.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import UnionType
@@ -45,18 +45,20 @@ class ConfigError(Exception):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
-def load_ruleset(path: Path) -> RuleSet:
-    """Parse, validate and compile a config file."""
+def load_ruleset(path: Path, bindings: Mapping[str, str] | None = None) -> RuleSet:
+    """Parse, validate and compile a config file (``bindings``: topic → room id)."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise ConfigError(
             [ConfigProblem(str(path), 1, 1, None, "", f"cannot read: {error.strerror}")]
         ) from None
-    return compile_text(text, str(path), path.parent)
+    return compile_text(text, str(path), path.parent, bindings)
 
 
-def compile_text(text: str, filename: str, config_dir: Path | None) -> RuleSet:
+def compile_text(
+    text: str, filename: str, config_dir: Path | None, bindings: Mapping[str, str] | None = None
+) -> RuleSet:
     try:
         data, source = load_yaml(text)
     except YamlSourceError as error:
@@ -78,7 +80,7 @@ def compile_text(text: str, filename: str, config_dir: Path | None) -> RuleSet:
     except ValidationError as error:
         raise ConfigError([locate(e["loc"], _explain(e)) for e in error.errors()]) from None
     try:
-        return RuleSet(config, config_dir)
+        return RuleSet(config, config_dir, bindings)
     except RuleSetProblems as error:
         raise ConfigError([locate(loc, message) for loc, message in error.problems]) from None
 

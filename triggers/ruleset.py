@@ -6,7 +6,7 @@ collected with the config path they concern, so the loader can point at the line
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,7 +32,7 @@ from triggers.actions.leaderboard import LeaderboardConfig
 from triggers.actions.points import GrantPointsConfig, MyPointsConfig
 from triggers.actions.welcome import WelcomeAction, WelcomeConfig
 from triggers.conditions import CompiledConditions
-from triggers.config import EventType, QunbotConfig, Role, Schedule
+from triggers.config import EventType, GroupConfig, QunbotConfig, Role, Schedule
 from triggers.faq_catalog import ANSWER_SAMPLE, ANSWER_VARIABLES, FaqCatalog
 from triggers.matchers import MessageMatcher
 from triggers.points_levels import Levels
@@ -108,16 +108,32 @@ def _stronger(a: Role | None, b: Role) -> Role:
 class RuleSet:
     """The running form of one config file."""
 
-    def __init__(self, config: QunbotConfig, config_dir: Path | None) -> None:
+    def __init__(
+        self,
+        config: QunbotConfig,
+        config_dir: Path | None,
+        bindings: Mapping[str, str] | None = None,
+    ) -> None:
+        """``bindings``: topic → room id, for the groups the config names by topic."""
         self.config = config
+        self.config_dir = config_dir
+        self.bindings = dict(bindings or {})
         self.templates = Templates(config_dir)
         self.levels = Levels(config.points)
         self.roles = RoleBook(config)
         self._default_tz = ZoneInfo(config.timezone)
-        self._groups = {
-            g.id: GroupInfo(g.id, g.name or g.id, ZoneInfo(g.timezone or config.timezone))
-            for g in config.groups
-        }
+        self._groups: dict[str, GroupInfo] = {}
+        self._rooms: dict[str, str] = {}  # config name (id or topic) → room id
+        self.pending_topics: dict[str, GroupConfig] = {}
+        for g in config.groups:
+            room = g.id or self.bindings.get(g.topic or "")
+            if room is None:
+                self.pending_topics[g.key] = g
+                continue
+            self._rooms[g.key] = room
+            self._groups[room] = GroupInfo(
+                room, g.name or g.key, ZoneInfo(g.timezone or config.timezone)
+            )
         problems: list[tuple[Loc, str]] = []
         problems += self._check_references()
         self.faq = FaqCatalog(config.faq, self._answer_compiler(problems))
@@ -155,13 +171,13 @@ class RuleSet:
                     order=order,
                     name=rule.name,
                     event=rule.when.event,
-                    conditions=CompiledConditions.build(rule.if_),
+                    conditions=CompiledConditions.build(rule.if_, self.room_of),
                     actions=tuple(actions),
                     stop=not rule.continue_,
                     schedule=rule.when.schedule,
                 )
             )
-            if rule.when.schedule is not None and not (rule.if_.groups or self._groups):
+            if rule.when.schedule is not None and not (rule.if_.groups or config.groups):
                 problems.append(
                     (
                         ("rules", position, "when", "schedule"),
@@ -185,12 +201,12 @@ class RuleSet:
     def _check_references(self) -> list[tuple[Loc, str]]:
         config = self.config
         problems: list[tuple[Loc, str]] = []
-        problems += _duplicates([g.id for g in config.groups], ("groups",), "id", "group id")
+        problems += _duplicates([g.key for g in config.groups], ("groups",), "id", "group")
         problems += _duplicates([r.name for r in config.rules], ("rules",), "name", "rule name")
         problems += _duplicates(
             [e.id for e in config.faq.entries], ("faq", "entries"), "id", "FAQ id"
         )
-        known = set(self._groups)
+        known = {g.key for g in config.groups}
         if not known:
             return problems
         for i, rule in enumerate(config.rules):
@@ -249,19 +265,28 @@ class RuleSet:
 
     def _scheduled_groups(self, rule: CompiledRule) -> list[str]:
         wanted = rule.conditions.groups
-        return sorted(wanted) if wanted is not None else sorted(self._groups)
+        rooms = sorted(wanted) if wanted is not None else sorted(self._groups)
+        return [room for room in rooms if not room.startswith("\0")]
+
+    def rebound(self, bindings: Mapping[str, str]) -> RuleSet:
+        """The same config compiled again with more groups bound to their rooms."""
+        return RuleSet(self.config, self.config_dir, bindings)
+
+    def room_of(self, name: str) -> str:
+        """A config group name (id or topic) as a room id; an unbound topic matches no room."""
+        return self._rooms.get(name, name if name not in self.pending_topics else f"\0{name}")
 
     def served_groups(self, tx: StoreTx) -> list[str]:
         """The groups a broadcast to "all" reaches: the configured ones, else every known one."""
-        return sorted(self._groups) if self._groups else tx.known_groups()
+        return sorted(self._groups) if self.config.groups else tx.known_groups()
 
     def display_name(self, tx: StoreTx, group: str) -> str:
         known = self._groups.get(group)
         return known.name if known is not None else tx.group_name(group)
 
     def serves(self, group: str) -> bool:
-        """With groups listed, the bot serves only those; with none, every group."""
-        return not self._groups or group in self._groups
+        """With groups listed, the bot serves only those (once bound); with none, every group."""
+        return not self.config.groups or group in self._groups
 
     def group_info(self, group: str, name: str = "") -> GroupInfo:
         known = self._groups.get(group)

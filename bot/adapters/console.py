@@ -84,6 +84,7 @@ class ConsoleAdapter(AlwaysOnline):
         return Event(
             kind=EventKind.MESSAGE,
             group=self.group,
+            group_name=self.group,
             at=self._clock.now(),
             member=member,
             name=member,
@@ -107,6 +108,7 @@ class ConsoleAdapter(AlwaysOnline):
             return Event(
                 kind=EventKind.JOIN,
                 group=self.group,
+                group_name=self.group,
                 at=self._clock.now(),
                 member=args[0],
                 name=args[0],
@@ -114,7 +116,11 @@ class ConsoleAdapter(AlwaysOnline):
             )
         elif name == "/leave" and len(args) == 1:
             return Event(
-                kind=EventKind.LEAVE, group=self.group, at=self._clock.now(), member=args[0]
+                kind=EventKind.LEAVE,
+                group=self.group,
+                group_name=self.group,
+                at=self._clock.now(),
+                member=args[0],
             )
         elif name == "/group" and len(args) == 1:
             self.group = args[0]
@@ -138,7 +144,9 @@ class ConsoleAdapter(AlwaysOnline):
             self._say(f"  ? {error}")
             return None
         self._say(f"  clock: {self._local_now():%Y-%m-%d %H:%M:%S} ({self._zone_of(self.group)})")
-        return Event(kind=EventKind.TICK, group=self.group, at=self._clock.now())
+        return Event(
+            kind=EventKind.TICK, group=self.group, group_name=self.group, at=self._clock.now()
+        )
 
     def _local_now(self) -> datetime:
         return self._clock.now().astimezone(self._zone_of(self.group))

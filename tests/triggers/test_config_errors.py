@@ -193,7 +193,7 @@ def test_duplicate_rule_names_and_group_ids() -> None:
         + "  - name: 签到\n    when: {command: [x]}\n    do: {action: checkin}\n"
     )
     messages = sorted(p.message for p in found)
-    assert any("duplicate group id 'g1'" in m for m in messages)
+    assert any("duplicate group 'g1'" in m for m in messages)
     assert any("duplicate rule name '签到'" in m for m in messages)
     lines = sorted(p.line for p in found)
     assert lines == [1, 6]
