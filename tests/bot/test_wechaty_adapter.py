@@ -204,3 +204,12 @@ def test_the_token_is_masked_and_the_status_file_says_who_and_since(tmp_path: Pa
     assert datetime.fromisoformat(state["since"]) == T0
     assert "token" not in json.dumps(state)
     assert adapter.online_since == T0
+
+
+def test_a_scan_prints_the_qr_code_and_a_url_to_open() -> None:
+    from bot.adapters.wechaty import scan_prompt
+
+    prompt = scan_prompt("https://login.weixin.qq.com/l/abc==")
+    art, _, url_line = prompt.rpartition("\n")
+    assert len(art.splitlines()) > 10  # a real QR code drawn in characters
+    assert url_line.endswith("https://wechaty.js.org/qrcode/https%3A%2F%2Flogin.weixin.qq.com%2Fl%2Fabc%3D%3D")
