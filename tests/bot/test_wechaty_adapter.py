@@ -212,4 +212,6 @@ def test_a_scan_prints_the_qr_code_and_a_url_to_open() -> None:
     prompt = scan_prompt("https://login.weixin.qq.com/l/abc==")
     art, _, url_line = prompt.rpartition("\n")
     assert len(art.splitlines()) > 10  # a real QR code drawn in characters
-    assert url_line.endswith("https://wechaty.js.org/qrcode/https%3A%2F%2Flogin.weixin.qq.com%2Fl%2Fabc%3D%3D")
+    assert url_line.endswith(
+        "https://wechaty.js.org/qrcode/https%3A%2F%2Flogin.weixin.qq.com%2Fl%2Fabc%3D%3D"
+    )
