@@ -31,7 +31,9 @@ class Dispatcher:
         self.store = store
         self.engine = engine
         self.timers = Timers()
-        self.jobs = JobBook(store.engine)
+        # Job-store writes skip the fsync: a lost "next run" re-runs a job, and its messages'
+        # idempotency keys make that harmless.
+        self.jobs = JobBook(store.light_engine)
         self.config_path = config_path
         self._config_stamp = _stamp(config_path)
         self._catching_up = False
@@ -143,6 +145,8 @@ class Dispatcher:
 
     def _fire_due(self, now: datetime, tx: StoreTx) -> list[Reply]:
         """Everything due by ``now``, in time order: welcome timers and scheduled jobs."""
+        if not self._catching_up and ((soonest := self.next_due()) is None or soonest > now):
+            return []  # the common case, twice per event
         replies: list[Reply] = []
         if self._catching_up:
             self._catching_up = False

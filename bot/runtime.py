@@ -40,7 +40,8 @@ async def run(
     adapter: Adapter, dispatcher: Dispatcher, outbox: Outbox, clock: Clock, options: RunOptions
 ) -> None:
     """Run until the adapter's event stream ends."""
-    queue: asyncio.Queue[Event | None] = asyncio.Queue()
+    # Bounded: a transcript is read as fast as it is handled, not parsed whole up front.
+    queue: asyncio.Queue[Event | None] = asyncio.Queue(maxsize=options.batch_size * 4)
     poke = asyncio.Event()
     # A live clock is "now" from the start; a transcript's clock starts at its first line.
     restored = options.live_timers

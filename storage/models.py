@@ -38,7 +38,10 @@ class Membership(SQLModel, table=True):
     """
 
     __tablename__ = "memberships"
-    __table_args__ = (Index("ix_memberships_group_points", "group_id", "points"),)
+    __table_args__ = (
+        Index("ix_memberships_group_points", "group_id", "points"),
+        Index("ix_memberships_group_welcome_due", "group_id", "welcome_due"),
+    )
 
     group_id: str = Field(primary_key=True, foreign_key="groups.id", max_length=128)
     member_id: str = Field(primary_key=True, foreign_key="members.id", max_length=128)

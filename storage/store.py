@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, and_, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Engine, Table, and_, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import BindParameter
@@ -137,6 +137,7 @@ _Q_MARK_SENT = (
     .values(status="sent", sent_at=bindparam("at"), attempts=OUTBOX.c.attempts + 1, error=None)
 )
 _Q_INSERT_UNANSWERED = insert(UNANSWERED)
+_UPSERTS: dict[tuple[str, str, str], Any] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,6 +291,11 @@ class Store:
         self._known.members.update(staged.members)
         self._known.memberships.update(staged.memberships)
 
+    @property
+    def light_engine(self) -> Engine:
+        """The engine for bookkeeping that may skip the fsync (see ``transaction``)."""
+        return self._light if self._light is not None else self.engine
+
     def close(self) -> None:
         self.engine.dispose()
         if self._light is not None:
@@ -366,9 +372,8 @@ class StoreTx:
         if key in self._known.memberships or key in self._staged.memberships:
             return
         self._c.execute(
-            self._upsert(MEMBERSHIPS)
-            .values(group_id=group, member_id=member, first_seen_at=at, points=0)
-            .on_conflict_do_nothing(index_elements=["group_id", "member_id"])
+            self._prebuilt("membership", MEMBERSHIPS),
+            {"group_id": group, "member_id": member, "first_seen_at": at, "points": 0},
         )
         self._staged.memberships.add(key)
 
@@ -387,16 +392,12 @@ class StoreTx:
             return
         if name:
             self._c.execute(
-                self._upsert(table)
-                .values(id=key, name=name, first_seen_at=at)
-                .on_conflict_do_update(index_elements=["id"], set_={"name": name})
+                self._prebuilt("rename", table), {"id": key, "name": name, "first_seen_at": at}
             )
             staged[key] = name
             return
         self._c.execute(
-            self._upsert(table)
-            .values(id=key, name=fallback, first_seen_at=at)
-            .on_conflict_do_nothing(index_elements=["id"])
+            self._prebuilt("first", table), {"id": key, "name": fallback, "first_seen_at": at}
         )
         stored = self._c.execute(select(table.c.name).where(table.c.id == key)).scalar_one()
         staged[key] = str(stored or "")
@@ -404,6 +405,27 @@ class StoreTx:
     def _upsert(self, table: Table) -> Any:
         dialect = sqlite if self._c.dialect.name == "sqlite" else postgresql
         return dialect.insert(table)
+
+    def _prebuilt(self, kind: str, table: Table) -> Any:
+        """The identity upserts, built once per dialect: they run for every new member.
+
+        ``membership`` inserts unless present; ``first`` inserts a row by id unless present;
+        ``rename`` inserts or updates its name.
+        """
+        key = (self._c.dialect.name, kind, table.name)
+        statement = _UPSERTS.get(key)
+        if statement is None:
+            upsert = self._upsert(table)
+            if kind == "membership":
+                statement = upsert.on_conflict_do_nothing(index_elements=["group_id", "member_id"])
+            elif kind == "first":
+                statement = upsert.on_conflict_do_nothing(index_elements=["id"])
+            else:
+                statement = upsert.on_conflict_do_update(
+                    index_elements=["id"], set_={"name": upsert.excluded.name}
+                )
+            _UPSERTS[key] = statement
+        return statement
 
     def name_of(self, member: str) -> str:
         return self._name(MEMBERS, self._staged.members, self._known.members, member)

@@ -194,6 +194,12 @@ class RuleSet:
             ],
             self.faq,
         )
+        self._scheduled = {
+            f"{RULE_JOB_PREFIX}{rule.name}:{group}": (rule, group)
+            for rule in self.rules
+            if rule.schedule is not None
+            for group in self._scheduled_groups(rule)
+        }
         self.by_event: dict[EventType, list[CompiledRule]] = {
             kind: [r for r in self.rules if r.event is kind] for kind in EventType
         }
@@ -243,25 +249,14 @@ class RuleSet:
     def scheduled_jobs(self) -> dict[str, JobSpec]:
         """One job per scheduled rule and group, in that group's time zone."""
         jobs: dict[str, JobSpec] = {}
-        for rule in self.rules:
-            if rule.schedule is None:
-                continue
-            for group in self._scheduled_groups(rule):
-                trigger = rule.schedule.trigger(self.zone_of(group))
-                jobs[f"{RULE_JOB_PREFIX}{rule.name}:{group}"] = JobSpec(
-                    trigger, rule.schedule.grace
-                )
+        for job_id, (rule, group) in self._scheduled.items():
+            assert rule.schedule is not None
+            jobs[job_id] = JobSpec(rule.schedule.trigger(self.zone_of(group)), rule.schedule.grace)
         return jobs
 
     def scheduled_rule(self, job_id: str) -> tuple[CompiledRule, str] | None:
         """The rule and group a scheduled job id stands for, if the config still has them."""
-        for rule in self.rules:
-            if rule.schedule is None:
-                continue
-            for group in self._scheduled_groups(rule):
-                if job_id == f"{RULE_JOB_PREFIX}{rule.name}:{group}":
-                    return rule, group
-        return None
+        return self._scheduled.get(job_id)
 
     def _scheduled_groups(self, rule: CompiledRule) -> list[str]:
         wanted = rule.conditions.groups

@@ -20,4 +20,4 @@ def test_migration_version_is_recorded(store: Store) -> None:
     with store.engine.connect() as connection:
         assert "alembic_version" in inspect(connection).get_table_names()
         version = MigrationContext.configure(connection).get_current_revision()
-    assert version == "0004"
+    assert version == "0005"

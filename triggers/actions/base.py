@@ -75,7 +75,10 @@ class ActionContext:
     def base_context(self, event: Event) -> dict[str, Any]:
         """Variables every template may use: who, where, when."""
         return {
-            "member": {"id": event.member, "name": event.name or self.tx.name_of(event.member)},
+            "member": {
+                "id": event.member,
+                "name": event.name or (self.tx.name_of(event.member) if event.member else ""),
+            },
             "group": {"id": self.group.id, "name": self.group.name},
             "now": self.local(event.at),
         }
