@@ -27,7 +27,7 @@ whether that is a question about it only the entry's keywords can say."""
 TOP_K = 16
 """Entries re-scored per search: enough to rescue a rewording, few enough to be flat."""
 
-MAX_POSTINGS = 200
+MAX_POSTINGS = 48
 """A token or keyword in more entries than this finds no candidates: it says little about
 which entry is meant, and walking its postings would make search grow with the FAQ."""
 
