@@ -138,6 +138,46 @@ _Q_MARK_SENT = (
 )
 _Q_INSERT_UNANSWERED = insert(UNANSWERED)
 _UPSERTS: dict[tuple[str, str, str], Any] = {}
+_Q_DAY_KINDS = (
+    select(INTERACTIONS.c.kind, func.count(), func.count(func.distinct(INTERACTIONS.c.member_id)))
+    .where(
+        INTERACTIONS.c.group_id == _G,
+        INTERACTIONS.c.at >= bindparam("start"),
+        INTERACTIONS.c.at < bindparam("end"),
+    )
+    .group_by(INTERACTIONS.c.kind)
+)
+_Q_DAY_CHECKINS = (
+    select(MEMBERS.c.name, CHECKINS.c.member_id)
+    .join(MEMBERS, MEMBERS.c.id == CHECKINS.c.member_id)
+    .where(CHECKINS.c.group_id == _G, CHECKINS.c.day == _DAY)
+    .order_by(CHECKINS.c.rank)
+)
+_Q_BOARD_ALL = (
+    select(MEMBERSHIPS.c.member_id, MEMBERS.c.name, MEMBERSHIPS.c.points)
+    .join(MEMBERS, MEMBERS.c.id == MEMBERSHIPS.c.member_id)
+    .where(MEMBERSHIPS.c.group_id == _G, MEMBERSHIPS.c.left_at.is_(None), MEMBERSHIPS.c.points > 0)
+    .order_by(MEMBERSHIPS.c.points.desc(), MEMBERSHIPS.c.member_id)
+    .limit(bindparam("limit"))
+)
+_BOARD_TOTAL = func.sum(LEDGER.c.delta).label("total")
+_BOARD_PERIOD = (
+    select(LEDGER.c.member_id, _BOARD_TOTAL)
+    .where(LEDGER.c.group_id == _G, LEDGER.c.at >= bindparam("since"))
+    .group_by(LEDGER.c.member_id)
+    .subquery()
+)
+_Q_BOARD_SINCE = (
+    select(_BOARD_PERIOD.c.member_id, MEMBERS.c.name, _BOARD_PERIOD.c.total)
+    .join(MEMBERS, MEMBERS.c.id == _BOARD_PERIOD.c.member_id)
+    .join(
+        MEMBERSHIPS,
+        and_(MEMBERSHIPS.c.group_id == _G, MEMBERSHIPS.c.member_id == _BOARD_PERIOD.c.member_id),
+    )
+    .where(_BOARD_PERIOD.c.total > 0, MEMBERSHIPS.c.left_at.is_(None))
+    .order_by(_BOARD_PERIOD.c.total.desc(), _BOARD_PERIOD.c.member_id)
+    .limit(bindparam("limit"))
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -656,39 +696,12 @@ class StoreTx:
     def leaderboard(self, group: str, since: datetime | None, limit: int) -> list[LeaderboardRow]:
         """Top members by points: all-time from the cached balances, else from the ledger."""
         if since is None:
-            points = MEMBERSHIPS.c.points
-            query = (
-                select(MEMBERSHIPS.c.member_id, MEMBERS.c.name, points)
-                .join(MEMBERS, MEMBERS.c.id == MEMBERSHIPS.c.member_id)
-                .where(MEMBERSHIPS.c.group_id == group, MEMBERSHIPS.c.left_at.is_(None), points > 0)
-                .order_by(points.desc(), MEMBERSHIPS.c.member_id)
-                .limit(limit)
-            )
+            rows = self._c.execute(_Q_BOARD_ALL, {"g": group, "limit": limit})
         else:
-            total = func.sum(LEDGER.c.delta).label("total")
-            ranked = (
-                select(LEDGER.c.member_id, total)
-                .where(LEDGER.c.group_id == group, LEDGER.c.at >= since)
-                .group_by(LEDGER.c.member_id)
-                .subquery()
-            )
-            query = (
-                select(ranked.c.member_id, MEMBERS.c.name, ranked.c.total)
-                .join(MEMBERS, MEMBERS.c.id == ranked.c.member_id)
-                .join(
-                    MEMBERSHIPS,
-                    and_(
-                        MEMBERSHIPS.c.group_id == group,
-                        MEMBERSHIPS.c.member_id == ranked.c.member_id,
-                    ),
-                )
-                .where(ranked.c.total > 0, MEMBERSHIPS.c.left_at.is_(None))
-                .order_by(ranked.c.total.desc(), ranked.c.member_id)
-                .limit(limit)
-            )
+            rows = self._c.execute(_Q_BOARD_SINCE, {"g": group, "since": since, "limit": limit})
         return [
             LeaderboardRow(rank=i, member=r[0], name=r[1] or r[0], points=int(r[2]))
-            for i, r in enumerate(self._c.execute(query), start=1)
+            for i, r in enumerate(rows, start=1)
         ]
 
     # --- questions --------------------------------------------------------------------
@@ -931,33 +944,19 @@ class StoreTx:
     ) -> DayStats:
         """Counts for [start, end), the group's local ``day``; the ``first`` check-ins by name."""
         self.flush()
-        in_day = and_(
-            INTERACTIONS.c.group_id == group, INTERACTIONS.c.at >= start, INTERACTIONS.c.at < end
-        )
-        kinds = {
-            str(kind): int(n)
-            for kind, n in self._c.execute(
-                select(INTERACTIONS.c.kind, func.count())
-                .where(in_day)
-                .group_by(INTERACTIONS.c.kind)
-            )
-        }
-        active = self._c.execute(
-            select(func.count(func.distinct(INTERACTIONS.c.member_id))).where(
-                in_day, INTERACTIONS.c.kind == "message"
-            )
-        ).scalar_one()
-        checked = self._c.execute(
-            select(MEMBERS.c.name, CHECKINS.c.member_id)
-            .join(MEMBERS, MEMBERS.c.id == CHECKINS.c.member_id)
-            .where(CHECKINS.c.group_id == group, CHECKINS.c.day == day)
-            .order_by(CHECKINS.c.rank)
-        ).all()
+        window = {"g": group, "start": start, "end": end}
+        kinds: dict[str, int] = {}
+        active = 0
+        for kind, count, distinct in self._c.execute(_Q_DAY_KINDS, window):
+            kinds[str(kind)] = int(count)
+            if kind == "message":
+                active = int(distinct)
+        checked = self._c.execute(_Q_DAY_CHECKINS, {"g": group, "day": day}).all()
         return DayStats(
             joins=kinds.get("join", 0),
             leaves=kinds.get("leave", 0),
             messages=kinds.get("message", 0),
-            active_members=int(active),
+            active_members=active,
             checkins=len(checked),
             first_checkins=tuple(name or member for name, member in checked[:first]),
         )
