@@ -136,14 +136,35 @@ class _AliasNode(yaml.Node):
         self.anchor = anchor
 
 
+class _Mark:
+    """Where a node starts or ends, and nothing else.
+
+    PyYAML gives every node two full marks (each with its own attribute dict and a pointer
+    into the text); a 10,000-rule config holds hundreds of thousands of them at once, which
+    is most of what loading it costs in memory. Only the line and column are ever read.
+    It stands in for ``yaml.Mark`` wherever PyYAML expects one (its stubs still say Mark).
+    """
+
+    __slots__ = ("column", "index", "line", "name")
+
+    def __init__(self, name: str, index: int, line: int, column: int) -> None:
+        self.name, self.index, self.line, self.column = name, index, line, column
+
+    def get_snippet(self, indent: int = 4, max_length: int = 75) -> None:
+        return None
+
+
 class _Loader(yaml.SafeLoader):
+    def get_mark(self) -> Any:  # a _Mark: the same fields the parser reads from yaml.Mark
+        return _Mark(self.name, self.index, self.line, self.column)
+
     def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
         if not self.check_event(yaml.AliasEvent):
             return super().compose_node(parent, index)
         event: yaml.AliasEvent = self.current_event  # peeked by check_event
         target = super().compose_node(parent, index)
         # Always true for an alias; the stubs just cannot know it.
-        assert target is not None and event.anchor and isinstance(event.start_mark, yaml.Mark)
+        assert target is not None and event.anchor and isinstance(event.start_mark, _Mark)
         return _AliasNode(target, event.anchor, event.start_mark)
 
 
@@ -151,7 +172,7 @@ class _Rejected(Exception):
     """A node was reported as a problem; the caller goes on so that later problems show too."""
 
 
-def _position(mark: yaml.Mark | None) -> Position:
+def _position(mark: _Mark | yaml.Mark | None) -> Position:
     return Position(1, 1) if mark is None else Position(mark.line + 1, mark.column + 1)
 
 

@@ -249,7 +249,7 @@ class WechatyAdapter:
                 return
             conversation = talker
         content = content_of(message.type)
-        text = message.text or "" if content == "text" else ""
+        text = (message.text or "") if content == "text" else ""
         if self._self_id and self._self_id in (message.mention_ids or []):
             text = _LEADING_MENTION.sub("", text, count=1)
         await self._queue.put(
