@@ -112,6 +112,7 @@ class Dispatcher:
         self.jobs.sync(self.engine.ruleset.scheduled_jobs(), RULE_JOB_PREFIX, now)
 
     def close(self) -> None:
+        self.settle()
         self.jobs.close()
 
     def process(self, events: Sequence[Event]) -> list[Reply]:
@@ -124,8 +125,15 @@ class Dispatcher:
                     replies += self._handle(event, tx) or []
                 replies += self._fire_due(event.at, tx)
             tx.enqueue([outgoing(r) for r in replies])
-        self.jobs.persist()
         return replies
+
+    def settle(self) -> None:
+        """Write what the schedule learned (next run times) to the job store.
+
+        Off the critical path: replies are out before this runs, and losing it (a crash
+        first) only makes a job due again, which its idempotency keys make harmless.
+        """
+        self.jobs.persist()
 
     def next_due(self) -> datetime | None:
         """When the dispatcher next has timer work, for the live clock to wake it."""
@@ -139,7 +147,6 @@ class Dispatcher:
             with self.store.transaction() as tx:
                 fired = self._fire_due(due, tx)
                 tx.enqueue([outgoing(r) for r in fired])
-            self.jobs.persist()
             replies += fired
         return replies
 

@@ -105,12 +105,14 @@ async def run(
                     restored = True
                 dispatcher.process(batch)
                 await delivered()
+                await asyncio.to_thread(dispatcher.settle)
         if options.drain_at_end:
             fired = dispatcher.drain()
             if fired:
                 # The transcript is over but its clock runs on to the last timer it owes.
                 await clock.sleep((max(r.at for r in fired) - clock.now()).total_seconds())
             await delivered()
+            await asyncio.to_thread(dispatcher.settle)
         await tasks[0]
     finally:
         for task in tasks:

@@ -13,6 +13,7 @@ otherwise. A job whose trigger did not change keeps its next run time across res
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -95,6 +96,9 @@ class JobBook:
         self._specs: dict[str, JobSpec] = {}
         self._next_runs: dict[str, datetime] = {}
         self._staged: list[tuple[str, str, JobSpec | None, datetime | None]] = []
+        # persist() may run in a worker thread (the runtime settles after each batch) while
+        # the loop reloads: one lock keeps the job store's readers and writers apart.
+        self._store_lock = threading.RLock()
         self._earliest: object = _STALE
         self.reload()
 
@@ -103,8 +107,9 @@ class JobBook:
 
     def reload(self) -> None:
         """Read the job store (another process, such as the CLI, may have changed it)."""
-        self.persist()
-        jobs = self._aps.get_jobs()
+        with self._store_lock:
+            self.persist()
+            jobs = self._aps.get_jobs()
         self._specs = {
             job.id: JobSpec(job.trigger, timedelta(seconds=job.misfire_grace_time or 0))
             for job in jobs
@@ -184,8 +189,17 @@ class JobBook:
         self._earliest = _STALE
 
     def persist(self) -> None:
-        """Write the staged changes to the job store (call it outside any batch)."""
-        for change, job_id, spec, next_run in self._staged:
+        """Write the staged changes to the job store (call it outside any batch).
+
+        Safe from a worker thread: it takes the changes staged so far and leaves new ones
+        for the next call.
+        """
+        with self._store_lock:
+            staged, self._staged = self._staged, []
+            self._write(staged)
+
+    def _write(self, staged: list[tuple[str, str, JobSpec | None, datetime | None]]) -> None:
+        for change, job_id, spec, next_run in staged:
             if change == "add":
                 assert spec is not None
                 self._aps.add_job(
@@ -204,7 +218,6 @@ class JobBook:
                 self._aps.remove_job(job_id)
             else:
                 self._aps.modify_job(job_id, next_run_time=next_run)
-        self._staged.clear()
 
 
 def _after(trigger: BaseTrigger, run: datetime) -> datetime | None:
