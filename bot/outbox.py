@@ -134,12 +134,13 @@ class Outbox:
         return None
 
     def _confirm(self, row: OutboxRow, at: datetime, error: Exception | None) -> None:
+        if error is None:
+            self._store.confirm_sent(row.id, at)
+            return
         log = logger.bind(group=row.message.group, rule=row.message.rule, key=row.message.key)
         attempts = row.attempts + 1
         with self._store.transaction(durable=False) as tx:
-            if error is None:
-                tx.mark_sent(row.id, at)
-            elif isinstance(error, PermanentSendError) or attempts >= self._pacing.max_attempts:
+            if isinstance(error, PermanentSendError) or attempts >= self._pacing.max_attempts:
                 tx.mark_failed(row.id, f"{type(error).__name__}: {error}")
                 log.error("message failed for good after {} attempt(s): {}", attempts, error)
             else:

@@ -212,3 +212,18 @@ def test_concurrent_check_ins_from_two_processes_count_once(db_url: str) -> None
         assert len(tx._c.execute(select(CHECKINS.c.id)).all()) == 1
     for store in stores:
         store.close()
+
+
+def test_confirm_sent_is_read_back_exactly(store: Store) -> None:
+    from storage.store import Outgoing
+
+    sent_at = at("2026-11-24T08:00:01.123456")
+    with store.transaction() as tx:
+        tx.enqueue([Outgoing(group="g1", text="hi", decided_at=at("2026-11-24T08:00"), key="k1")])
+        [row] = tx.due_messages(sent_at, 10)
+    store.confirm_sent(row.id, sent_at)
+    with store.transaction() as tx:
+        [delivery] = tx.deliveries("k1")
+        assert (delivery.status, delivery.sent_at) == ("sent", sent_at)
+        assert tx.due_messages(sent_at, 10) == []
+        assert tx.outbox_counts().sent == 1
