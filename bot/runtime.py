@@ -74,6 +74,10 @@ async def run(
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(poke.wait(), options.poll_seconds)
 
+    async def settled() -> None:
+        if dispatcher.jobs.unsaved:  # rare: most batches change no schedule
+            await asyncio.to_thread(dispatcher.settle)
+
     async def delivered() -> None:
         if options.background_outbox:
             poke.set()
@@ -105,14 +109,14 @@ async def run(
                     restored = True
                 dispatcher.process(batch)
                 await delivered()
-                await asyncio.to_thread(dispatcher.settle)
+                await settled()
         if options.drain_at_end:
             fired = dispatcher.drain()
             if fired:
                 # The transcript is over but its clock runs on to the last timer it owes.
                 await clock.sleep((max(r.at for r in fired) - clock.now()).total_seconds())
             await delivered()
-            await asyncio.to_thread(dispatcher.settle)
+            await settled()
         await tasks[0]
     finally:
         for task in tasks:

@@ -188,6 +188,11 @@ class JobBook:
             self._next_runs[job_id] = when
         self._earliest = _STALE
 
+    @property
+    def unsaved(self) -> bool:
+        """Whether changes wait to be written (most batches change no schedule)."""
+        return bool(self._staged)
+
     def persist(self) -> None:
         """Write the staged changes to the job store (call it outside any batch).
 
