@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from loguru import logger
 from sqlalchemy.engine import make_url
@@ -30,7 +32,14 @@ class Bot:
         self.store = store
         self.dispatcher = Dispatcher(store, Engine(ruleset), config_path)
 
-    def run(self, adapter: Adapter, clock: Clock, options: RunOptions, paced: bool = False) -> None:
+    def run(
+        self,
+        adapter: Adapter,
+        clock: Clock,
+        options: RunOptions,
+        paced: bool = False,
+        graceful: bool = False,
+    ) -> None:
         """Run on an adapter; ``paced`` sends at the config's ``sending`` pace (a real account),
         otherwise messages go out as soon as they are decided."""
         logger.bind(store=masked_url(self.store.url)).info(
@@ -41,10 +50,30 @@ class Bot:
         )
         pacing = self._pacing if paced else Pacing.immediate()
         outbox = Outbox(self.store, adapter, clock, pacing, self.ruleset.zone_of)
-        asyncio.run(run(adapter, self.dispatcher, outbox, clock, options))
+        work = run(adapter, self.dispatcher, outbox, clock, options)
+        asyncio.run(until_signalled(work) if graceful else work)
 
     def _pacing(self) -> Pacing:
         return Pacing.from_config(self.dispatcher.engine.ruleset.config.sending)
+
+
+async def until_signalled(work: Coroutine[Any, Any, None]) -> None:
+    """Run until done or until SIGTERM/SIGINT (a service manager stopping the bot).
+
+    A signal cancels the work, so the adapter closes its connection and the last batch's
+    replies stay in the outbox for the next start, instead of the process dying mid-send.
+    """
+    task = asyncio.ensure_future(work)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, task.cancel)
+    try:
+        await task
+    except asyncio.CancelledError:
+        logger.info("qunbot stopped by a signal")
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
 
 
 def masked_url(url: str) -> str:

@@ -201,7 +201,7 @@ def run_command(
         clock = SystemClock()
         options = RunOptions(live_timers=True, background_outbox=True, drain_at_end=False)
         try:
-            bot.run(WechatyAdapter(wechaty, clock), clock, options, paced=True)
+            bot.run(WechatyAdapter(wechaty, clock), clock, options, paced=True, graceful=True)
         except WechatyRefused as error:
             raise click.ClickException(str(error)) from None
 

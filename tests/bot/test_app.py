@@ -10,3 +10,24 @@ def test_database_passwords_never_reach_the_log() -> None:
         "postgresql+psycopg://bot:***@db.example/qun"
     )
     assert masked_url("sqlite:///qunbot.db") == "sqlite:///qunbot.db"
+
+
+def test_a_termination_signal_stops_the_work_cleanly() -> None:
+    """A service manager's SIGTERM cancels the run (adapters close) instead of killing it."""
+    import asyncio
+    import os
+    import signal
+
+    from bot.app import until_signalled
+
+    cleaned: list[str] = []
+
+    async def work() -> None:
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+            await asyncio.sleep(30)
+        finally:
+            cleaned.append("closed")
+
+    asyncio.run(until_signalled(work()))
+    assert cleaned == ["closed"]

@@ -245,3 +245,11 @@ def test_status_and_groups_commands(puppet_server: Any, bot: BotProcess) -> None
     )
     assert groups.returncode == 0, groups.stderr
     assert ROOM in groups.stdout and "测试群" in groups.stdout
+
+
+def test_sigterm_stops_the_bot_cleanly(puppet_server: Any, bot: BotProcess) -> None:
+    """What systemd sends on stop: the bot closes its connection and exits 0."""
+    bot.stop()
+    assert bot.proc is not None and bot.proc.returncode == 0, bot.log.read_text()[-2000:]
+    assert json.loads(bot.status.read_text())["state"] == "stopped"
+    assert "qunbot stopped by a signal" in bot.log.read_text()
