@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Iterable
 from datetime import datetime
-from typing import Annotated, Literal, TextIO
+from typing import Annotated, Any, Literal, TextIO
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
@@ -21,10 +21,25 @@ from bot.events import Event, EventKind, Reply
 class _Line(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    kind: str
     at: AwareDatetime
     group: str = Field(min_length=1)
     group_name: str | None = None
     name: str = ""
+
+    def to_event(self) -> Event:
+        return Event(
+            kind=EventKind(self.kind),
+            group=self.group,
+            at=self.at,
+            name=self.name,
+            group_name=self.group_name,
+            **self._own_fields(),
+        )
+
+    def _own_fields(self) -> dict[str, Any]:
+        """The Event fields this kind of line carries besides the common ones."""
+        raise NotImplementedError
 
 
 class MessageLine(_Line):
@@ -33,17 +48,8 @@ class MessageLine(_Line):
     text: str
     mentions: list[str] = Field(default_factory=list)
 
-    def to_event(self) -> Event:
-        return Event(
-            kind=EventKind.MESSAGE,
-            group=self.group,
-            at=self.at,
-            member=self.sender,
-            name=self.name,
-            text=self.text,
-            mentions=tuple(self.mentions),
-            group_name=self.group_name,
-        )
+    def _own_fields(self) -> dict[str, Any]:
+        return {"member": self.sender, "text": self.text, "mentions": tuple(self.mentions)}
 
 
 class JoinLine(_Line):
@@ -51,31 +57,16 @@ class JoinLine(_Line):
     member: str = Field(min_length=1)
     inviter: str | None = None
 
-    def to_event(self) -> Event:
-        return Event(
-            kind=EventKind.JOIN,
-            group=self.group,
-            at=self.at,
-            member=self.member,
-            name=self.name,
-            inviter=self.inviter,
-            group_name=self.group_name,
-        )
+    def _own_fields(self) -> dict[str, Any]:
+        return {"member": self.member, "inviter": self.inviter}
 
 
 class LeaveLine(_Line):
     kind: Literal["leave"]
     member: str = Field(min_length=1)
 
-    def to_event(self) -> Event:
-        return Event(
-            kind=EventKind.LEAVE,
-            group=self.group,
-            at=self.at,
-            member=self.member,
-            name=self.name,
-            group_name=self.group_name,
-        )
+    def _own_fields(self) -> dict[str, Any]:
+        return {"member": self.member}
 
 
 _LINE = TypeAdapter[MessageLine | JoinLine | LeaveLine](
