@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from loguru import logger
 
@@ -185,11 +186,10 @@ class Dispatcher:
         The rules run in a savepoint of their own: if an action fails, the event itself
         is still recorded.
         """
-        log = logger.bind(group=event.group, member=event.member, kind=event.kind.value)
         if event.kind is not EventKind.TICK and not self.engine.ruleset.serves(event.group):
             topic = event.group_name or ""
             if topic not in self.engine.ruleset.pending_topics:
-                log.debug("event from a group this config does not serve: ignored")
+                _log(event).debug("event from a group this config does not serve: ignored")
                 return []
             self._bind(topic, event, tx)
         try:
@@ -202,7 +202,9 @@ class Dispatcher:
                 except Exception:
                     if event.kind is EventKind.TICK:
                         raise
-                    log.exception("rules failed on this event; their changes were rolled back")
+                    _log(event).exception(
+                        "rules failed on this event; their changes were rolled back"
+                    )
                     outcome = Outcome()
                 if event.kind is EventKind.MESSAGE:
                     rule = outcome.fired[0] if outcome.fired else None
@@ -210,10 +212,10 @@ class Dispatcher:
                     kind = "message" if event.content == "text" else event.content
                     tx.record_interaction(event.group, event.member, kind, event.at, text, rule)
         except Exception:
-            log.exception("event failed; its changes were rolled back")
+            _log(event).exception("event failed; its changes were rolled back")
             return None
         for name in outcome.fired:
-            log.bind(rule=name).debug("rule fired")
+            _log(event).bind(rule=name).debug("rule fired")
         return outcome.replies
 
     def _bind(self, topic: str, event: Event, tx: StoreTx) -> None:
@@ -246,6 +248,11 @@ class Dispatcher:
             tx.record_interaction(event.group, event.member, "leave", event.at)
         elif event.kind is EventKind.TOPIC:
             tx.record_interaction(event.group, event.member, "topic", event.at, event.group_name)
+
+
+def _log(event: Event) -> Any:
+    """The logger with the event's context: bound only when there is something to log."""
+    return logger.bind(group=event.group, member=event.member, kind=event.kind.value)
 
 
 def outgoing(reply: Reply) -> Outgoing:

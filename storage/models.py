@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Column, Float, Index, LargeBinary, Table, Unicode, UniqueConstraint
+from sqlalchemy import Column, Float, Index, LargeBinary, Table, Unicode, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from storage.types import UtcDateTime
+
+# Partial-index conditions: the rows the hot queries look for, a small share of the table.
+_PENDING_WELCOME = "welcome_due IS NOT NULL"
+_PENDING_MESSAGE = "status = 'pending'"
 
 
 def _utc(*, nullable: bool = False, index: bool = False) -> object:
@@ -40,7 +44,14 @@ class Membership(SQLModel, table=True):
     __tablename__ = "memberships"
     __table_args__ = (
         Index("ix_memberships_group_points", "group_id", "points"),
-        Index("ix_memberships_group_welcome_due", "group_id", "welcome_due"),
+        # Only pending welcomes are indexed: a new membership then costs no index entry.
+        Index(
+            "ix_memberships_pending_welcome",
+            "group_id",
+            "welcome_due",
+            sqlite_where=text(_PENDING_WELCOME),
+            postgresql_where=text(_PENDING_WELCOME),
+        ),
     )
 
     group_id: str = Field(primary_key=True, foreign_key="groups.id", max_length=128)
@@ -51,7 +62,7 @@ class Membership(SQLModel, table=True):
     left_at: datetime | None = _utc(nullable=True)  # type: ignore[assignment]
     points: int = 0
     welcome_rule: str | None = Field(default=None, max_length=128)
-    welcome_due: datetime | None = _utc(nullable=True, index=True)  # type: ignore[assignment]
+    welcome_due: datetime | None = _utc(nullable=True)  # type: ignore[assignment]
     welcomed_at: datetime | None = _utc(nullable=True)  # type: ignore[assignment]
 
 
@@ -132,7 +143,17 @@ class OutboxMessage(SQLModel, table=True):
     """
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "priority", "not_before", "id"),)
+    # Only unsent messages are indexed: a sent mark removes an entry instead of moving it.
+    __table_args__ = (
+        Index(
+            "ix_outbox_pending",
+            "priority",
+            "not_before",
+            "id",
+            sqlite_where=text(_PENDING_MESSAGE),
+            postgresql_where=text(_PENDING_MESSAGE),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     key: str | None = Field(default=None, max_length=256, unique=True)

@@ -11,12 +11,11 @@ import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Connection, Engine, Table, and_, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import BindParameter
 
 from storage.db import create_db_engine, is_sqlite
@@ -34,6 +33,7 @@ from storage.models import (
     PointsEntry,
     UnansweredQuestion,
 )
+from storage.prepared import Statements
 
 
 def _table(model: type[Any]) -> Table:
@@ -98,7 +98,15 @@ _Q_CHECKINS_ON_DAY = (
     .select_from(CHECKINS)
     .where(CHECKINS.c.group_id == _G, CHECKINS.c.day == _DAY)
 )
-_Q_INSERT_CHECKIN = insert(CHECKINS)
+# A member's check-ins of ``day`` and the day before: is this a repeat, and the streak.
+_Q_RECENT_CHECKINS = select(
+    CHECKINS.c.day, CHECKINS.c.streak, CHECKINS.c.rank, CHECKINS.c.points, CHECKINS.c.at
+).where(
+    CHECKINS.c.group_id == _G,
+    CHECKINS.c.member_id == _M,
+    CHECKINS.c.day <= _DAY,
+    CHECKINS.c.day >= bindparam("yesterday"),
+)
 _Q_INSERT_LEDGER = insert(LEDGER)
 _Q_ADD_POINTS = (
     update(MEMBERSHIPS)
@@ -137,7 +145,108 @@ _Q_MARK_SENT = (
     .values(status="sent", sent_at=bindparam("at"), attempts=OUTBOX.c.attempts + 1, error=None)
 )
 _Q_INSERT_UNANSWERED = insert(UNANSWERED)
+_Q_INSERT_INTERACTION = insert(INTERACTIONS)
+_INTERACTION_KEYS = ("group_id", "member_id", "kind", "text", "rule", "at")
+_IDENTITY_KEYS = ("id", "name", "first_seen_at")
+_MEMBERSHIP_KEYS = ("group_id", "member_id", "first_seen_at", "points")
+_CHECKIN_KEYS = ("group_id", "member_id", "day", "streak", "rank", "points", "at")
+_LEDGER_KEYS = ("group_id", "member_id", "delta", "reason", "actor_id", "at")
+_UNANSWERED_KEYS = ("group_id", "member_id", "text", "at")
+_Q_NAME = {table.name: select(table.c.name).where(table.c.id == _M) for table in (GROUPS, MEMBERS)}
+_MEMBERSHIP = and_(MEMBERSHIPS.c.group_id == _G, MEMBERSHIPS.c.member_id == _M)
+_Q_JOIN = (
+    update(MEMBERSHIPS)
+    .where(_MEMBERSHIP)
+    .values(
+        joined_at=bindparam("at"),
+        inviter_id=bindparam("inviter"),
+        left_at=None,
+        welcome_rule=None,
+        welcome_due=None,
+        welcomed_at=None,
+    )
+)
+_Q_LEAVE = update(MEMBERSHIPS).where(_MEMBERSHIP).values(left_at=bindparam("at"), welcome_due=None)
+_Q_QUEUE_WELCOME = (
+    update(MEMBERSHIPS)
+    .where(_MEMBERSHIP)
+    .values(welcome_rule=bindparam("rule"), welcome_due=bindparam("due"))
+)
+_Q_MARK_WELCOMED = (
+    update(MEMBERSHIPS).where(_MEMBERSHIP).values(welcomed_at=bindparam("at"), welcome_due=None)
+)
+_Q_PENDING_WELCOME = select(func.min(MEMBERSHIPS.c.welcome_due)).where(
+    MEMBERSHIPS.c.group_id == _G,
+    MEMBERSHIPS.c.welcome_due.is_not(None),
+    MEMBERSHIPS.c.welcomed_at.is_(None),
+    MEMBERSHIPS.c.left_at.is_(None),
+)
+_Q_JOINED_AT = select(MEMBERSHIPS.c.joined_at).where(_MEMBERSHIP)
+_Q_NEXT_WELCOME = select(func.min(MEMBERSHIPS.c.welcome_due)).where(
+    MEMBERSHIPS.c.welcome_due.is_not(None),  # the partial index's condition
+    MEMBERSHIPS.c.welcomed_at.is_(None),
+    MEMBERSHIPS.c.left_at.is_(None),
+)
+_INVITER = MEMBERS.alias("inviter")
+_Q_DUE_WELCOMES = (
+    select(
+        MEMBERSHIPS.c.group_id,
+        MEMBERSHIPS.c.member_id,
+        MEMBERS.c.name,
+        MEMBERSHIPS.c.inviter_id,
+        _INVITER.c.name,
+        MEMBERSHIPS.c.welcome_rule,
+        MEMBERSHIPS.c.welcome_due,
+    )
+    .join(MEMBERS, MEMBERS.c.id == MEMBERSHIPS.c.member_id)
+    .outerjoin(_INVITER, _INVITER.c.id == MEMBERSHIPS.c.inviter_id)
+    .where(
+        MEMBERSHIPS.c.welcome_due <= bindparam("now"),
+        MEMBERSHIPS.c.welcomed_at.is_(None),
+        MEMBERSHIPS.c.left_at.is_(None),
+    )
+    .order_by(MEMBERSHIPS.c.group_id, MEMBERSHIPS.c.joined_at, MEMBERSHIPS.c.member_id)
+)
+_OUTBOX_KEYS = (
+    "key",
+    "group_id",
+    "text",
+    "mentions",
+    "priority",
+    "rule",
+    "status",
+    "attempts",
+    "account",
+    "decided_at",
+    "not_before",
+)
+_OUTBOX_DUE = (
+    select(
+        OUTBOX.c.id,
+        OUTBOX.c.group_id,
+        OUTBOX.c.text,
+        OUTBOX.c.decided_at,
+        OUTBOX.c.mentions,
+        OUTBOX.c.key,
+        OUTBOX.c.priority,
+        OUTBOX.c.rule,
+        OUTBOX.c.attempts,
+        OUTBOX.c.not_before,
+    )
+    .where(OUTBOX.c.status == "pending", OUTBOX.c.not_before <= bindparam("now"))
+    .order_by(OUTBOX.c.priority, OUTBOX.c.id)
+    .limit(bindparam("limit"))
+)
+_Q_OUTBOX_DUE = {
+    False: _OUTBOX_DUE,
+    True: _OUTBOX_DUE.where(OUTBOX.c.priority <= bindparam("max_priority")),
+}
 _UPSERTS: dict[tuple[str, str, str], Any] = {}
+_NATURAL_KEYS = {
+    MEMBERSHIPS.name: ["group_id", "member_id"],
+    OUTBOX.name: ["key"],
+    CHECKINS.name: ["group_id", "member_id", "day"],
+}
 _Q_DAY_KINDS = (
     select(INTERACTIONS.c.kind, func.count(), func.count(func.distinct(INTERACTIONS.c.member_id)))
     .where(
@@ -311,6 +420,7 @@ class Store:
         self._light = create_db_engine(url, durable=False) if is_sqlite(self.engine) else None
         self._marker: Any = None  # a driver connection kept for confirming sends (SQLite)
         self._known = _KnownRows()
+        self._statements = Statements(self.engine.dialect)
 
     @contextmanager
     def transaction(self, *, durable: bool = True) -> Iterator[StoreTx]:
@@ -325,9 +435,12 @@ class Store:
         with engine.begin() as connection:
             if not durable and self._light is None:
                 connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
-            tx = StoreTx(connection, self._known, staged)
-            yield tx
-            tx.flush()
+            tx = StoreTx(connection, self._known, staged, self._statements)
+            try:
+                yield tx
+                tx.flush()
+            finally:
+                tx.close()
         self._known.groups.update(staged.groups)
         self._known.members.update(staged.members)
         self._known.memberships.update(staged.memberships)
@@ -349,15 +462,11 @@ class Store:
             return
         if self._marker is None:
             self._marker = self._light.raw_connection()
-        stamp = at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")  # SQLAlchemy's SQLite form
+        mark = self._statements(_Q_MARK_SENT)
         cursor = self._marker.cursor()
         try:
             cursor.execute("BEGIN IMMEDIATE")
-            cursor.execute(
-                "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, "
-                "error = NULL WHERE id = ?",
-                (stamp, message_id),
-            )
+            cursor.execute(mark.sql, mark.parameters({"mid": message_id, "at": at}))
             cursor.execute("COMMIT")
         except BaseException:
             cursor.execute("ROLLBACK")
@@ -376,44 +485,94 @@ class Store:
 class StoreTx:
     """The domain operations, inside one transaction."""
 
-    def __init__(self, connection: Connection, known: _KnownRows, staged: _KnownRows) -> None:
+    def __init__(
+        self, connection: Connection, known: _KnownRows, staged: _KnownRows, statements: Statements
+    ) -> None:
         self._c = connection
         self._known = known
         self._staged = staged
+        self._sql = statements
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        self._cursor: Any = driver.cursor()
         self._interactions: list[dict[str, Any]] = []
-        self._depth = 0
+        self._savepoints: list[str] = []  # declared, innermost last
+        self._opened = 0  # how many of them have been issued
+
+    def close(self) -> None:
+        self._cursor.close()
+
+    # The hot statements run prepared, on the driver's cursor (see storage.prepared).
+
+    def _run(self, statement: Any, **values: Any) -> list[tuple[Any, ...]]:
+        """Execute a prebuilt statement; the rows it returns, if any."""
+        prepared = self._sql(statement)
+        self._open_savepoints()
+        self._cursor.execute(prepared.sql, prepared.parameters(values))
+        return prepared.rows(self._cursor) if prepared.readers else []
+
+    def _first(self, statement: Any, **values: Any) -> tuple[Any, ...] | None:
+        rows = self._run(statement, **values)
+        return rows[0] if rows else None
+
+    def _scalar(self, statement: Any, **values: Any) -> Any:
+        row = self._first(statement, **values)
+        return row[0] if row is not None else None
+
+    def _insert(self, statement: Any, keys: Sequence[str], rows: Sequence[dict[str, Any]]) -> int:
+        """Insert many rows with one prepared statement; how many rows it wrote."""
+        prepared = self._sql(statement, keys)
+        self._open_savepoints()
+        if len(rows) == 1:  # the usual case; a one-row executemany costs five times more
+            self._cursor.execute(prepared.sql, prepared.parameters(rows[0]))
+        else:
+            self._cursor.executemany(prepared.sql, [prepared.parameters(row) for row in rows])
+        return int(self._cursor.rowcount)
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
         """Isolate one event: its writes vanish if it raises, the batch goes on.
 
         Plain SAVEPOINT statements on the driver connection (both SQLite and PostgreSQL
-        take them): SQLAlchemy's nested transactions cost forty times more, on every event.
+        take them): SQLAlchemy's nested transactions cost forty times more. And only when
+        the event reaches the database at all: most chat messages change nothing but the
+        buffered interaction rows, so their savepoints would be empty.
         """
-        self._depth += 1
-        name = f"qunbot_event_{self._depth}"
-        raw = self._c.connection.driver_connection
-        assert raw is not None
-        raw.execute(f"SAVEPOINT {name}")
+        name = f"qunbot_event_{len(self._savepoints) + 1}"
+        self._savepoints.append(name)
         buffered = len(self._interactions)
         try:
             yield
         except BaseException:
-            raw.execute(f"ROLLBACK TO SAVEPOINT {name}")
-            raw.execute(f"RELEASE SAVEPOINT {name}")
+            if self._opened == len(self._savepoints):
+                self._cursor.execute(f"ROLLBACK TO SAVEPOINT {name}")
+                self._cursor.execute(f"RELEASE SAVEPOINT {name}")
             del self._interactions[buffered:]
             self._staged.clear()
             self._known.clear()
             raise
         else:
-            raw.execute(f"RELEASE SAVEPOINT {name}")
+            if self._opened == len(self._savepoints):
+                self._cursor.execute(f"RELEASE SAVEPOINT {name}")
         finally:
-            self._depth -= 1
+            self._savepoints.pop()
+            self._opened = min(self._opened, len(self._savepoints))
+
+    def _open_savepoints(self) -> None:
+        """Issue the savepoints declared so far: a statement is about to run inside them."""
+        while self._opened < len(self._savepoints):
+            self._cursor.execute(f"SAVEPOINT {self._savepoints[self._opened]}")
+            self._opened += 1
+
+    def _execute(self, statement: Any, *args: Any) -> Any:
+        """A statement through SQLAlchemy: for the rarer, dynamic ones."""
+        self._open_savepoints()
+        return self._c.execute(statement, *args)
 
     def flush(self) -> None:
         """Write the buffered interaction rows: one statement for the whole batch."""
         if self._interactions:
-            self._c.execute(insert(INTERACTIONS), self._interactions)
+            self._insert(_Q_INSERT_INTERACTION, _INTERACTION_KEYS, self._interactions)
             self._interactions = []
 
     # --- identities -------------------------------------------------------------------
@@ -442,9 +601,10 @@ class StoreTx:
         key = (group, member)
         if key in self._known.memberships or key in self._staged.memberships:
             return
-        self._c.execute(
-            self._prebuilt("membership", MEMBERSHIPS),
-            {"group_id": group, "member_id": member, "first_seen_at": at, "points": 0},
+        self._insert(
+            self._prebuilt("once", MEMBERSHIPS),
+            _MEMBERSHIP_KEYS,
+            [{"group_id": group, "member_id": member, "first_seen_at": at, "points": 0}],
         )
         self._staged.memberships.add(key)
 
@@ -461,34 +621,27 @@ class StoreTx:
         current = staged.get(key, known.get(key))
         if current is not None and (not name or current == name):
             return
-        if name:
-            self._c.execute(
-                self._prebuilt("rename", table), {"id": key, "name": name, "first_seen_at": at}
-            )
-            staged[key] = name
-            return
-        self._c.execute(
-            self._prebuilt("first", table), {"id": key, "name": fallback, "first_seen_at": at}
-        )
-        stored = self._c.execute(select(table.c.name).where(table.c.id == key)).scalar_one()
-        staged[key] = str(stored or "")
+        row = {"id": key, "name": name or fallback, "first_seen_at": at}
+        self._insert(self._prebuilt("rename" if name else "first", table), _IDENTITY_KEYS, [row])
+        staged[key] = name or str(self._scalar(_Q_NAME[table.name], m=key) or "")
 
     def _upsert(self, table: Table) -> Any:
         dialect = sqlite if self._c.dialect.name == "sqlite" else postgresql
         return dialect.insert(table)
 
     def _prebuilt(self, kind: str, table: Table) -> Any:
-        """The identity upserts, built once per dialect: they run for every new member.
+        """Inserts that tolerate an existing row, built once per dialect.
 
-        ``membership`` inserts unless present; ``first`` inserts a row by id unless present;
+        ``once`` inserts unless the table's natural key is taken (a membership, an outbox
+        key, a member's check-in of the day); ``first`` inserts a row by id unless present;
         ``rename`` inserts or updates its name.
         """
         key = (self._c.dialect.name, kind, table.name)
         statement = _UPSERTS.get(key)
         if statement is None:
             upsert = self._upsert(table)
-            if kind == "membership":
-                statement = upsert.on_conflict_do_nothing(index_elements=["group_id", "member_id"])
+            if kind == "once":
+                statement = upsert.on_conflict_do_nothing(index_elements=_NATURAL_KEYS[table.name])
             elif kind == "first":
                 statement = upsert.on_conflict_do_nothing(index_elements=["id"])
             else:
@@ -509,8 +662,7 @@ class StoreTx:
         cached = staged.get(key, known.get(key))
         if cached is not None:
             return cached or key
-        row = self._c.execute(select(table.c.name).where(table.c.id == key)).first()
-        return str(row[0]) if row and row[0] else key
+        return str(self._scalar(_Q_NAME[table.name], m=key) or key)
 
     # --- interactions and membership --------------------------------------------------
 
@@ -535,32 +687,16 @@ class StoreTx:
             }
         )
 
-    def _update_membership(self, group: str, member: str, **values: Any) -> None:
-        self._c.execute(
-            update(MEMBERSHIPS)
-            .where(MEMBERSHIPS.c.group_id == group, MEMBERSHIPS.c.member_id == member)
-            .values(**values)
-        )
-
     def record_join(self, group: str, member: str, at: datetime, inviter: str | None) -> None:
         """A (re)join starts the membership afresh: new join time, inviter, welcome state."""
-        self._update_membership(
-            group,
-            member,
-            joined_at=at,
-            inviter_id=inviter,
-            left_at=None,
-            welcome_rule=None,
-            welcome_due=None,
-            welcomed_at=None,
-        )
+        self._run(_Q_JOIN, g=group, m=member, at=at, inviter=inviter)
 
     def record_leave(self, group: str, member: str, at: datetime) -> None:
-        self._update_membership(group, member, left_at=at, welcome_due=None)
+        self._run(_Q_LEAVE, g=group, m=member, at=at)
 
     def active_members(self, group: str) -> int:
         return int(
-            self._c.execute(
+            self._execute(
                 select(func.count())
                 .select_from(MEMBERSHIPS)
                 .where(MEMBERSHIPS.c.group_id == group, MEMBERSHIPS.c.left_at.is_(None))
@@ -574,54 +710,17 @@ class StoreTx:
 
         The batch is due ``window`` after its first newcomer, so a burst shares one message.
         """
-        _pending = and_(
-            MEMBERSHIPS.c.group_id == group,
-            MEMBERSHIPS.c.welcome_due.is_not(None),
-            MEMBERSHIPS.c.welcomed_at.is_(None),
-            MEMBERSHIPS.c.left_at.is_(None),
-        )
-        existing = self._c.execute(select(func.min(MEMBERSHIPS.c.welcome_due)).where(_pending))
-        due = existing.scalar_one()
+        due = self._scalar(_Q_PENDING_WELCOME, g=group)
         if due is None:
-            joined = self._c.execute(
-                select(MEMBERSHIPS.c.joined_at).where(
-                    MEMBERSHIPS.c.group_id == group, MEMBERSHIPS.c.member_id == member
-                )
-            ).scalar_one()
-            due = joined + window
-        self._update_membership(group, member, welcome_rule=rule, welcome_due=due)
+            due = self._scalar(_Q_JOINED_AT, g=group, m=member) + window
+        self._run(_Q_QUEUE_WELCOME, g=group, m=member, rule=rule, due=due)
         return cast(datetime, due)
 
     def next_welcome_due(self) -> datetime | None:
         """The earliest pending welcome anywhere: what a restarted bot must wake up for."""
-        due = self._c.execute(
-            select(func.min(MEMBERSHIPS.c.welcome_due)).where(
-                MEMBERSHIPS.c.welcomed_at.is_(None), MEMBERSHIPS.c.left_at.is_(None)
-            )
-        ).scalar_one()
-        return cast(datetime | None, due)
+        return cast(datetime | None, self._scalar(_Q_NEXT_WELCOME))
 
     def due_welcomes(self, now: datetime) -> list[PendingWelcome]:
-        inviter = MEMBERS.alias("inviter")
-        rows = self._c.execute(
-            select(
-                MEMBERSHIPS.c.group_id,
-                MEMBERSHIPS.c.member_id,
-                MEMBERS.c.name,
-                MEMBERSHIPS.c.inviter_id,
-                inviter.c.name,
-                MEMBERSHIPS.c.welcome_rule,
-                MEMBERSHIPS.c.welcome_due,
-            )
-            .join(MEMBERS, MEMBERS.c.id == MEMBERSHIPS.c.member_id)
-            .outerjoin(inviter, inviter.c.id == MEMBERSHIPS.c.inviter_id)
-            .where(
-                MEMBERSHIPS.c.welcome_due <= now,
-                MEMBERSHIPS.c.welcomed_at.is_(None),
-                MEMBERSHIPS.c.left_at.is_(None),
-            )
-            .order_by(MEMBERSHIPS.c.group_id, MEMBERSHIPS.c.joined_at, MEMBERSHIPS.c.member_id)
-        )
         return [
             PendingWelcome(
                 group=r[0],
@@ -632,15 +731,12 @@ class StoreTx:
                 rule=r[5] or "",
                 due=r[6],
             )
-            for r in rows
+            for r in self._run(_Q_DUE_WELCOMES, now=now)
         ]
 
     def mark_welcomed(self, group: str, members: Sequence[str], at: datetime) -> None:
-        self._c.execute(
-            update(MEMBERSHIPS)
-            .where(MEMBERSHIPS.c.group_id == group, MEMBERSHIPS.c.member_id.in_(members))
-            .values(welcomed_at=at, welcome_due=None)
-        )
+        for member in members:
+            self._run(_Q_MARK_WELCOMED, g=group, m=member, at=at)
 
     # --- check-ins and points ---------------------------------------------------------
 
@@ -653,12 +749,20 @@ class StoreTx:
         points_for_streak: Callable[[int], int],
     ) -> CheckInResult:
         """Check a member in for a local day, once; a repeat returns the first check-in."""
-        existing = self._checkin_row(group, member, day)
-        if existing is not None:
-            return existing
-        previous = self._checkin_row(group, member, day - timedelta(days=1))
-        streak = previous.streak + 1 if previous else 1
-        rank = 1 + int(self._c.execute(_Q_CHECKINS_ON_DAY, {"g": group, "day": day}).scalar_one())
+        yesterday = day - timedelta(days=1)
+        recent = {
+            row[0]: row[1:]
+            for row in self._run(
+                _Q_RECENT_CHECKINS, g=group, m=member, day=day, yesterday=yesterday
+            )
+        }
+        if day in recent:
+            streak, rank, points, first_at = recent[day]
+            return CheckInResult(
+                new=False, day=day, streak=streak, rank=rank, points=points, at=first_at
+            )
+        streak = recent[yesterday][0] + 1 if yesterday in recent else 1
+        rank = 1 + int(self._scalar(_Q_CHECKINS_ON_DAY, g=group, day=day))
         points = points_for_streak(streak)
         row = {
             "group_id": group,
@@ -669,10 +773,7 @@ class StoreTx:
             "points": points,
             "at": at,
         }
-        try:
-            with self.savepoint():
-                self._c.execute(_Q_INSERT_CHECKIN, row)
-        except IntegrityError:
+        if not self._insert(self._prebuilt("once", CHECKINS), _CHECKIN_KEYS, [row]):
             # Another process checked this member in first; the constraint decided.
             raced = self._checkin_row(group, member, day)
             assert raced is not None
@@ -680,7 +781,7 @@ class StoreTx:
         return CheckInResult(new=True, day=day, streak=streak, rank=rank, points=points, at=at)
 
     def _checkin_row(self, group: str, member: str, day: date) -> CheckInResult | None:
-        row = self._c.execute(_Q_CHECKIN, {"g": group, "m": member, "day": day}).first()
+        row = self._first(_Q_CHECKIN, g=group, m=member, day=day)
         if row is None:
             return None
         return CheckInResult(
@@ -697,29 +798,26 @@ class StoreTx:
         actor: str | None = None,
     ) -> int:
         """Append to the ledger and return the new balance (the cached sum of the ledger)."""
-        self._c.execute(
-            _Q_INSERT_LEDGER,
-            {
-                "group_id": group,
-                "member_id": member,
-                "delta": delta,
-                "reason": reason,
-                "actor_id": actor,
-                "at": at,
-            },
-        )
-        balance = self._c.execute(_Q_ADD_POINTS, {"g": group, "m": member, "delta": delta})
-        return int(balance.scalar_one())
+        entry = {
+            "group_id": group,
+            "member_id": member,
+            "delta": delta,
+            "reason": reason,
+            "actor_id": actor,
+            "at": at,
+        }
+        self._insert(_Q_INSERT_LEDGER, _LEDGER_KEYS, [entry])
+        return int(self._scalar(_Q_ADD_POINTS, g=group, m=member, delta=delta))
 
     def balance(self, group: str, member: str) -> int:
-        found = self._c.execute(_Q_BALANCE, {"g": group, "m": member}).scalar_one_or_none()
+        found = self._scalar(_Q_BALANCE, g=group, m=member)
         return int(found or 0)
 
     def standing(self, group: str, member: str, today: date) -> Standing:
         """Balance, rank among current members, running streak and check-in count."""
         balance = self.balance(group, member)
-        ahead = self._c.execute(_Q_AHEAD, {"g": group, "points": balance}).scalar_one()
-        last = self._c.execute(_Q_LAST_CHECKIN, {"g": group, "m": member}).first()
+        ahead = self._scalar(_Q_AHEAD, g=group, points=balance)
+        last = self._first(_Q_LAST_CHECKIN, g=group, m=member)
         streak = int(last[1]) if last and last[0] >= today - timedelta(days=1) else 0
         checkins = int(last[2]) if last else 0
         return Standing(balance=balance, rank=int(ahead) + 1, streak=streak, checkins=checkins)
@@ -727,9 +825,9 @@ class StoreTx:
     def leaderboard(self, group: str, since: datetime | None, limit: int) -> list[LeaderboardRow]:
         """Top members by points: all-time from the cached balances, else from the ledger."""
         if since is None:
-            rows = self._c.execute(_Q_BOARD_ALL, {"g": group, "limit": limit})
+            rows = self._run(_Q_BOARD_ALL, g=group, limit=limit)
         else:
-            rows = self._c.execute(_Q_BOARD_SINCE, {"g": group, "since": since, "limit": limit})
+            rows = self._run(_Q_BOARD_SINCE, g=group, since=since, limit=limit)
         return [
             LeaderboardRow(rank=i, member=r[0], name=r[1] or r[0], points=int(r[2]))
             for i, r in enumerate(rows, start=1)
@@ -738,9 +836,8 @@ class StoreTx:
     # --- questions --------------------------------------------------------------------
 
     def record_unanswered(self, group: str, member: str, text: str, at: datetime) -> None:
-        self._c.execute(
-            _Q_INSERT_UNANSWERED, {"group_id": group, "member_id": member, "text": text, "at": at}
-        )
+        row = {"group_id": group, "member_id": member, "text": text, "at": at}
+        self._insert(_Q_INSERT_UNANSWERED, _UNANSWERED_KEYS, [row])
 
     def unanswered(self, group: str | None = None) -> list[UnansweredRow]:
         query = (
@@ -759,7 +856,7 @@ class StoreTx:
             query = query.where(UNANSWERED.c.group_id == group)
         return [
             UnansweredRow(group=r[0], member=r[1], name=r[2] or r[1], text=r[3], at=r[4])
-            for r in self._c.execute(query)
+            for r in self._execute(query)
         ]
 
     # --- outbox -----------------------------------------------------------------------
@@ -784,59 +881,54 @@ class StoreTx:
             }
             for m in messages
         ]
-        statement = (
-            self._upsert(OUTBOX)
-            .on_conflict_do_nothing(index_elements=["key"])
-            .returning(OUTBOX.c.id)
-        )
-        return len(self._c.execute(statement, rows).all())
+        return self._insert(self._prebuilt("once", OUTBOX), _OUTBOX_KEYS, rows)
 
     def due_messages(
         self, now: datetime, limit: int, max_priority: int | None = None
     ) -> list[OutboxRow]:
         """Pending messages whose time has come: replies before broadcasts, oldest first."""
-        query = select(OUTBOX).where(OUTBOX.c.status == "pending", OUTBOX.c.not_before <= now)
-        if max_priority is not None:
-            query = query.where(OUTBOX.c.priority <= max_priority)
-        rows = self._c.execute(
-            query.order_by(OUTBOX.c.priority, OUTBOX.c.id).limit(limit)
-        ).mappings()
+        rows = self._run(
+            _Q_OUTBOX_DUE[max_priority is not None],
+            now=now,
+            limit=limit,
+            max_priority=max_priority,
+        )
         return [
             OutboxRow(
-                id=r["id"],
+                id=r[0],
                 message=Outgoing(
-                    group=r["group_id"],
-                    text=r["text"],
-                    decided_at=r["decided_at"],
-                    mentions=tuple(json.loads(r["mentions"])),
-                    key=r["key"],
-                    priority=r["priority"],
-                    rule=r["rule"],
+                    group=r[1],
+                    text=r[2],
+                    decided_at=r[3],
+                    mentions=tuple(json.loads(r[4])),
+                    key=r[5],
+                    priority=r[6],
+                    rule=r[7],
                 ),
-                attempts=r["attempts"],
-                not_before=r["not_before"],
+                attempts=r[8],
+                not_before=r[9],
             )
             for r in rows
         ]
 
     def next_message_due(self) -> datetime | None:
-        due = self._c.execute(
+        due = self._execute(
             select(func.min(OUTBOX.c.not_before)).where(OUTBOX.c.status == "pending")
         ).scalar_one()
         return cast(datetime | None, due)
 
     def mark_sent(self, message_id: int, at: datetime) -> None:
-        self._c.execute(_Q_MARK_SENT, {"mid": message_id, "at": at})
+        self._run(_Q_MARK_SENT, mid=message_id, at=at)
 
     def retry_later(self, message_id: int, not_before: datetime, error: str) -> None:
-        self._c.execute(
+        self._execute(
             update(OUTBOX)
             .where(OUTBOX.c.id == message_id)
             .values(not_before=not_before, attempts=OUTBOX.c.attempts + 1, error=error)
         )
 
     def mark_failed(self, message_id: int, error: str) -> None:
-        self._c.execute(
+        self._execute(
             update(OUTBOX)
             .where(OUTBOX.c.id == message_id)
             .values(status="failed", attempts=OUTBOX.c.attempts + 1, error=error)
@@ -846,14 +938,14 @@ class StoreTx:
         query = select(OUTBOX.c.status, func.count()).group_by(OUTBOX.c.status)
         if key_prefix is not None:
             query = query.where(OUTBOX.c.key.startswith(key_prefix, autoescape=True))
-        counts = {str(status): int(n) for status, n in self._c.execute(query)}
+        counts = {str(status): int(n) for status, n in self._execute(query)}
         return OutboxCounts(
             counts.get("pending", 0), counts.get("sent", 0), counts.get("failed", 0)
         )
 
     def deliveries(self, key_prefix: str) -> list[Delivery]:
         """Per-group delivery state of the messages whose key starts with ``key_prefix``."""
-        rows = self._c.execute(
+        rows = self._execute(
             select(OUTBOX.c.group_id, OUTBOX.c.status, OUTBOX.c.sent_at, OUTBOX.c.error)
             .where(OUTBOX.c.key.startswith(key_prefix, autoescape=True))
             .order_by(OUTBOX.c.group_id, OUTBOX.c.id)
@@ -862,7 +954,7 @@ class StoreTx:
 
     def withdraw(self, key_prefix: str) -> int:
         """Stop the unsent messages under ``key_prefix`` (a cancelled broadcast)."""
-        result = self._c.execute(
+        result = self._execute(
             update(OUTBOX)
             .where(
                 OUTBOX.c.key.startswith(key_prefix, autoescape=True), OUTBOX.c.status == "pending"
@@ -883,7 +975,7 @@ class StoreTx:
         created_by: str,
         now: datetime,
     ) -> int:
-        inserted = self._c.execute(
+        inserted = self._execute(
             insert(BROADCASTS)
             .values(
                 text=text,
@@ -900,19 +992,19 @@ class StoreTx:
         return int(inserted.scalar_one())
 
     def broadcast(self, broadcast_id: int) -> BroadcastRow | None:
-        row = self._c.execute(select(BROADCASTS).where(BROADCASTS.c.id == broadcast_id)).mappings()
+        row = self._execute(select(BROADCASTS).where(BROADCASTS.c.id == broadcast_id)).mappings()
         found = row.first()
         return _broadcast_row(found) if found is not None else None
 
     def broadcasts(self) -> list[BroadcastRow]:
-        rows = self._c.execute(select(BROADCASTS).order_by(BROADCASTS.c.id)).mappings()
+        rows = self._execute(select(BROADCASTS).order_by(BROADCASTS.c.id)).mappings()
         return [_broadcast_row(r) for r in rows]
 
     def set_broadcast_status(self, broadcast_id: int, status: str, at: datetime) -> None:
         values: dict[str, Any] = {"status": status}
         if status == "cancelled":
             values["cancelled_at"] = at
-        self._c.execute(update(BROADCASTS).where(BROADCASTS.c.id == broadcast_id).values(**values))
+        self._execute(update(BROADCASTS).where(BROADCASTS.c.id == broadcast_id).values(**values))
 
     def audit(
         self,
@@ -924,7 +1016,7 @@ class StoreTx:
         detail: str,
         outcome: str,
     ) -> None:
-        self._c.execute(
+        self._execute(
             insert(AUDIT).values(
                 at=at,
                 actor=actor,
@@ -937,7 +1029,7 @@ class StoreTx:
         )
 
     def audit_log(self, limit: int = 100) -> list[AuditRow]:
-        rows = self._c.execute(select(AUDIT).order_by(AUDIT.c.id.desc()).limit(limit)).mappings()
+        rows = self._execute(select(AUDIT).order_by(AUDIT.c.id.desc()).limit(limit)).mappings()
         return [
             AuditRow(
                 r["at"],
@@ -954,19 +1046,18 @@ class StoreTx:
     def group_bindings(self) -> dict[str, str]:
         """Topic (as the config names it) → the room id it was bound to."""
         return {
-            str(t): str(g)
-            for t, g in self._c.execute(select(BINDINGS.c.topic, BINDINGS.c.group_id))
+            str(t): str(g) for t, g in self._execute(select(BINDINGS.c.topic, BINDINGS.c.group_id))
         }
 
     def bind_group(self, topic: str, group: str, at: datetime) -> None:
-        self._c.execute(
+        self._execute(
             self._upsert(BINDINGS)
             .values(topic=topic, group_id=group, bound_at=at)
             .on_conflict_do_nothing(index_elements=["topic"])
         )
 
     def known_groups(self) -> list[str]:
-        return [str(g) for (g,) in self._c.execute(select(GROUPS.c.id).order_by(GROUPS.c.id))]
+        return [str(g) for (g,) in self._execute(select(GROUPS.c.id).order_by(GROUPS.c.id))]
 
     # --- reports ----------------------------------------------------------------------
 
@@ -978,11 +1069,11 @@ class StoreTx:
         window = {"g": group, "start": start, "end": end}
         kinds: dict[str, int] = {}
         active = 0
-        for kind, count, distinct in self._c.execute(_Q_DAY_KINDS, window):
+        for kind, count, distinct in self._run(_Q_DAY_KINDS, **window):
             kinds[str(kind)] = int(count)
             if kind == "message":
                 active = int(distinct)
-        checked = self._c.execute(_Q_DAY_CHECKINS, {"g": group, "day": day}).all()
+        checked = self._run(_Q_DAY_CHECKINS, g=group, day=day)
         return DayStats(
             joins=kinds.get("join", 0),
             leaves=kinds.get("leave", 0),
@@ -998,7 +1089,7 @@ class StoreTx:
 
         def counts(table: Table, *where: Any) -> dict[str, int]:
             query = select(table.c.group_id, func.count()).where(*where).group_by(table.c.group_id)
-            return {str(g): int(n) for g, n in self._c.execute(query)}
+            return {str(g): int(n) for g, n in self._execute(query)}
 
         kinds = {
             kind: counts(INTERACTIONS, INTERACTIONS.c.kind == kind)
@@ -1009,7 +1100,7 @@ class StoreTx:
         unanswered = counts(UNANSWERED, UNANSWERED.c.answered_at.is_(None))
         granted = {
             str(g): int(n)
-            for g, n in self._c.execute(
+            for g, n in self._execute(
                 select(LEDGER.c.group_id, func.sum(LEDGER.c.delta)).group_by(LEDGER.c.group_id)
             )
         }
@@ -1025,14 +1116,12 @@ class StoreTx:
                 points_granted=granted.get(gid, 0),
                 unanswered=unanswered.get(gid, 0),
             )
-            for gid, name in self._c.execute(
-                select(GROUPS.c.id, GROUPS.c.name).order_by(GROUPS.c.id)
-            )
+            for gid, name in self._execute(select(GROUPS.c.id, GROUPS.c.name).order_by(GROUPS.c.id))
         ]
 
     def ledger_total(self, group: str, member: str) -> int:
         """The balance recomputed from the ledger: what the cached balance must equal."""
-        total = self._c.execute(
+        total = self._execute(
             select(func.coalesce(func.sum(LEDGER.c.delta), 0)).where(
                 LEDGER.c.group_id == group, LEDGER.c.member_id == member
             )

@@ -1,0 +1,95 @@
+"""Statements compiled once per dialect and run on the driver's own cursor.
+
+SQLAlchemy still writes and types the SQL (so it stays portable between SQLite and
+PostgreSQL and agrees with the models); only its per-call execution machinery is skipped
+on the hot path. Measured on SQLite: a cached Core statement costs about 24 µs a call
+against 2–6 µs for the same SQL on the driver, and the message path runs a few per event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+from sqlalchemy import Dialect
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
+
+Processor = Callable[[Any], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """One statement for one dialect: its SQL, how to order and convert its parameters,
+    and how to convert the values of the rows it returns."""
+
+    sql: str
+    names: tuple[str, ...]
+    positional: bool
+    defaults: Mapping[str, Any]
+    binders: Mapping[str, Processor]
+    readers: tuple[Processor | None, ...]
+
+    def parameters(self, values: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
+        binders = self.binders
+        converted = []
+        for name in self.names:
+            value = values[name] if name in values else self.defaults[name]
+            converter = binders.get(name)
+            converted.append(value if converter is None or value is None else converter(value))
+        if self.positional:
+            return converted
+        return dict(zip(self.names, converted, strict=True))
+
+    def rows(self, cursor: Any) -> list[tuple[Any, ...]]:
+        fetched = cursor.fetchall()
+        if not any(self.readers):
+            return [tuple(row) for row in fetched]
+        readers = self.readers
+        return [
+            tuple(
+                value if read is None or value is None else read(value)
+                for read, value in zip(readers, row, strict=True)
+            )
+            for row in fetched
+        ]
+
+
+def prepare(statement: ClauseElement, dialect: Dialect, keys: Iterable[str] = ()) -> Prepared:
+    """Compile ``statement`` for ``dialect``; ``keys`` name the columns an INSERT is given."""
+    compiled = cast(SQLCompiler, statement.compile(dialect=dialect, column_keys=list(keys) or None))
+    positional = bool(compiled.positional)
+    names = tuple(compiled.positiontup or ()) if positional else tuple(compiled.binds)
+    binds = compiled.binds
+    for name in names:
+        if binds[name].expanding:
+            raise ValueError(f"{name!r}: IN lists need SQLAlchemy's expanding binds")
+    defaults = {name: bind.effective_value for name in names if not (bind := binds[name]).required}
+    binders = {
+        name: processor
+        for name in names
+        if (processor := binds[name].type.dialect_impl(dialect).bind_processor(dialect))
+    }
+    columns = getattr(statement, "exported_columns", ())
+    readers = tuple(
+        column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
+    )
+    return Prepared(compiled.string, names, positional, defaults, binders, readers)
+
+
+class Statements:
+    """The prepared forms of a store's statements, built on first use."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        self._dialect = dialect
+        self._prepared: dict[tuple[int, tuple[str, ...]], Prepared] = {}
+        self._keep: list[ClauseElement] = []  # ids stay unique while the statement lives
+
+    def __call__(self, statement: ClauseElement, keys: Sequence[str] = ()) -> Prepared:
+        key = (id(statement), tuple(keys))
+        found = self._prepared.get(key)
+        if found is None:
+            found = self._prepared[key] = prepare(statement, self._dialect, keys)
+            self._keep.append(statement)
+        return found
