@@ -28,16 +28,15 @@ class Prepared:
     names: tuple[str, ...]
     positional: bool
     defaults: Mapping[str, Any]
-    binders: Mapping[str, Processor]
+    conversions: tuple[tuple[int, Processor], ...]  # parameter position, its converter
     readers: tuple[Processor | None, ...]
 
     def parameters(self, values: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
-        binders = self.binders
-        converted = []
-        for name in self.names:
-            value = values[name] if name in values else self.defaults[name]
-            converter = binders.get(name)
-            converted.append(value if converter is None or value is None else converter(value))
+        defaults = self.defaults
+        converted = [values[n] if n in values else defaults[n] for n in self.names]
+        for at, convert in self.conversions:
+            if converted[at] is not None:
+                converted[at] = convert(converted[at])
         if self.positional:
             return converted
         return dict(zip(self.names, converted, strict=True))
@@ -66,16 +65,16 @@ def prepare(statement: ClauseElement, dialect: Dialect, keys: Iterable[str] = ()
         if binds[name].expanding:
             raise ValueError(f"{name!r}: IN lists need SQLAlchemy's expanding binds")
     defaults = {name: bind.effective_value for name in names if not (bind := binds[name]).required}
-    binders = {
-        name: processor
-        for name in names
+    conversions = tuple(
+        (at, processor)
+        for at, name in enumerate(names)
         if (processor := binds[name].type.dialect_impl(dialect).bind_processor(dialect))
-    }
+    )
     columns = getattr(statement, "exported_columns", ())
     readers = tuple(
         column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
     )
-    return Prepared(compiled.string, names, positional, defaults, binders, readers)
+    return Prepared(compiled.string, names, positional, defaults, conversions, readers)
 
 
 class Statements:

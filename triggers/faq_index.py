@@ -127,10 +127,11 @@ class FaqIndex:
         self._unions = [frozenset().union(*(p.tokens for p in ps)) for ps in self._phrases]
         # Votes are divided by this so long entries do not crowd out short exact ones.
         self._norms = [math.sqrt(self._weight(union)) or 1.0 for union in self._unions]
-        # The lightest question bounds how high an entry can score from its shared tokens.
-        self._lightest = [
-            min((p.weight for p in phrases), default=0.0) for phrases in self._phrases
+        # Each question's weight and length bound how high it can score (see _ceiling).
+        self._bounds = [
+            tuple((p.weight, len(p.core)) for p in phrases if p.weight) for phrases in self._phrases
         ]
+        self._lightest = [min((w for w, _ in b), default=0.0) for b in self._bounds]
         self._keywords = _keyword_finder(docs)
         self.last_candidates = 0
         """Entries the last search re-scored: at most TOP_K, whatever the FAQ size."""
@@ -164,11 +165,18 @@ class FaqIndex:
         self.last_postings = walked
         ranked = heapq.nsmallest(TOP_K, shared, key=lambda e: (-shared[e] / self._norms[e], e))
         unindexed = [t for t in tokens if t in self._idf and t not in self._postings]
+        spare = self._weight(unindexed)  # what the unindexed tokens could add, at most
         best: tuple[float, int, FaqHit] | None = None
         self.last_candidates = 0
         for entry in ranked:
             keyword = keyword_hits.get(entry)
-            if keyword is None and self._ceiling(entry, shared[entry], unindexed) < threshold:
+            # An entry that cannot reach the threshold, or beat the best so far, is skipped:
+            # first by a bound that costs two divisions, then by a tighter one.
+            floor = threshold if best is None else max(threshold, best[0])
+            if keyword is None and (
+                _blend(shared[entry] + spare, self._lightest[entry], 100.0) < floor
+                or self._ceiling(entry, shared[entry], unindexed, len(core)) < floor
+            ):
                 continue
             self.last_candidates += 1
             hit = self._score(entry, core, tokens, keyword)
@@ -178,12 +186,20 @@ class FaqIndex:
             return None
         return best[2]
 
-    def _ceiling(self, entry: int, indexed: float, unindexed: list[str]) -> float:
-        """The most this entry can score (plus slack for rounding), from the IDF it shares
-        with the message: skipping hopeless candidates spares their fuzzy scoring."""
+    def _ceiling(self, entry: int, indexed: float, unindexed: list[str], length: int) -> float:
+        """The most this entry can score (plus slack for rounding): skipping hopeless
+        candidates spares their fuzzy scoring, which is what grows with a large FAQ.
+
+        Per question: its recall is at most the IDF the message shares with the whole
+        entry over the question's own weight, and its edit similarity at most what the two
+        lengths allow (an indel ratio cannot exceed 2·min/(sum of the lengths)).
+        """
         shared = indexed + self._weight(t for t in unindexed if t in self._unions[entry])
-        recall = min(1.0, shared / self._lightest[entry]) if self._lightest[entry] else 0.0
-        return RECALL_SHARE * 100.0 * recall + (1 - RECALL_SHARE) * 100.0 + 0.01
+        best = 0.0
+        for weight, size in self._bounds[entry]:
+            similarity = 200.0 * min(length, size) / (length + size) if length + size else 0.0
+            best = max(best, _blend(shared, weight, similarity))
+        return best
 
     def _keyword_hits(self, clean: str) -> dict[int, str]:
         """Entry -> its longest keyword found in the text; latin keywords only as whole words."""
@@ -208,6 +224,13 @@ class FaqIndex:
                 matched = keyword
             score = KEYWORD_FLOOR + (100.0 - KEYWORD_FLOOR) * score / 100.0
         return FaqHit(self._keys[entry], round(score, 2), matched)
+
+
+def _blend(shared: float, weight: float, similarity: float) -> float:
+    """The highest score a question of IDF ``weight`` can get when the message shares at
+    most ``shared`` IDF with it and is at most ``similarity`` alike (plus rounding slack)."""
+    recall = min(1.0, shared / weight) if weight else 0.0
+    return RECALL_SHARE * 100.0 * recall + (1 - RECALL_SHARE) * similarity + 0.01
 
 
 def _keyword_finder(docs: Sequence[FaqDoc]) -> WordFinder[tuple[tuple[int, str], ...]]:

@@ -85,7 +85,7 @@ class MessageMatcher:
             hit_faq = self._faq.search(text)
             if hit_faq is not None or looks_like_question(clean):
                 for index in self._questions:
-                    found[index] = Match(faq=hit_faq)
+                    found[index] = Match(faq=hit_faq, searched=True)
         for index in self._every:
             found[index] = Match()
         return tuple(sorted(found.items()))

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from support import ruleset_from
+import pytest
+from support import message, replay, ruleset_from
 
+from storage.store import Store
+from triggers.faq_catalog import FaqCatalog
+from triggers.matchers import MEMO_MAX_CHARS
 from triggers.ruleset import RuleSet
 
 
@@ -98,3 +102,42 @@ def test_many_keyword_rules_share_one_automaton_pass() -> None:
     # "词42" contains "词4", but a keyword ending in a digit must end at a word boundary.
     assert fired(ruleset, "这里有词42和词7") == ["r7", "r42"]
     assert fired(ruleset, "词4。") == ["r4"]
+
+
+def test_short_texts_are_matched_once_and_remembered_per_rule_set() -> None:
+    first = rules("  - name: hi\n    when: {keywords: [hello]}\n" + REPLY)
+    second = rules("  - name: bye\n    when: {keywords: [bye]}\n" + REPLY)
+    remembered = first.matcher.candidates("hello there")
+    assert first.matcher.candidates("hello there") is remembered  # the memo answered
+    assert remembered == first.matcher.match("hello there")
+    # Another rule set (a reload) must not see the first one's memo.
+    assert fired(second, "hello there") == []
+    assert fired(second, "bye there") == ["bye"]
+
+
+def test_long_texts_bypass_the_memo_and_match_the_same() -> None:
+    ruleset = rules("  - name: hi\n    when: {keywords: [hello]}\n" + REPLY)
+    long_text = "hello " + "x" * (MEMO_MAX_CHARS + 1)
+    assert ruleset.matcher.candidates(long_text) is not ruleset.matcher.candidates(long_text)
+    assert fired(ruleset, long_text) == ["hi"]
+
+
+def test_a_question_rule_searches_the_faq_once_per_message(
+    monkeypatch: pytest.MonkeyPatch, store: Store
+) -> None:
+    faq = "faq:\n  entries:\n    - {id: r, questions: [怎么申请退款], answer: 退款请找客服}\n"
+    ruleset = rules("  - name: q\n    when: {question: true}\n    do: {action: faq}\n", faq)
+    searches: list[str] = []
+    search = FaqCatalog.search
+
+    def counted(self: FaqCatalog, text: str, threshold: float | None = None) -> object:
+        searches.append(text)
+        return search(self, text, threshold)
+
+    monkeypatch.setattr(FaqCatalog, "search", counted)
+    lines = [
+        message("2026-11-24T08:00", "bob", "周末有活动吗？"),
+        message("2026-11-24T08:01", "bob", "怎么申请退款呀"),
+    ]
+    assert replay(ruleset, store, lines).texts == ["退款请找客服"]
+    assert searches == ["周末有活动吗？", "怎么申请退款呀"]

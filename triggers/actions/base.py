@@ -45,6 +45,7 @@ class Match:
     keywords: tuple[str, ...] = ()
     groups: Mapping[str, str] = field(default_factory=dict)
     faq: FaqHit | None = None
+    searched: bool = False  # the FAQ was searched at its own threshold: ``faq`` is the answer
 
     def as_context(self) -> dict[str, Any]:
         return {"args": self.args, "keywords": list(self.keywords), "groups": dict(self.groups)}

@@ -42,8 +42,10 @@ class FaqAction:
     miss_template: Template | None
 
     def run(self, event: Event, match: Match, ctx: ActionContext) -> list[Reply]:
-        hit = match.faq if self.threshold is None else None
-        hit = hit or self.catalog.search(event.text, self.threshold)
+        if match.searched and self.threshold is None:
+            hit = match.faq  # the question trigger searched already; a miss stays a miss
+        else:
+            hit = self.catalog.search(event.text, self.threshold)
         if hit is not None:
             context = {**ctx.base_context(event), "question": event.text, "matched": hit.matched}
             text = render(self.catalog.template(hit.key), context)
