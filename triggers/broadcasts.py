@@ -16,12 +16,11 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
-from jinja2 import Template
 
 from bot.events import Reply
 from bot.scheduler import JobBook, JobSpec
 from storage.store import BroadcastRow, StoreTx
-from triggers.templates import TemplateProblem, Templates, TemplateSource, render
+from triggers.templates import Renderable, TemplateProblem, Templates, TemplateSource, render
 
 BROADCAST_JOB_PREFIX = "broadcast:"
 BROADCAST_PRIORITY = 10
@@ -75,7 +74,7 @@ class Broadcasts:
         self._group_name = group_name
         self._timezone = timezone
 
-    def compile(self, text: str) -> Template:
+    def compile(self, text: str) -> Renderable:
         try:
             return self._templates.compile(TemplateSource(text=text), VARIABLES, SAMPLE)
         except TemplateProblem as problem:

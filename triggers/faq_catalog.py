@@ -6,11 +6,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import Template
 from pydantic import Field, model_validator
 
 from triggers.faq_index import DEFAULT_THRESHOLD, FaqDoc, FaqHit, FaqIndex
 from triggers.schema_types import NonEmptyStr, StrictModel
+from triggers.templates import Renderable
 
 ANSWER_VARIABLES = frozenset({"question", "matched"})
 ANSWER_SAMPLE: dict[str, Any] = {"question": "请问怎么退款？", "matched": "怎么申请退款"}
@@ -46,13 +46,13 @@ class FaqConfig(StrictModel):
 @dataclass(frozen=True, slots=True)
 class FaqAnswer:
     hit: FaqHit
-    template: Template
+    template: Renderable
 
 
 class FaqCatalog:
     """Search once per message; the index keeps the cost flat as entries grow."""
 
-    def __init__(self, config: FaqConfig, compile_answer: Callable[[int, str], Template]) -> None:
+    def __init__(self, config: FaqConfig, compile_answer: Callable[[int, str], Renderable]) -> None:
         self.threshold = config.threshold
         self._templates = {
             entry.id: compile_answer(i, entry.answer) for i, entry in enumerate(config.entries)
@@ -69,5 +69,5 @@ class FaqCatalog:
             return None
         return self._index.search(text, self.threshold if threshold is None else threshold)
 
-    def template(self, key: str) -> Template:
+    def template(self, key: str) -> Renderable:
         return self._templates[key]

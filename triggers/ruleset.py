@@ -12,8 +12,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jinja2 import Template
-
 from bot.scheduler import JobSpec
 from storage.store import StoreTx
 from triggers.actions.admin import AdminConfig
@@ -36,7 +34,7 @@ from triggers.config import EventType, GroupConfig, QunbotConfig, Role, Schedule
 from triggers.faq_catalog import ANSWER_SAMPLE, ANSWER_VARIABLES, FaqCatalog
 from triggers.matchers import MessageMatcher
 from triggers.points_levels import Levels
-from triggers.templates import TemplateProblem, Templates, TemplateSource
+from triggers.templates import Renderable, TemplateProblem, Templates, TemplateSource
 
 Loc = tuple[str | int, ...]
 
@@ -233,7 +231,7 @@ class RuleSet:
         return problems
 
     def _answer_compiler(self, problems: list[tuple[Loc, str]]) -> Any:
-        def compile_answer(index: int, text: str) -> Template:
+        def compile_answer(index: int, text: str) -> Renderable:
             try:
                 return self.templates.compile(
                     TemplateSource(text=text),

@@ -7,16 +7,16 @@ Member text only ever reaches a template as data in its context, never as source
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from jinja2 import (
     ChoiceLoader,
     FileSystemLoader,
     StrictUndefined,
-    Template,
     TemplateError,
     TemplateNotFound,
     TemplateSyntaxError,
@@ -25,6 +25,30 @@ from jinja2 import (
 from jinja2.sandbox import SandboxedEnvironment
 
 from bot.resources import bundled_templates_dir
+
+
+class Renderable(Protocol):
+    """What actions hold: a compiled Jinja template, or plain text."""
+
+    def render(self, *args: Any, **kwargs: Any) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PlainText:
+    """Text without template syntax, the usual keyword auto-reply: it renders to itself.
+
+    A compiled Jinja template is a module of its own (kilobytes each); a config with
+    thousands of plain replies would carry thousands of them for nothing.
+    """
+
+    text: str
+
+    def render(self, *args: Any, **kwargs: Any) -> str:
+        return self.text
+
+
+# Anything Jinja would treat as markup; text without it is used as it is.
+_SYNTAX = re.compile(r"\{[{%#]")
 
 
 class TemplateProblem(Exception):
@@ -60,8 +84,10 @@ class Templates:
 
     def compile(
         self, source: TemplateSource, variables: frozenset[str], sample: Mapping[str, Any]
-    ) -> Template:
+    ) -> Renderable:
         """Load a template and prove it renders with the action's sample context."""
+        if source.name is None and not _SYNTAX.search(source.text or ""):
+            return PlainText(source.text or "")
         try:
             if source.name is not None:
                 template = self.env.get_template(source.name)
@@ -91,6 +117,6 @@ class Templates:
         return template
 
 
-def render(template: Template, context: Mapping[str, Any]) -> str:
+def render(template: Renderable, context: Mapping[str, Any]) -> str:
     """Render and trim: admins' YAML block scalars leave stray blank lines."""
     return template.render(**context).strip()

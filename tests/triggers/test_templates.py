@@ -6,7 +6,7 @@ import pytest
 from jinja2.exceptions import SecurityError
 from support import message, replay, ruleset_from
 
-from triggers.templates import TemplateProblem, Templates, TemplateSource
+from triggers.templates import PlainText, TemplateProblem, Templates, TemplateSource, render
 
 
 def test_the_sandbox_blocks_python_internals() -> None:
@@ -54,3 +54,30 @@ rules:
     assert "已经签到过" in out.texts[1]
     assert out.texts[2].splitlines()[0] == "@Bob 你的积分：10（群内第 1 名）"
     assert out.texts[3].splitlines() == ["🏆 g1 · 本周积分榜", "1. Bob  10 分"]
+
+
+@pytest.mark.parametrize(
+    ("text", "plain"),
+    [
+        ("关于「座新资」的说明见群公告第 1 条。", True),
+        ("价格 {单价} 元，100% 满意", True),  # braces that are not Jinja markup
+        ("你好 {{ member.name }}", False),
+        ("{% if true %}是{% endif %}", False),
+        ("{# 备注 #}欢迎", False),
+    ],
+)
+def test_text_without_markup_is_kept_as_plain_text(text: str, plain: bool) -> None:
+    compiled = Templates(None).compile(
+        TemplateSource(text=text), frozenset({"member"}), {"member": {"name": "Bob"}}
+    )
+    assert isinstance(compiled, PlainText) is plain
+    if plain:
+        assert render(compiled, {"member": {"name": "Bob"}}) == text
+
+
+def test_a_plain_reply_is_said_exactly_as_written(store) -> None:  # type: ignore[no-untyped-def]
+    ruleset = ruleset_from(
+        "rules:\n  - {name: r, when: {keywords: [价格]}, do: {action: reply, text: '价格 {单价} 元'}}\n"
+    )
+    said = replay(ruleset, store, [message("2026-11-24T08:00", "bob", "价格多少")])
+    assert said.texts == ["价格 {单价} 元"]

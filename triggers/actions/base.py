@@ -13,13 +13,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
-from jinja2 import Template
-
 from bot.events import Event, Reply
 from storage.store import StoreTx
 from triggers.faq_index import FaqHit
 from triggers.schema_types import StrictModel
-from triggers.templates import TemplateProblem, Templates, TemplateSource, render
+from triggers.templates import Renderable, TemplateProblem, Templates, TemplateSource, render
 
 if TYPE_CHECKING:
     from triggers.broadcasts import Broadcasts
@@ -137,7 +135,7 @@ class Templated(StrictModel):
         default: str | None,
         variables: frozenset[str],
         sample: Mapping[str, Any],
-    ) -> Template | None:
+    ) -> Renderable | None:
         source = self.source(default)
         if source is None:
             return None
@@ -152,7 +150,7 @@ class Templated(StrictModel):
 
 
 def say(
-    template: Template | None,
+    template: Renderable | None,
     context: Mapping[str, Any],
     event: Event,
     ctx: ActionContext,

@@ -12,12 +12,12 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from jinja2 import Template
 from loguru import logger
 from pydantic import Field
 
 from bot.events import Event, Reply
 from triggers.actions.base import ActionContext, BuildError, BuildKit, Match, Templated, say
+from triggers.templates import Renderable
 
 WEEKDAYS = ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日")
 
@@ -95,7 +95,7 @@ class BriefingAction:
     items_file: Path | None
     leaderboard_size: int
     first_checkins: int
-    template: Template
+    template: Renderable
 
     def run(self, event: Event, match: Match, ctx: ActionContext) -> list[Reply]:
         local = ctx.local(event.at)

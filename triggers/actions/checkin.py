@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from jinja2 import Template
 from pydantic import Field, field_validator
 
 from bot.events import Event, Reply
@@ -19,7 +18,7 @@ from triggers.actions.base import (
     Templated,
     say,
 )
-from triggers.templates import TemplateProblem, TemplateSource
+from triggers.templates import Renderable, TemplateProblem, TemplateSource
 
 VARIABLES = frozenset({"checkin", "balance", "level", "already"})
 SAMPLE: dict[str, Any] = {
@@ -55,7 +54,7 @@ class CheckinConfig(Templated):
         assert template is not None
         return CheckinAction(self.points, dict(self.streak_bonus), template, self._already(kit))
 
-    def _already(self, kit: BuildKit) -> Template:
+    def _already(self, kit: BuildKit) -> Renderable:
         if self.already_text is not None and self.already_template is not None:
             raise BuildError("already_text", "give 'already_text' or 'already_template', not both")
         if self.already_text is not None:
@@ -75,8 +74,8 @@ class CheckinConfig(Templated):
 class CheckinAction:
     points: int
     streak_bonus: dict[int, int]
-    template: Template
-    already_template: Template
+    template: Renderable
+    already_template: Renderable
 
     def points_for(self, streak: int) -> int:
         return self.points + self.streak_bonus.get(streak, 0)

@@ -5,13 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from jinja2 import Template
 from pydantic import Field
 
 from bot.events import Event, Reply
 from triggers.actions.base import ActionContext, BuildKit, Match, Templated, say
 from triggers.faq_catalog import FaqCatalog
-from triggers.templates import render
+from triggers.templates import Renderable, render
 from triggers.text import looks_like_question
 
 MISS_VARIABLES = frozenset({"question"})
@@ -39,7 +38,7 @@ class FaqAction:
     catalog: FaqCatalog
     threshold: float | None
     record_unanswered: bool
-    miss_template: Template | None
+    miss_template: Renderable | None
 
     def run(self, event: Event, match: Match, ctx: ActionContext) -> list[Reply]:
         if match.searched and self.threshold is None:

@@ -7,11 +7,11 @@ from datetime import datetime, time, timedelta
 from enum import StrEnum
 from typing import Any, Literal
 
-from jinja2 import Template
 from pydantic import Field
 
 from bot.events import Event, Reply
 from triggers.actions.base import ActionContext, BuildKit, Match, Templated, say
+from triggers.templates import Renderable
 from triggers.text import normalize
 
 
@@ -63,7 +63,7 @@ def period_start(period: Period, local_now: datetime) -> datetime | None:
 class LeaderboardAction:
     period: Period
     size: int
-    template: Template
+    template: Renderable
 
     def run(self, event: Event, match: Match, ctx: ActionContext) -> list[Reply]:
         asked = normalize(match.args).split(" ", 1)[0] if match.args else ""

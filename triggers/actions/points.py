@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from jinja2 import Template
 from pydantic import Field, field_validator
 
 from bot.events import Event, Reply
 from triggers.actions.base import ActionContext, BuildKit, Match, Templated, say
+from triggers.templates import Renderable
 
 GRANT_VARIABLES = frozenset({"amount", "balance", "reason", "level"})
 GRANT_SAMPLE: dict[str, Any] = {
@@ -43,7 +43,7 @@ class GrantPointsConfig(Templated):
 class GrantPointsAction:
     amount: int
     reason: str | None
-    template: Template | None
+    template: Renderable | None
 
     def run(self, event: Event, match: Match, ctx: ActionContext) -> list[Reply]:
         reason = self.reason or ctx.rule
@@ -81,7 +81,7 @@ class MyPointsConfig(Templated):
 
 @dataclass(frozen=True, slots=True)
 class MyPointsAction:
-    template: Template
+    template: Renderable
 
     def run(self, event: Event, match: Match, ctx: ActionContext) -> list[Reply]:
         standing = ctx.tx.standing(event.group, event.member, ctx.local(event.at).date())

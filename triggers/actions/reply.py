@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from jinja2 import Template
 from pydantic import Field
 
 from bot.events import Event, Reply
 from triggers.actions.base import ActionContext, BuildError, BuildKit, Match, Templated, say
+from triggers.templates import Renderable
 
 VARIABLES = frozenset({"match", "message"})
 SAMPLE = {"match": {"args": "", "keywords": ["退款"], "groups": {}}, "message": "怎么退款？"}
@@ -29,7 +29,7 @@ class ReplyConfig(Templated):
 
 @dataclass(frozen=True, slots=True)
 class ReplyAction:
-    template: Template
+    template: Renderable
     mention: bool
 
     def run(self, event: Event, match: Match, ctx: ActionContext) -> list[Reply]:

@@ -11,14 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from jinja2 import Template
 from pydantic import Field
 
 from bot.events import Event, Reply
 from storage.store import PendingWelcome
 from triggers.actions.base import ActionContext, BuildKit, GroupInfo, Match, Templated
 from triggers.schema_types import Duration
-from triggers.templates import render
+from triggers.templates import Renderable, render
 
 WELCOME_JOB = "welcome"
 
@@ -61,7 +60,7 @@ class WelcomeAction:
     max_delay: timedelta
     group_rules: tuple[str, ...]
     guide: str
-    template: Template
+    template: Renderable
 
     def run(self, event: Event, match: Match, ctx: ActionContext) -> list[Reply]:
         due = ctx.tx.queue_welcome(event.group, event.member, ctx.rule, self.burst_window)
