@@ -50,7 +50,14 @@ def make_event(
     )
 
 
-def ruleset_from(yaml_text: str, config_dir: Path | None = None) -> RuleSet:
+# The tests' own copy of the sample config and templates: a user who edits the repository's
+# config.yaml or templates/ (as the README invites) must not change what the tests see.
+SAMPLE_DIR = Path(__file__).resolve().parent / "fixtures" / "sample"
+SAMPLE_CONFIG = SAMPLE_DIR / "config.yaml"
+
+
+def ruleset_from(yaml_text: str, config_dir: Path = SAMPLE_DIR) -> RuleSet:
+    """A config compiled as if it sat in ``config_dir``; its templates/ wins over the bundled."""
     return compile_text(yaml_text, "config.yaml", config_dir)
 
 

@@ -6,8 +6,11 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
+from support import SAMPLE_CONFIG
 
+from bot import resources
 from bot.cli import main
 from bot.resources import sample_config_path
 
@@ -20,7 +23,7 @@ def invoke(*args: str, input_: str | None = None) -> tuple[int, str, str]:
 
 
 def test_check_accepts_the_sample_config() -> None:
-    code, out, _ = invoke("check", str(sample_config_path()))
+    code, out, _ = invoke("check", str(SAMPLE_CONFIG))
     assert code == 0
     assert "OK" in out and "rule(s)" in out
 
@@ -52,7 +55,7 @@ def test_schema_validates_the_sample_config_and_rejects_a_typo() -> None:
     import yaml
 
     document = json.loads(invoke("schema")[1])
-    sample = yaml.safe_load(sample_config_path().read_text(encoding="utf-8"))
+    sample = yaml.safe_load(SAMPLE_CONFIG.read_text(encoding="utf-8"))
     jsonschema.validate(sample, document)
     sample["rules"][0]["prority"] = 1
     try:
@@ -70,7 +73,7 @@ def test_replay_prints_json_lines(tmp_path: Path) -> None:
         "oops\n",
         encoding="utf-8",
     )
-    code, out, err = invoke("replay", str(transcript), "--config", str(sample_config_path()))
+    code, out, err = invoke("replay", str(transcript), "--config", str(SAMPLE_CONFIG))
     assert code == 0
     lines = [json.loads(line) for line in out.splitlines()]
     assert len(lines) == 1 and lines[0]["mentions"] == ["bob"]
@@ -78,7 +81,7 @@ def test_replay_prints_json_lines(tmp_path: Path) -> None:
 
 
 def test_demo_plays_the_day_and_summarises_the_store() -> None:
-    code, out, _ = invoke("demo")
+    code, out, _ = invoke("demo", "--config", str(SAMPLE_CONFIG))
     assert code == 0
     assert "欢迎加入「产品交流群」" in out
     assert "签到成功" in out and "已经签到过" in out
@@ -110,11 +113,29 @@ def test_help_everywhere() -> None:
 def test_the_demo_day_says_exactly_the_golden_transcript() -> None:
     """A regression net over the whole sample: any change in what the bot says shows here.
 
-    Regenerate after an intended change with
-    `qunbot replay bot/demo_day.jsonl > tests/bot/golden/demo_day.out.jsonl` and review the diff.
+    It replays the tests' own copy of the sample (tests/fixtures/sample). Regenerate after an
+    intended change with `qunbot replay bot/demo_day.jsonl --config
+    tests/fixtures/sample/config.yaml > tests/bot/golden/demo_day.out.jsonl` and review the diff.
     """
     transcript = str(ROOT / "bot/demo_day.jsonl")
-    code, out, err = invoke("replay", transcript, "--config", str(sample_config_path()))
+    code, out, err = invoke("replay", transcript, "--config", str(SAMPLE_CONFIG))
     assert code == 0, err
     golden = (ROOT / "tests/bot/golden/demo_day.out.jsonl").read_text(encoding="utf-8")
     assert out.splitlines() == golden.splitlines()
+
+
+def test_editing_the_repository_sample_leaves_the_tests_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README invites users to edit config.yaml and templates/; the tests that replay the
+    sample must read their own copy, so `pytest` stays green after "make the rules yours"."""
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "config.yaml").write_text("timezone: Europe/Berlin\nrules: []\n", encoding="utf-8")
+    for template in (ROOT / "templates").iterdir():
+        (tmp_path / "templates" / template.name).write_text("edited", encoding="utf-8")
+    monkeypatch.setattr(resources, "_BUNDLED", tmp_path)
+    assert sample_config_path() == tmp_path / "config.yaml"
+    test_the_demo_day_says_exactly_the_golden_transcript()
+    test_demo_plays_the_day_and_summarises_the_store()
+    test_replay_prints_json_lines(tmp_path)
+    test_schema_validates_the_sample_config_and_rejects_a_typo()

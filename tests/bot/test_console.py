@@ -16,13 +16,12 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from support import ruleset_from
+from support import SAMPLE_CONFIG, ruleset_from
 
 from bot.adapters.console import ConsoleAdapter
 from bot.clock import FakeClock
 from bot.dispatcher import Dispatcher
 from bot.outbox import Outbox, Pacing
-from bot.resources import sample_config_path
 from bot.runtime import RunOptions, run
 from storage.store import Store
 from triggers.engine import Engine
@@ -91,7 +90,7 @@ class _Process:
         self, db_url: str, tmp: Path, command: str = "chat", config: Path | None = None
     ) -> None:
         env = {**os.environ, "QUNBOT_DB_URL": db_url, "PYTHONUNBUFFERED": "1"}
-        config = config or sample_config_path()
+        config = config or SAMPLE_CONFIG
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "bot", command, "--config", str(config), "--db", db_url],
             stdin=subprocess.PIPE,

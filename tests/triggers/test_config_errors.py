@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from support import ruleset_from
+from support import SAMPLE_CONFIG, ruleset_from
 
-from bot.resources import sample_config_path
 from triggers.loader import ConfigError, ConfigProblem, load_ruleset
 
 GOOD_RULE = """\
@@ -30,8 +29,8 @@ def only(yaml_text: str) -> ConfigProblem:
     return found[0]
 
 
-def test_the_sample_config_is_valid() -> None:
-    ruleset = load_ruleset(sample_config_path())
+def test_the_tests_copy_of_the_sample_config_is_valid() -> None:
+    ruleset = load_ruleset(SAMPLE_CONFIG)
     assert len(ruleset.rules) >= 7
 
 
