@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from loguru import logger
-from sqlalchemy.engine import make_url
 
 from bot.adapters.base import Adapter
 from bot.clock import Clock
 from bot.dispatcher import Dispatcher
 from bot.outbox import Outbox, Pacing
 from bot.runtime import RunOptions, run
+from storage.db import masked_url
 from storage.store import Store
 from triggers.engine import Engine
 from triggers.loader import load_ruleset
@@ -74,11 +74,6 @@ async def until_signalled(work: Coroutine[Any, Any, None]) -> None:
     finally:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
-
-
-def masked_url(url: str) -> str:
-    """The database URL with its password hidden: URLs end up in logs."""
-    return make_url(url).render_as_string(hide_password=True)
 
 
 @contextmanager

@@ -39,6 +39,7 @@ from bot.logs import configure
 from bot.resources import sample_config_path
 from bot.runtime import RunOptions
 from bot.settings import Settings
+from storage.db import DatabaseUrlError
 from storage.store import BroadcastRow, StoreTx
 from triggers.broadcasts import (
     BroadcastError,
@@ -68,6 +69,9 @@ def _bot(config_path: Path, db_url: str | None) -> Iterator[Bot]:
             yield bot
     except ConfigError as error:
         _report(error)
+        raise SystemExit(EXIT_CONFIG) from None
+    except DatabaseUrlError as error:
+        click.echo(f"error: {error}", err=True)
         raise SystemExit(EXIT_CONFIG) from None
 
 

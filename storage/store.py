@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine, Table, and_, bindparam, func, insert,
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import BindParameter
 
-from storage.db import create_db_engine, is_sqlite
+from storage.db import check_connection, create_db_engine, is_sqlite
 from storage.migrate import upgrade_to_head
 from storage.models import (
     AuditEntry,
@@ -416,6 +416,7 @@ class Store:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = create_db_engine(url)
+        check_connection(self.engine, url)
         upgrade_to_head(self.engine)
         self._light = create_db_engine(url, durable=False) if is_sqlite(self.engine) else None
         self._marker: Any = None  # a driver connection kept for confirming sends (SQLite)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.app import masked_url
+from storage.db import masked_url
 
 
 def test_database_passwords_never_reach_the_log() -> None:
@@ -10,6 +10,8 @@ def test_database_passwords_never_reach_the_log() -> None:
         "postgresql+psycopg://bot:***@db.example/qun"
     )
     assert masked_url("sqlite:///qunbot.db") == "sqlite:///qunbot.db"
+    # A string SQLAlchemy cannot parse still loses its password (it goes into error messages).
+    assert masked_url("postgres ql://bot:s3cret@db/qun") == "postgres ql://bot:***@db/qun"
 
 
 def test_a_termination_signal_stops_the_work_cleanly() -> None:

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import tempfile
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import PG_URL
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy.engine import make_url
 from support import SAMPLE_CONFIG
 
 from bot import resources
@@ -139,3 +145,78 @@ def test_editing_the_repository_sample_leaves_the_tests_alone(
     test_demo_plays_the_day_and_summarises_the_store()
     test_replay_prints_json_lines(tmp_path)
     test_schema_validates_the_sample_config_and_rejects_a_typo()
+
+
+# Every command that opens the bot's database, with what it needs besides --db.
+DB_COMMANDS = [
+    ["demo"],
+    ["chat"],
+    ["replay", "/dev/null"],
+    ["run"],
+    ["broadcast", "add", "--groups", "g1", "--text", "hi"],
+    ["broadcast", "list"],
+    ["broadcast", "show", "1"],
+    ["broadcast", "preview", "1"],
+    ["broadcast", "cancel", "1"],
+    ["audit"],
+]
+
+
+def _missing_pg_database() -> str:
+    if not PG_URL:
+        pytest.skip("QUNBOT_TEST_PG_URL is not set")
+    return str(make_url(PG_URL).set(password="s3cret", database="qunbot_no_such_db"))
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        (
+            "sqlite:////nonexistent/qunbot/q.db",
+            "the directory '/nonexistent/qunbot' does not exist",
+        ),
+        ("mysql2://bot@db/qun", "unsupported database 'mysql2'"),
+        ("not a url", "not a database URL"),
+        (None, 'database "qunbot_no_such_db" does not exist; create it'),
+    ],
+    ids=["missing-directory", "unknown-scheme", "not-a-url", "missing-pg-database"],
+)
+@pytest.mark.parametrize("command", DB_COMMANDS, ids=" ".join)
+def test_a_bad_database_url_is_one_clear_line(
+    url: str | None, says: str, command: list[str]
+) -> None:
+    url = url or _missing_pg_database()
+    code, out, err = invoke(*command, "--config", str(SAMPLE_CONFIG), "--db", url)
+    assert code == 2, out + err
+    assert err.count("\n") == 1 and err.startswith("error: database URL '")
+    assert says in err
+    assert "s3cret" not in err and "Traceback" not in err
+
+
+def test_a_bad_database_url_from_the_environment_is_one_clear_line() -> None:
+    result = CliRunner(env={"QUNBOT_DB_URL": "sqlite:////nonexistent/q.db"}).invoke(
+        main, ["audit", "--config", str(SAMPLE_CONFIG)]
+    )
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: database URL 'sqlite:////nonexistent/q.db'")
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(
+    url=st.one_of(
+        st.text(max_size=30),
+        st.builds(
+            str.__add__,
+            st.sampled_from(["sqlite://", "sqlite:///", "sqlite:////", "mysql://", "://u:p@"]),
+            st.text(max_size=20),
+        ),
+    )
+)
+def test_any_database_url_either_works_or_is_refused_in_one_line(url: str) -> None:
+    with tempfile.TemporaryDirectory() as folder, contextlib.chdir(folder):
+        Path("config.yaml").write_text("rules: []\n", encoding="utf-8")
+        result = CliRunner().invoke(main, ["audit", "--db", url])
+    assert result.exit_code in (0, 2), result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exc_info
+    if result.exit_code == 2:
+        assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: ")
