@@ -53,6 +53,13 @@ from triggers.loader import ConfigError, load_ruleset
 
 EXIT_CONFIG = 2
 
+
+class BadRequest(click.ClickException):
+    """An operator's arguments that cannot be done as asked: one line, the usage exit code."""
+
+    exit_code = EXIT_CONFIG
+
+
 _config_option = click.option(
     "--config",
     "config_path",
@@ -383,7 +390,7 @@ def broadcast_add(
                     "ok",
                 )
         except BroadcastError as error:
-            raise click.ClickException(str(error)) from None
+            raise BadRequest(str(error)) from None
         dispatcher.jobs.persist()
         assert row is not None
         click.echo(

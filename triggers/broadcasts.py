@@ -86,10 +86,14 @@ class Broadcasts:
         """Store a broadcast; schedule it unless it still waits for confirmation."""
         self.compile(request.text)
         if request.cron is not None:
-            try:
-                CronTrigger.from_crontab(request.cron)
-            except ValueError as error:
-                raise BroadcastError(f"invalid cron line {request.cron!r}: {error}") from None
+            self._check_cron(request.cron, now)
+        if request.at is not None and request.at < now.replace(second=0, microsecond=0):
+            # An explicit time is never quietly turned into "now"; the same minute still counts.
+            zone = request.at.tzinfo
+            raise BroadcastError(
+                f"{request.at:%Y-%m-%d %H:%M} ({zone}) is in the past: "
+                f"it is now {now.astimezone(zone):%Y-%m-%d %H:%M} ({zone})"
+            )
         served = set(self._served(tx))
         unknown = sorted(set(request.groups or ()) - served)
         if unknown:
@@ -107,6 +111,14 @@ class Broadcasts:
         else:
             tx.set_broadcast_status(broadcast_id, "unconfirmed", now)
         return broadcast_id
+
+    def _check_cron(self, line: str, now: datetime) -> None:
+        try:
+            trigger = CronTrigger.from_crontab(line, timezone=ZoneInfo(self._timezone))
+        except ValueError as error:
+            raise BroadcastError(f"invalid cron line {line!r}: {error}") from None
+        if trigger.get_next_fire_time(None, now) is None:
+            raise BroadcastError(f"cron line {line!r} never fires (no such date)")
 
     def schedule(self, tx: StoreTx, broadcast_id: int, now: datetime) -> datetime | None:
         row = tx.broadcast(broadcast_id)

@@ -346,9 +346,9 @@ def test_broadcast_cli_asks_before_every_group_and_validates(tmp_path: Path) -> 
     code, out = cli("broadcast", "add", *common, "--all", "--text", "hi", input_="y\n")
     assert code == 0 and "to all groups" in out
     code, out = cli("broadcast", "add", *common, "--groups", "g9", "--text", "hi")
-    assert code == 1 and "unknown group(s): g9" in out
+    assert code == 2 and "unknown group(s): g9" in out
     code, out = cli("broadcast", "add", *common, "--groups", "g1", "--text", "{{ group.nmae }}")
-    assert code == 1 and "does not render" in out
+    assert code == 2 and "does not render" in out
     code, out = cli("broadcast", "add", *common, "--groups", "g1")
     assert code == 2 and "--text or --template" in out
 
@@ -382,3 +382,17 @@ def test_a_broadcast_added_by_the_cli_reaches_a_running_bot(tmp_path: Path) -> N
     assert [(r.group, r.text) for r in replies] == [("g1", "hello")]
     dispatcher.close()
     store.close()
+
+
+def test_a_chat_broadcast_at_a_past_date_is_refused_not_sent_now(store: Store) -> None:
+    out = replay(
+        ruleset_from(CONFIG),
+        store,
+        [message("2026-11-24T08:00:00", "alice", "/broadcast 2026-11-23 20:00 here 昨晚的事")],
+    )
+    assert out.texts == [
+        "@Alice ❌ 2026-11-23 20:00 (Asia/Shanghai) is in the past: "
+        "it is now 2026-11-24 08:00 (Asia/Shanghai)"
+    ]
+    with store.transaction() as tx:
+        assert tx.broadcasts() == []

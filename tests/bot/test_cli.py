@@ -6,7 +6,9 @@ import contextlib
 import json
 import re
 import tempfile
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
@@ -220,3 +222,58 @@ def test_any_database_url_either_works_or_is_refused_in_one_line(url: str) -> No
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exc_info
     if result.exit_code == 2:
         assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: ")
+
+
+BROADCAST_CONFIG = "groups: [{id: g1, name: 一群}, {id: g2, name: 二群}]\nrules: []\n"
+
+
+def _broadcast_db(tmp_path: Path) -> list[str]:
+    config = tmp_path / "config.yaml"
+    config.write_text(BROADCAST_CONFIG, encoding="utf-8")
+    return ["--config", str(config), "--db", f"sqlite:///{tmp_path / 'bot.db'}"]
+
+
+def test_a_broadcast_at_a_past_time_is_refused_not_sent_now(tmp_path: Path) -> None:
+    common = _broadcast_db(tmp_path)
+    add = ["broadcast", "add", *common, "--groups", "g1", "--text", "hi"]
+    code, out, err = invoke(*add, "--at", "2020-01-01 10:00")
+    assert code == 2, out + err
+    now = datetime.now(ZoneInfo("Asia/Shanghai"))
+    assert err.startswith(
+        f"Error: 2020-01-01 10:00 (Asia/Shanghai) is in the past: it is now {now:%Y-%m-%d %H:}"
+    )
+    assert err.rstrip().endswith("(Asia/Shanghai)") and err.count("\n") == 1
+    code, out, _ = invoke("broadcast", "list", *common)
+    assert code == 0 and "hi" not in out and "2020" not in out
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "says"),
+    [
+        ("--at", "tomorrow", "expected 'YYYY-MM-DD HH:MM'"),
+        ("--cron", "61 * * * *", "invalid cron line '61 * * * *'"),
+        ("--cron", "0 8 * *", "invalid cron line"),
+        ("--cron", "0 0 31 2 *", "never fires"),
+    ],
+)
+def test_a_bad_broadcast_time_is_a_usage_error(
+    tmp_path: Path, option: str, value: str, says: str
+) -> None:
+    common = _broadcast_db(tmp_path)
+    code, out, err = invoke(
+        "broadcast", "add", *common, "--groups", "g1", "--text", "hi", option, value
+    )
+    assert code == 2, out + err
+    assert says in err and "Traceback" not in err
+
+
+@settings(max_examples=30, deadline=None, derandomize=True)
+@given(option=st.sampled_from(["--at", "--cron"]), value=st.text(max_size=24))
+def test_any_broadcast_time_is_taken_or_refused_cleanly(option: str, value: str) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        common = _broadcast_db(Path(folder))
+        result = CliRunner().invoke(
+            main, ["broadcast", "add", *common, "--groups", "g1", "--text", "hi", option, value]
+        )
+    assert result.exit_code in (0, 2), result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exc_info
