@@ -11,7 +11,7 @@ import getpass
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -44,7 +44,7 @@ from storage.store import BroadcastRow, StoreTx
 from triggers.broadcasts import (
     BroadcastError,
     BroadcastRequest,
-    describe_groups,
+    Broadcasts,
     job_id,
     parse_groups,
 )
@@ -386,16 +386,16 @@ def broadcast_add(
                     "operator",
                     "broadcast",
                     None,
-                    f"#{number} {describe_groups(targets)}",
+                    f"#{number} {_listed(targets)}",
                     "ok",
                 )
         except BroadcastError as error:
             raise BadRequest(str(error)) from None
         dispatcher.jobs.persist()
         assert row is not None
-        click.echo(
-            f"broadcast #{number} scheduled for {_describe_when(row)} to {describe_groups(targets)}"
-        )
+        with bot.store.transaction() as tx:
+            to = _describe_groups(dispatcher.broadcasts, tx, targets)
+        click.echo(f"broadcast #{number} scheduled for {_describe_when(row)} to {to}")
 
 
 def _parse_at(text: str | None, zone: ZoneInfo) -> datetime | None:
@@ -423,7 +423,7 @@ def broadcast_list(config_path: Path | None, db_url: str | None) -> None:
                 str(row.id),
                 row.status,
                 _describe_when(row),
-                describe_groups(row.groups),
+                _describe_groups(bot.dispatcher.broadcasts, tx, row.groups),
                 row.created_by,
                 str(counts.sent),
                 str(counts.pending),
@@ -432,11 +432,21 @@ def broadcast_list(config_path: Path | None, db_url: str | None) -> None:
         Console().print(table)
 
 
+def _describe_groups(broadcasts: Broadcasts, tx: StoreTx, groups: Sequence[str] | None) -> str:
+    return "all groups" if groups is None else ", ".join(broadcasts.labels(tx, groups))
+
+
+def _listed(groups: Sequence[str] | None) -> str:
+    """Target ids for the audit log's detail."""
+    return "all groups" if groups is None else ", ".join(groups)
+
+
 def _describe_when(row: BroadcastRow) -> str:
+    """When a broadcast goes out, in its own zone, named (operators may sit elsewhere)."""
     if row.cron is not None:
-        return f"cron {row.cron}"
+        return f"cron {row.cron} ({row.timezone})"
     assert row.at is not None
-    return f"{row.at.astimezone(ZoneInfo(row.timezone)):%Y-%m-%d %H:%M}"
+    return f"{row.at.astimezone(ZoneInfo(row.timezone)):%Y-%m-%d %H:%M} ({row.timezone})"
 
 
 @broadcast.command("show")
@@ -450,13 +460,14 @@ def broadcast_show(number: int, config_path: Path | None, db_url: str | None) ->
         click.echo(f"#{row.id} {row.status} · {_describe_when(row)} · by {row.created_by}")
         click.echo(f"text: {row.text}")
         delivered = {d.group: d for d in tx.deliveries(f"{job_id(row.id)}@")}
-        table = Table("group", "status", "sent at", "error")
+        zone = ZoneInfo(row.timezone)
+        table = Table("group", "status", f"sent at ({row.timezone})", "error")
         for group in dispatcher_targets(bot, tx, row):
             d = delivered.get(group)
             table.add_row(
                 group,
                 d.status if d else "not yet",
-                f"{d.sent_at:%Y-%m-%d %H:%M:%S}" if d and d.sent_at else "",
+                f"{d.sent_at.astimezone(zone):%Y-%m-%d %H:%M:%S}" if d and d.sent_at else "",
                 (d.error or "") if d else "",
             )
         Console().print(table)

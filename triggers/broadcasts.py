@@ -7,7 +7,6 @@ Shared by the CLI (``qunbot broadcast``) and the chat command; both go through
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -140,6 +139,11 @@ class Broadcasts:
         self._jobs.remove(job_id(broadcast_id))
         return tx.withdraw(f"{job_id(broadcast_id)}@")
 
+    def labels(self, tx: StoreTx, groups: Sequence[str]) -> list[str]:
+        """Groups as people read them: ``一群 (g1)``, or the bare id when it has no name."""
+        named = ((group, self._group_name(tx, group)) for group in groups)
+        return [f"{name} ({group})" if name and name != group else group for group, name in named]
+
     def targets(self, tx: StoreTx, row: BroadcastRow) -> list[str]:
         return list(row.groups) if row.groups is not None else self._served(tx)
 
@@ -187,7 +191,3 @@ class Broadcasts:
 
 def parse_groups(text: str) -> tuple[str, ...]:
     return tuple(g.strip() for g in text.split(",") if g.strip())
-
-
-def describe_groups(groups: Sequence[str] | None) -> str:
-    return "all groups" if groups is None else json.dumps(list(groups), ensure_ascii=False)

@@ -103,7 +103,7 @@ def test_an_operator_broadcast_goes_out_to_the_named_groups(store: Store) -> Non
             message("2026-11-24T21:00:00", "bob", "ping"),
         ],
     )
-    assert out.texts[0] == '@Alice ✅ 群发 #1 已安排：["g1", "g2"]，11-24 20:00 发送。'
+    assert out.texts[0] == "@Alice ✅ 群发 #1 已安排：一群 (g1)、二群 (g2)，11-24 20:00 发送。"
     sent = [(s["group"], s["at"], s["text"]) for s in out.said if "直播" in str(s["text"])]
     assert sent == [
         ("g1", "2026-11-24T20:00:00+08:00", "今晚 一群 直播"),

@@ -6,7 +6,7 @@ import contextlib
 import json
 import re
 import tempfile
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -16,11 +16,15 @@ from conftest import PG_URL
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy.engine import make_url
-from support import SAMPLE_CONFIG
+from support import SAMPLE_CONFIG, make_event
 
 from bot import resources
 from bot.cli import main
+from bot.dispatcher import Dispatcher
 from bot.resources import sample_config_path
+from storage.store import Store
+from triggers.engine import Engine
+from triggers.loader import load_ruleset
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -277,3 +281,29 @@ def test_any_broadcast_time_is_taken_or_refused_cleanly(option: str, value: str)
         )
     assert result.exit_code in (0, 2), result.output
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exc_info
+
+
+def test_broadcast_messages_name_groups_and_times_readably(tmp_path: Path) -> None:
+    """Targets read `一群 (g1), 二群 (g2)`, not JSON; `show` gives both times in one named zone."""
+    common = _broadcast_db(tmp_path)
+    add = ["broadcast", "add", *common, "--groups", "g1,g2", "--text", "hi"]
+    code, out, err = invoke(*add, "--at", "2030-01-01 20:00")
+    assert code == 0, err
+    assert out == (
+        "broadcast #1 scheduled for 2030-01-01 20:00 (Asia/Shanghai) to 一群 (g1), 二群 (g2)\n"
+    )
+    store = Store(common[-1])
+    dispatcher = Dispatcher(store, Engine(load_ruleset(Path(common[1]))))
+    dispatcher.restore(datetime(2030, 1, 1, 11, 0, tzinfo=UTC))
+    dispatcher.process([make_event(when="2030-01-01T20:00:05+08:00", text_="x")])
+    with store.transaction() as tx:
+        first = tx.due_messages(datetime(2030, 1, 1, 12, 1, tzinfo=UTC), 10)[0]
+    store.confirm_sent(first.id, datetime(2030, 1, 1, 12, 0, 7, tzinfo=UTC))
+    dispatcher.close()
+    store.close()
+    code, out, err = invoke("broadcast", "show", "1", *common)
+    assert code == 0, err
+    assert out.startswith("#1 done · 2030-01-01 20:00 (Asia/Shanghai) · by cli:")
+    assert "sent at (Asia/Shanghai)" in out and "2030-01-01 20:00:07" in out
+    code, out, err = invoke("broadcast", "list", *common)
+    assert code == 0 and "一群 (g1)," in out and '"g1"' not in out

@@ -6,7 +6,6 @@ answers a clear refusal otherwise. Every attempt, refused or done, goes to the a
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
@@ -157,7 +156,7 @@ class AdminAction:
             return f"⚠️ 群发 #{number} 将发往全部群，请回复 /confirm {number} 确认。"
         row = ctx.tx.broadcast(number)
         assert row is not None
-        listed = json.dumps(list(groups), ensure_ascii=False)
+        listed = "、".join(ctx.control.broadcasts.labels(ctx.tx, groups))
         return f"✅ 群发 #{number} 已安排：{listed}，{_when(row.at, ctx)}发送。"
 
 
