@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import sys
+import textwrap
 from typing import Any
 
 from loguru import logger
 
+_TEXT = "_text"  # the rendered line, handed to the format as a value (never parsed as markup)
+
 
 def _format(record: Any) -> str:
-    extra = " ".join(f"{k}={v}" for k, v in record["extra"].items())
-    suffix = f" | {extra}" if extra else ""
-    return (
-        "{time:HH:mm:ss} {level:<7} {message}"
-        + suffix.replace("{", "{{").replace("}", "}}")
-        + "\n{exception}"
-    )
+    """The context goes on the message's first line; further lines (a list of config
+    problems) are indented beneath it, so no context trails the last one or wraps away."""
+    extra = " ".join(f"{k}={v}" for k, v in record["extra"].items() if k != _TEXT)
+    head, _, rest = record["message"].partition("\n")
+    text = f"{head} | {extra}" if extra else head
+    if rest:
+        text += "\n" + textwrap.indent(rest, "    ")
+    record["extra"][_TEXT] = text
+    return "{time:HH:mm:ss} {level:<7} {extra[" + _TEXT + "]}\n{exception}"
 
 
 def configure(level: str) -> None:
