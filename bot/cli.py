@@ -154,7 +154,7 @@ def check(config_path: Path | None) -> None:
         ruleset = load_ruleset(path)
     except ConfigError as error:
         _report(error)
-        raise SystemExit(1) from None
+        raise SystemExit(EXIT_CONFIG) from None
     config = ruleset.config
     click.echo(
         f"{path}: OK — {len(ruleset.rules)} rule(s), {len(config.faq.entries)} FAQ entr"

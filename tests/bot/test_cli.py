@@ -46,7 +46,7 @@ def test_check_reports_problems_with_lines_and_fails(tmp_path: Path) -> None:
         "rules:\n  - name: x\n    when: {command: [a]}\n    do: {action: checkin, points: many}\n"
     )
     code, _, err = invoke("check", str(bad))
-    assert code == 1
+    assert code == 2
     assert f"error: {bad}:4:" in err
     assert "1 problem(s)" in err
     assert "Traceback" not in err
@@ -307,3 +307,24 @@ def test_broadcast_messages_name_groups_and_times_readably(tmp_path: Path) -> No
     assert "sent at (Asia/Shanghai)" in out and "2030-01-01 20:00:07" in out
     code, out, err = invoke("broadcast", "list", *common)
     assert code == 0 and "一群 (g1)," in out and '"g1"' not in out
+
+
+# Every command that reads a config, with what it needs besides --config.
+CONFIG_COMMANDS = [
+    *DB_COMMANDS,
+    ["check"],
+]
+
+
+@pytest.mark.parametrize("command", CONFIG_COMMANDS, ids=" ".join)
+def test_a_broken_config_stops_every_command_with_exit_2_and_its_problems(
+    tmp_path: Path, command: list[str]
+) -> None:
+    """README: a config error stops any command with exit code 2 and the list of problems."""
+    bad = tmp_path / "config.yaml"
+    bad.write_text("rules:\n  - name: x\n    when: {command: [a]}\n    do: {action: nope}\n")
+    given = [str(bad)] if command == ["check"] else ["--config", str(bad), "--db", "sqlite://"]
+    code, out, err = invoke(*command, *given)
+    assert code == 2, out + err
+    assert f"error: {bad}:4:" in err and "1 problem(s) in the config" in err
+    assert "Traceback" not in out + err
