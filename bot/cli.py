@@ -380,21 +380,12 @@ def broadcast_add(
                     tx, request, _actor(actor), now, confirmed=True
                 )
                 row = tx.broadcast(number)
-                tx.audit(
-                    now,
-                    _actor(actor),
-                    "operator",
-                    "broadcast",
-                    None,
-                    f"#{number} {_listed(targets)}",
-                    "ok",
-                )
+                to = _describe_groups(dispatcher.broadcasts, tx, targets)
+                tx.audit(now, _actor(actor), "operator", "broadcast", None, f"#{number} {to}", "ok")
         except BroadcastError as error:
             raise BadRequest(str(error)) from None
         dispatcher.jobs.persist()
         assert row is not None
-        with bot.store.transaction() as tx:
-            to = _describe_groups(dispatcher.broadcasts, tx, targets)
         click.echo(f"broadcast #{number} scheduled for {_describe_when(row)} to {to}")
 
 
@@ -434,11 +425,6 @@ def broadcast_list(config_path: Path | None, db_url: str | None) -> None:
 
 def _describe_groups(broadcasts: Broadcasts, tx: StoreTx, groups: Sequence[str] | None) -> str:
     return "all groups" if groups is None else ", ".join(broadcasts.labels(tx, groups))
-
-
-def _listed(groups: Sequence[str] | None) -> str:
-    """Target ids for the audit log's detail."""
-    return "all groups" if groups is None else ", ".join(groups)
 
 
 def _describe_when(row: BroadcastRow) -> str:
