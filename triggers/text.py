@@ -1,14 +1,19 @@
 """Text normalisation shared by every matcher, so commands, keywords and the FAQ agree.
 
-Members type on phone keyboards that switch between full- and half-width forms and
-between cases at random; normalising once per message makes "ＶＩＰ？" and "vip?" one text.
+Members type on phone keyboards that switch between full- and half-width forms, between
+cases and between traditional and simplified characters at random, and copy-paste brings
+invisible zero-width characters along; normalising once per message makes "ＶＩＰ？" and
+"vip?", "簽到" and "签到" one text.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from importlib import resources
 from typing import Generic, TypeVar
 
 import ahocorasick
@@ -60,9 +65,81 @@ _QUESTION = re.compile(
 )
 
 
+# Characters that render as nothing but make two equal-looking texts differ.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e"))
+
+
+def _simplified_table() -> dict[int, str]:
+    """Traditional to simplified, character by character (zhconv's table, via str.translate).
+
+    Only one-to-one letters (punctuation such as 「」 stays): phrase-level conversion would
+    cost a dictionary walk per message, and matching needs "簽到" to read "签到", not a
+    faithful translation.
+    """
+    source = resources.files("zhconv").joinpath("zhcdict.json").read_text("utf-8")
+    table: dict[str, str] = json.loads(source)["zh2Hans"]
+    return {
+        ord(traditional): simplified
+        for traditional, simplified in table.items()
+        if len(traditional) == len(simplified) == 1
+        and traditional != simplified
+        and traditional.isalpha()
+        and simplified.isalpha()
+        and unicodedata.is_normalized("NFKC", traditional)
+    }
+
+
+_FOLD = {**_simplified_table(), **_INVISIBLE}
+
+
+def visible(text: str) -> str:
+    """NFKC (full-width to ASCII) without zero-width characters: what regex rules search."""
+    return unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
+
+
 def normalize(text: str) -> str:
-    """NFKC (full-width to ASCII), casefold and single spaces; punctuation is kept."""
-    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+    """What every matcher compares: :func:`visible`, simplified, casefolded, single spaces.
+
+    Punctuation is kept. Idempotent: normalising a normalised text changes nothing.
+    """
+    folded = unicodedata.normalize("NFKC", text).translate(_FOLD).casefold()
+    return " ".join(unicodedata.normalize("NFKC", folded).split())
+
+
+# "@name " (WeChat puts U+2005 after a mention) opening a message addressed to someone.
+_LEADING_MENTION = re.compile(r"^\s*[@＠]\S+\s+")
+
+
+@dataclass(frozen=True, slots=True)
+class CommandWords:
+    """A message read as a command: its first word normalised, the rest as typed."""
+
+    word: str
+    args: str
+
+
+_TRAILING_PUNCTUATION = "!?.,;:~。、"
+
+
+def command_word(word: str) -> str:
+    """A command word as the lookup compares it: normalised, trailing punctuation dropped."""
+    clean = normalize(word)
+    return clean.rstrip(_TRAILING_PUNCTUATION) or clean
+
+
+def split_command(text: str) -> CommandWords | None:
+    """The command a message gives, or None for an empty one.
+
+    A leading @mention is skipped ("@bot 签到" is 签到: only a member of the group can
+    speak, and a command acts on its sender whoever is addressed); the first word is
+    compared normalised and without trailing punctuation ("签到！"); the arguments keep the
+    member's own text, without zero-width characters.
+    """
+    body = _LEADING_MENTION.sub("", text.translate(_INVISIBLE), count=1)
+    words = body.split(maxsplit=1)
+    if not words:
+        return None
+    return CommandWords(command_word(words[0]), words[1].strip() if len(words) > 1 else "")
 
 
 def looks_like_question(text: str) -> bool:

@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from triggers.text import looks_like_question, normalize
+from triggers.text import (
+    CommandWords,
+    command_word,
+    looks_like_question,
+    normalize,
+    split_command,
+    visible,
+)
 
 
 @pytest.mark.parametrize(
@@ -102,3 +111,48 @@ def test_word_finder_whole_latin_words_anywhere_for_cjk() -> None:
     assert list(finder.find("我是vip用户")) == [("vip", 3)]
     assert list(finder.find("a12 b")) == []
     assert list(WordFinder({}).find("anything")) == []
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("簽到", "签到"),  # traditional characters read as simplified
+        ("\u200b签\u200d到\ufeff", "签到"),  # zero-width characters vanish
+        ("後來 頭髮", "后来 头发"),
+        ("「課程」", "「课程」"),  # punctuation is not converted
+    ],
+)
+def test_normalize_folds_traditional_and_invisible_characters(raw: str, clean: str) -> None:
+    assert normalize(raw) == clean
+
+
+@pytest.mark.parametrize(
+    ("raw", "word", "args"),
+    [
+        ("签到！", "签到", ""),
+        ("簽到", "签到", ""),
+        ("@bot 签到", "签到", ""),
+        ("@小助手\u2005签到", "签到", ""),
+        ("＠bot 排行榜 本周", "排行榜", "本周"),
+        ("\u200b签到", "签到", ""),
+        ("/grant @Bob\u20055 分享", "/grant", "@Bob\u20055 分享"),
+        ("?", "?", ""),
+    ],
+)
+def test_split_command_reads_the_word_as_members_type_it(raw: str, word: str, args: str) -> None:
+    assert split_command(raw) == CommandWords(word, args)
+
+
+def test_split_command_of_nothing_is_none() -> None:
+    assert split_command(" \u200b ") is None
+    assert split_command("@bot ") is None
+
+
+@settings(derandomize=True, max_examples=300, deadline=None)
+@given(st.text())
+def test_normalize_is_idempotent_and_never_raises(text: str) -> None:
+    once = normalize(text)
+    assert normalize(once) == once
+    assert command_word(once) == command_word(command_word(once))
+    split_command(text)
+    visible(text)
