@@ -14,14 +14,7 @@ from functools import lru_cache
 from triggers.actions.base import Match
 from triggers.config import Trigger
 from triggers.faq_catalog import FaqCatalog
-from triggers.text import (
-    WordFinder,
-    command_word,
-    looks_like_question,
-    normalize,
-    split_command,
-    visible,
-)
+from triggers.text import WordFinder, command_args, command_word, is_question, normalize, visible
 
 # Group chat repeats itself ("收到", "签到", "哈哈", "+1"): what short texts match is
 # remembered (matching is a pure function of the text for one compiled rule set).
@@ -52,7 +45,7 @@ class MessageMatcher:
         for index, trigger in triggers:
             if trigger.command is not None:
                 for word in trigger.command:
-                    self._commands.setdefault(command_word(word), []).append(index)
+                    self._commands.setdefault(command_word(normalize(word)), []).append(index)
             elif trigger.keywords is not None:
                 words = frozenset(normalize(w) for w in trigger.keywords)
                 self._keyword_rules[index] = _KeywordRule(index, words, trigger.match == "all")
@@ -80,9 +73,10 @@ class MessageMatcher:
         """
         clean = normalize(text)
         found: dict[int, Match] = {}
-        if self._commands and (command := split_command(text)) is not None:
-            for index in self._commands.get(command.word, ()):
-                found[index] = Match(args=command.args)
+        if self._commands and (commanded := self._commands.get(command_word(clean))):
+            args = command_args(text)
+            for index in commanded:
+                found[index] = Match(args=args)
         if self._keyword_rules:
             self._match_keywords(clean, found)
         searched = visible(text) if self._regexes else text
@@ -93,7 +87,7 @@ class MessageMatcher:
                 found[index] = Match(groups=groups, args=hit.group(0))
         if self._questions:
             hit_faq = self._faq.search(text)
-            if hit_faq is not None or looks_like_question(clean):
+            if hit_faq is not None or is_question(clean):
                 for index in self._questions:
                     found[index] = Match(faq=hit_faq, searched=True)
         for index in self._every:

@@ -12,7 +12,6 @@ import json
 import re
 import unicodedata
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from importlib import resources
 from typing import Generic, TypeVar
 
@@ -102,49 +101,48 @@ def normalize(text: str) -> str:
 
     Punctuation is kept. Idempotent: normalising a normalised text changes nothing.
     """
-    folded = unicodedata.normalize("NFKC", text).translate(_FOLD).casefold()
-    return " ".join(unicodedata.normalize("NFKC", folded).split())
+    width = unicodedata.normalize("NFKC", text)
+    folded = width.translate(_FOLD).casefold()
+    if folded != width:  # dropping or folding characters may leave a composable sequence
+        folded = unicodedata.normalize("NFKC", folded)
+    return " ".join(folded.split())
 
 
 # "@name " (WeChat puts U+2005 after a mention) opening a message addressed to someone.
 _LEADING_MENTION = re.compile(r"^\s*[@＠]\S+\s+")
 
 
-@dataclass(frozen=True, slots=True)
-class CommandWords:
-    """A message read as a command: its first word normalised, the rest as typed."""
-
-    word: str
-    args: str
-
-
 _TRAILING_PUNCTUATION = "!?.,;:~。、"
 
 
-def command_word(word: str) -> str:
-    """A command word as the lookup compares it: normalised, trailing punctuation dropped."""
-    clean = normalize(word)
-    return clean.rstrip(_TRAILING_PUNCTUATION) or clean
-
-
-def split_command(text: str) -> CommandWords | None:
-    """The command a message gives, or None for an empty one.
+def command_word(clean: str) -> str:
+    """The command a normalised message gives: its first word, without trailing punctuation.
 
     A leading @mention is skipped ("@bot 签到" is 签到: only a member of the group can
-    speak, and a command acts on its sender whoever is addressed); the first word is
-    compared normalised and without trailing punctuation ("签到！"); the arguments keep the
-    member's own text, without zero-width characters.
+    speak, and a command acts on its sender whoever is addressed), and so is punctuation
+    after the word ("签到！"). Configured command words go through it too.
     """
+    if clean.startswith("@"):
+        clean = clean.partition(" ")[2]
+    word = clean.partition(" ")[0]
+    return word.rstrip(_TRAILING_PUNCTUATION) or word
+
+
+def command_args(text: str) -> str:
+    """What follows the command word, as the member typed it (zero-width characters aside)."""
     body = _LEADING_MENTION.sub("", text.translate(_INVISIBLE), count=1)
     words = body.split(maxsplit=1)
-    if not words:
-        return None
-    return CommandWords(command_word(words[0]), words[1].strip() if len(words) > 1 else "")
+    return words[1].strip() if len(words) > 1 else ""
 
 
 def looks_like_question(text: str) -> bool:
     """Whether a message reads as a question in Chinese or English (raw or normalised text)."""
-    return _QUESTION.search(normalize(text)) is not None
+    return is_question(normalize(text))
+
+
+def is_question(clean: str) -> bool:
+    """:func:`looks_like_question` for text already normalised (the matcher's)."""
+    return _QUESTION.search(clean) is not None
 
 
 def _is_word_char(char: str) -> bool:

@@ -119,12 +119,12 @@ class AdminAction:
 
     def _grant(self, event: Event, words: list[str], ctx: ActionContext) -> str:
         """``<@name|id> <points> [reason]``; the name may hold spaces (up to the points)."""
-        at = next((i for i, word in enumerate(words) if i and _NUMBERISH.fullmatch(word)), None)
-        if at is None:
+        points_at = next((i for i, w in enumerate(words) if i and _NUMBERISH.fullmatch(w)), None)
+        if points_at is None:
             raise Refusal(USAGE[Command.GRANT])
-        delta = _amount(words[at])
-        reason = " ".join(words[at + 1 :]) or "管理员调整"
-        target, name = _grant_target(event, " ".join(words[:at]), ctx)
+        delta = _amount(words[points_at])
+        reason = " ".join(words[points_at + 1 :]) or "管理员调整"
+        target, name = _grant_target(event, " ".join(words[:points_at]), ctx)
         try:
             balance = ctx.tx.grant_points(
                 event.group, target, delta, reason, event.at, actor=event.member
