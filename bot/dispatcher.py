@@ -194,8 +194,9 @@ class Dispatcher:
             self._bind(topic, event, tx)
         try:
             with tx.savepoint():
-                if event.kind is not EventKind.TICK:
-                    self._record(event, tx)
+                if event.kind is not EventKind.TICK and not self._record(event, tx):
+                    _log(event).info("repeated {}: no news, no rules", event.kind.value)
+                    return []
                 try:
                     with tx.savepoint():
                         outcome = self.engine.handle(event, tx, self.timers.wake, self)
@@ -228,7 +229,12 @@ class Dispatcher:
             "group {!r} from the config bound to room {}", topic, event.group
         )
 
-    def _record(self, event: Event, tx: StoreTx) -> None:
+    def _record(self, event: Event, tx: StoreTx) -> bool:
+        """Record what the event changes; False for a repeated join or leave (no news).
+
+        A message shows its sender is in the group, whoever left earlier: a join the
+        platform did not report makes them a current member again (see ``observe``).
+        """
         info = self.engine.ruleset.group_info(event.group, event.group_name or "")
         tx.observe(
             event.group,
@@ -237,17 +243,21 @@ class Dispatcher:
             group_name=event.group_name or "",
             name=event.name,
             new_group_name=info.name,
+            present=event.kind not in (EventKind.JOIN, EventKind.LEAVE),
         )
         if event.inviter:
             tx.observe(event.group, event.inviter, event.at)
         if event.kind is EventKind.JOIN:
-            tx.record_join(event.group, event.member, event.at, event.inviter)
+            if not tx.record_join(event.group, event.member, event.at, event.inviter):
+                return False
             tx.record_interaction(event.group, event.member, "join", event.at)
         elif event.kind is EventKind.LEAVE:
-            tx.record_leave(event.group, event.member, event.at)
+            if not tx.record_leave(event.group, event.member, event.at):
+                return False
             tx.record_interaction(event.group, event.member, "leave", event.at)
         elif event.kind is EventKind.TOPIC:
             tx.record_interaction(event.group, event.member, "topic", event.at, event.group_name)
+        return True
 
 
 def _log(event: Event) -> Any:

@@ -6,9 +6,27 @@ nothing behind an adapter imports platform code.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+
+NAME_MAX = 256
+"""The longest display name kept (the store's name columns): longer ones are cut."""
+
+# C0 control characters but tab, newline and carriage return: invisible in a chat, and
+# PostgreSQL refuses NUL in text, which would lose the whole event there and not on SQLite.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def clean_text(text: str) -> str:
+    """Platform text as every part of the bot may keep it: without control characters."""
+    return _CONTROL.sub("", text)
+
+
+def clean_name(name: str) -> str:
+    """A display name without control characters, cut to :data:`NAME_MAX`."""
+    return clean_text(name)[:NAME_MAX]
 
 
 class EventKind(StrEnum):
@@ -27,7 +45,9 @@ class Event:
     joined or left, who renamed the group (``topic``, with the new name in ``group_name``).
     A ``tick`` carries the timer ``job`` that is due and no member. ``content`` says what a
     message holds besides text ("image", "voice", …): such messages are recorded, and no
-    rule reads them. ``at`` is always timezone-aware.
+    rule reads them. ``at`` is always timezone-aware. Texts and names are cleaned here, the
+    one edge every adapter passes (see :func:`clean_text`), so both store backends and the
+    replies keep the same data.
     """
 
     kind: EventKind
@@ -45,6 +65,10 @@ class Event:
     def __post_init__(self) -> None:
         if self.at.tzinfo is None:
             raise ValueError("Event.at must be timezone-aware")
+        object.__setattr__(self, "text", clean_text(self.text))
+        object.__setattr__(self, "name", clean_name(self.name))
+        if self.group_name is not None:
+            object.__setattr__(self, "group_name", clean_name(self.group_name))
 
 
 @dataclass(frozen=True, slots=True)

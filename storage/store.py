@@ -14,7 +14,18 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Table, and_, bindparam, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Table,
+    and_,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import BindParameter
 
@@ -108,9 +119,14 @@ _Q_RECENT_CHECKINS = select(
     CHECKINS.c.day >= bindparam("yesterday"),
 )
 _Q_INSERT_LEDGER = insert(LEDGER)
+# No row comes back when the change would take the balance below zero (see grant_points).
 _Q_ADD_POINTS = (
     update(MEMBERSHIPS)
-    .where(MEMBERSHIPS.c.group_id == _G, MEMBERSHIPS.c.member_id == _M)
+    .where(
+        MEMBERSHIPS.c.group_id == _G,
+        MEMBERSHIPS.c.member_id == _M,
+        MEMBERSHIPS.c.points + bindparam("delta") >= 0,
+    )
     .values(points=MEMBERSHIPS.c.points + bindparam("delta"))
     .returning(MEMBERSHIPS.c.points)
 )
@@ -154,9 +170,13 @@ _LEDGER_KEYS = ("group_id", "member_id", "delta", "reason", "actor_id", "at")
 _UNANSWERED_KEYS = ("group_id", "member_id", "text", "at")
 _Q_NAME = {table.name: select(table.c.name).where(table.c.id == _M) for table in (GROUPS, MEMBERS)}
 _MEMBERSHIP = and_(MEMBERSHIPS.c.group_id == _G, MEMBERSHIPS.c.member_id == _M)
+# Only a join that starts a membership: a current member's repeated join changes nothing.
 _Q_JOIN = (
     update(MEMBERSHIPS)
-    .where(_MEMBERSHIP)
+    .where(
+        _MEMBERSHIP,
+        or_(MEMBERSHIPS.c.joined_at.is_(None), MEMBERSHIPS.c.left_at.is_not(None)),
+    )
     .values(
         joined_at=bindparam("at"),
         inviter_id=bindparam("inviter"),
@@ -166,7 +186,11 @@ _Q_JOIN = (
         welcomed_at=None,
     )
 )
-_Q_LEAVE = update(MEMBERSHIPS).where(_MEMBERSHIP).values(left_at=bindparam("at"), welcome_due=None)
+_Q_LEAVE = (
+    update(MEMBERSHIPS)
+    .where(_MEMBERSHIP, MEMBERSHIPS.c.left_at.is_(None))
+    .values(left_at=bindparam("at"), welcome_due=None)
+)
 _Q_QUEUE_WELCOME = (
     update(MEMBERSHIPS)
     .where(_MEMBERSHIP)
@@ -287,6 +311,15 @@ _Q_BOARD_SINCE = (
     .order_by(_BOARD_PERIOD.c.total.desc(), _BOARD_PERIOD.c.member_id)
     .limit(bindparam("limit"))
 )
+
+
+class InsufficientPoints(Exception):
+    """A deduction that would take a balance below zero: refused, nothing written."""
+
+    def __init__(self, balance: int, delta: int) -> None:
+        super().__init__(f"balance {balance} cannot take {delta}")
+        self.balance = balance
+        self.delta = delta
 
 
 @dataclass(frozen=True, slots=True)
@@ -587,11 +620,15 @@ class StoreTx:
         group_name: str = "",
         name: str = "",
         new_group_name: str = "",
+        present: bool = True,
     ) -> None:
         """Make sure the group, member and membership rows exist and names are current.
 
         ``group_name`` is the platform's name and replaces the stored one; ``new_group_name``
-        (the config's label) only names a group the store has never seen.
+        (the config's label) only names a group the store has never seen. ``present`` says
+        the member is in the group now (they speak or invite: only members can), so one
+        recorded as gone is a current member again (the platform missed their rejoin);
+        joins and leaves pass False and decide membership themselves.
         """
         self._ensure_named(
             GROUPS, self._known.groups, self._staged.groups, group, group_name, at, new_group_name
@@ -603,11 +640,12 @@ class StoreTx:
         if key in self._known.memberships or key in self._staged.memberships:
             return
         self._insert(
-            self._prebuilt("once", MEMBERSHIPS),
+            self._prebuilt("revive" if present else "once", MEMBERSHIPS),
             _MEMBERSHIP_KEYS,
             [{"group_id": group, "member_id": member, "first_seen_at": at, "points": 0}],
         )
-        self._staged.memberships.add(key)
+        if present:  # the cache holds current memberships only
+            self._staged.memberships.add(key)
 
     def _ensure_named(
         self,
@@ -634,7 +672,8 @@ class StoreTx:
         """Inserts that tolerate an existing row, built once per dialect.
 
         ``once`` inserts unless the table's natural key is taken (a membership, an outbox
-        key, a member's check-in of the day); ``first`` inserts a row by id unless present;
+        key, a member's check-in of the day); ``revive`` inserts a membership or makes a
+        former member current again; ``first`` inserts a row by id unless present;
         ``rename`` inserts or updates its name.
         """
         key = (self._c.dialect.name, kind, table.name)
@@ -643,6 +682,12 @@ class StoreTx:
             upsert = self._upsert(table)
             if kind == "once":
                 statement = upsert.on_conflict_do_nothing(index_elements=_NATURAL_KEYS[table.name])
+            elif kind == "revive":
+                statement = upsert.on_conflict_do_update(
+                    index_elements=_NATURAL_KEYS[table.name],
+                    set_={"left_at": None},
+                    where=table.c.left_at.is_not(None),
+                )
             elif kind == "first":
                 statement = upsert.on_conflict_do_nothing(index_elements=["id"])
             else:
@@ -688,12 +733,38 @@ class StoreTx:
             }
         )
 
-    def record_join(self, group: str, member: str, at: datetime, inviter: str | None) -> None:
-        """A (re)join starts the membership afresh: new join time, inviter, welcome state."""
-        self._run(_Q_JOIN, g=group, m=member, at=at, inviter=inviter)
+    def record_join(self, group: str, member: str, at: datetime, inviter: str | None) -> bool:
+        """A (re)join starts the membership afresh: new join time, inviter, welcome state.
 
-    def record_leave(self, group: str, member: str, at: datetime) -> None:
+        False for a member who joined and has not left since (the platform repeated the
+        join): nothing changes, and the join is no news.
+        """
+        self._run(_Q_JOIN, g=group, m=member, at=at, inviter=inviter)
+        started = bool(self._cursor.rowcount)
+        self._staged.memberships.add((group, member))  # current now, either way
+        return started
+
+    def record_leave(self, group: str, member: str, at: datetime) -> bool:
+        """End a membership; False when it had already ended (a repeated leave)."""
         self._run(_Q_LEAVE, g=group, m=member, at=at)
+        # Forget the membership as current, so the member's next message revives it.
+        self._known.memberships.discard((group, member))
+        self._staged.memberships.discard((group, member))
+        return bool(self._cursor.rowcount)
+
+    def current_members(self, group: str, key: str) -> list[tuple[str, str]]:
+        """(id, name) of the group's current members whose id or display name is ``key``."""
+        rows = self._execute(
+            select(MEMBERSHIPS.c.member_id, MEMBERS.c.name)
+            .join(MEMBERS, MEMBERS.c.id == MEMBERSHIPS.c.member_id)
+            .where(
+                MEMBERSHIPS.c.group_id == group,
+                MEMBERSHIPS.c.left_at.is_(None),
+                or_(MEMBERSHIPS.c.member_id == key, MEMBERS.c.name == key),
+            )
+            .order_by(MEMBERSHIPS.c.member_id)
+        )
+        return [(str(member), str(name or member)) for member, name in rows]
 
     def active_members(self, group: str) -> int:
         return int(
@@ -798,7 +869,14 @@ class StoreTx:
         at: datetime,
         actor: str | None = None,
     ) -> int:
-        """Append to the ledger and return the new balance (the cached sum of the ledger)."""
+        """Append to the ledger and return the new balance (the cached sum of the ledger).
+
+        A balance never goes below zero: a deduction larger than it raises
+        :class:`InsufficientPoints` and writes nothing.
+        """
+        balance = self._scalar(_Q_ADD_POINTS, g=group, m=member, delta=delta)
+        if balance is None:
+            raise InsufficientPoints(self.balance(group, member), delta)
         entry = {
             "group_id": group,
             "member_id": member,
@@ -808,7 +886,7 @@ class StoreTx:
             "at": at,
         }
         self._insert(_Q_INSERT_LEDGER, _LEDGER_KEYS, [entry])
-        return int(self._scalar(_Q_ADD_POINTS, g=group, m=member, delta=delta))
+        return int(balance)
 
     def balance(self, group: str, member: str) -> int:
         found = self._scalar(_Q_BALANCE, g=group, m=member)
@@ -1071,7 +1149,8 @@ class StoreTx:
         kinds: dict[str, int] = {}
         active = 0
         for kind, count, distinct in self._run(_Q_DAY_KINDS, **window):
-            kinds[str(kind)] = int(count)
+            # Joins and leaves count members: a leave and rejoin is one newcomer of the day.
+            kinds[str(kind)] = int(count) if kind == "message" else int(distinct)
             if kind == "message":
                 active = int(distinct)
         checked = self._run(_Q_DAY_CHECKINS, g=group, day=day)

@@ -14,7 +14,7 @@ from functools import lru_cache
 from triggers.actions.base import Match
 from triggers.config import Trigger
 from triggers.faq_catalog import FaqCatalog
-from triggers.text import WordFinder, looks_like_question, normalize
+from triggers.text import WordFinder, command_args, command_word, is_question, normalize, visible
 
 # Group chat repeats itself ("收到", "签到", "哈哈", "+1"): what short texts match is
 # remembered (matching is a pure function of the text for one compiled rule set).
@@ -45,7 +45,7 @@ class MessageMatcher:
         for index, trigger in triggers:
             if trigger.command is not None:
                 for word in trigger.command:
-                    self._commands.setdefault(normalize(word), []).append(index)
+                    self._commands.setdefault(command_word(normalize(word)), []).append(index)
             elif trigger.keywords is not None:
                 words = frozenset(normalize(w) for w in trigger.keywords)
                 self._keyword_rules[index] = _KeywordRule(index, words, trigger.match == "all")
@@ -65,25 +65,29 @@ class MessageMatcher:
         return self._memo(text) if len(text) <= MEMO_MAX_CHARS else self.match(text)
 
     def match(self, text: str) -> Candidates:
-        """The matching itself, without the memo (what the rule-scaling benchmark times)."""
+        """The matching itself, without the memo (what the rule-scaling benchmark times).
+
+        Commands, keywords and questions compare the normalised text (see triggers.text);
+        regexes search it width-folded only, so their groups keep the member's case and
+        characters. The raw text stays the event's, for storage and replies.
+        """
         clean = normalize(text)
         found: dict[int, Match] = {}
-        if self._commands:
-            words = text.split(maxsplit=1)
-            if words:
-                args = words[1].strip() if len(words) > 1 else ""
-                for index in self._commands.get(normalize(words[0]), ()):
-                    found[index] = Match(args=args)
+        if self._commands and (commanded := self._commands.get(command_word(clean))):
+            args = command_args(text)
+            for index in commanded:
+                found[index] = Match(args=args)
         if self._keyword_rules:
             self._match_keywords(clean, found)
+        searched = visible(text) if self._regexes else text
         for index, pattern in self._regexes:
-            hit = pattern.search(text)
+            hit = pattern.search(searched)
             if hit is not None:
                 groups = {k: v for k, v in hit.groupdict().items() if v is not None}
                 found[index] = Match(groups=groups, args=hit.group(0))
         if self._questions:
             hit_faq = self._faq.search(text)
-            if hit_faq is not None or looks_like_question(clean):
+            if hit_faq is not None or is_question(clean):
                 for index in self._questions:
                     found[index] = Match(faq=hit_faq, searched=True)
         for index in self._every:

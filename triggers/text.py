@@ -1,14 +1,18 @@
 """Text normalisation shared by every matcher, so commands, keywords and the FAQ agree.
 
-Members type on phone keyboards that switch between full- and half-width forms and
-between cases at random; normalising once per message makes "ＶＩＰ？" and "vip?" one text.
+Members type on phone keyboards that switch between full- and half-width forms, between
+cases and between traditional and simplified characters at random, and copy-paste brings
+invisible zero-width characters along; normalising once per message makes "ＶＩＰ？" and
+"vip?", "簽到" and "签到" one text.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Iterator, Mapping
+from importlib import resources
 from typing import Generic, TypeVar
 
 import ahocorasick
@@ -60,14 +64,85 @@ _QUESTION = re.compile(
 )
 
 
+# Characters that render as nothing but make two equal-looking texts differ.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e"))
+
+
+def _simplified_table() -> dict[int, str]:
+    """Traditional to simplified, character by character (zhconv's table, via str.translate).
+
+    Only one-to-one letters (punctuation such as 「」 stays): phrase-level conversion would
+    cost a dictionary walk per message, and matching needs "簽到" to read "签到", not a
+    faithful translation.
+    """
+    source = resources.files("zhconv").joinpath("zhcdict.json").read_text("utf-8")
+    table: dict[str, str] = json.loads(source)["zh2Hans"]
+    return {
+        ord(traditional): simplified
+        for traditional, simplified in table.items()
+        if len(traditional) == len(simplified) == 1
+        and traditional != simplified
+        and traditional.isalpha()
+        and simplified.isalpha()
+        and unicodedata.is_normalized("NFKC", traditional)
+    }
+
+
+_FOLD = {**_simplified_table(), **_INVISIBLE}
+
+
+def visible(text: str) -> str:
+    """NFKC (full-width to ASCII) without zero-width characters: what regex rules search."""
+    return unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
+
+
 def normalize(text: str) -> str:
-    """NFKC (full-width to ASCII), casefold and single spaces; punctuation is kept."""
-    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+    """What every matcher compares: :func:`visible`, simplified, casefolded, single spaces.
+
+    Punctuation is kept. Idempotent: normalising a normalised text changes nothing.
+    """
+    width = unicodedata.normalize("NFKC", text)
+    folded = width.translate(_FOLD).casefold()
+    if folded != width:  # dropping or folding characters may leave a composable sequence
+        folded = unicodedata.normalize("NFKC", folded)
+    return " ".join(folded.split())
+
+
+# "@name " (WeChat puts U+2005 after a mention) opening a message addressed to someone.
+_LEADING_MENTION = re.compile(r"^\s*[@＠]\S+\s+")
+
+
+_TRAILING_PUNCTUATION = "!?.,;:~。、"
+
+
+def command_word(clean: str) -> str:
+    """The command a normalised message gives: its first word, without trailing punctuation.
+
+    A leading @mention is skipped ("@bot 签到" is 签到: only a member of the group can
+    speak, and a command acts on its sender whoever is addressed), and so is punctuation
+    after the word ("签到！"). Configured command words go through it too.
+    """
+    if clean.startswith("@"):
+        clean = clean.partition(" ")[2]
+    word = clean.partition(" ")[0]
+    return word.rstrip(_TRAILING_PUNCTUATION) or word
+
+
+def command_args(text: str) -> str:
+    """What follows the command word, as the member typed it (zero-width characters aside)."""
+    body = _LEADING_MENTION.sub("", text.translate(_INVISIBLE), count=1)
+    words = body.split(maxsplit=1)
+    return words[1].strip() if len(words) > 1 else ""
 
 
 def looks_like_question(text: str) -> bool:
     """Whether a message reads as a question in Chinese or English (raw or normalised text)."""
-    return _QUESTION.search(normalize(text)) is not None
+    return is_question(normalize(text))
+
+
+def is_question(clean: str) -> bool:
+    """:func:`looks_like_question` for text already normalised (the matcher's)."""
+    return _QUESTION.search(clean) is not None
 
 
 def _is_word_char(char: str) -> bool:

@@ -11,14 +11,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
-from support import at, make_event, message, replay, ruleset_from
+from support import at, leave, make_event, message, replay, ruleset_from
 
 from bot.adapters.base import AlwaysOnline
 from bot.cli import main
 from bot.clock import FakeClock
 from bot.dispatcher import Dispatcher
 from bot.outbox import Outbox, Pacing
-from storage.store import LEDGER, Store
+from storage.store import LEDGER, MEMBERS, Store
 from triggers.broadcasts import BroadcastRequest
 from triggers.engine import Engine
 from triggers.loader import load_ruleset
@@ -396,3 +396,92 @@ def test_a_chat_broadcast_at_a_past_date_is_refused_not_sent_now(store: Store) -
     ]
     with store.transaction() as tx:
         assert tx.broadcasts() == []
+
+
+def test_grant_names_a_current_member_by_name_or_id_and_refuses_anyone_else(
+    store: Store,
+) -> None:
+    out = replay(
+        ruleset_from(CONFIG),
+        store,
+        [
+            message("2026-11-24T08:00:00", "bob", "ping", name="Bob Li"),
+            message("2026-11-24T08:00:01", "bo", "ping", name="Bo"),
+            message("2026-11-24T08:00:02", "bo2", "ping", name="Bo"),
+            message("2026-11-24T08:01:00", "alice", "/grant @Bob Li 5 帮忙"),
+            message("2026-11-24T08:01:01", "alice", "/grant @bob\u20053"),
+            message("2026-11-24T08:01:02", "alice", "/grant @Bob 5"),
+            message("2026-11-24T08:01:03", "alice", "/grant nobody 5"),
+            message("2026-11-24T08:01:04", "alice", "/grant @Bo 5"),
+            message("2026-11-24T08:01:05", "alice", "/grant bo2 1"),
+        ],
+    )
+    assert out.texts[3:] == [
+        "@Alice 已为 Bob Li 增加 5 积分（帮忙），现有 5 分。",
+        "@Alice 已为 Bob Li 增加 3 积分（管理员调整），现有 8 分。",
+        "@Alice ❌ @Bob 不是本群当前成员（按成员 id 和群昵称查找过 'Bob'）。",
+        "@Alice ❌ nobody 不是本群当前成员（按成员 id 和群昵称查找过 'nobody'）。",
+        "@Alice ❌ 本群有 2 位成员叫 Bo：bo、bo2，请改用成员 id。",
+        "@Alice 已为 Bo 增加 1 积分（管理员调整），现有 1 分。",
+    ]
+    with store.transaction() as tx:
+        members = [r[0] for r in tx._c.execute(select(MEMBERS.c.id).order_by(MEMBERS.c.id))]
+    assert members == ["alice", "bo", "bo2", "bob"]  # no member "@Bob" or "nobody" made up
+    assert [a[2] for a in audit(store)] == ["ok", "ok", "error", "error", "error", "ok"]
+
+
+def test_grant_refuses_a_member_who_left_even_when_mentioned(store: Store) -> None:
+    lines = [
+        message("2026-11-24T08:00:00", "bob", "ping"),
+        leave("2026-11-24T08:00:10", "bob"),
+        message("2026-11-24T08:01:00", "alice", "/grant @Bob 5", mentions=["bob"]),
+    ]
+    out = replay(ruleset_from(CONFIG), store, lines)
+    assert out.texts[1:] == ["@Alice ❌ @Bob 不是本群当前成员（按成员 id 和群昵称查找过 'bob'）。"]
+    with store.transaction() as tx:
+        assert tx.ledger_total("g1", "bob") == 0
+
+
+@pytest.mark.parametrize(
+    ("amount", "said"),
+    [
+        ("99999999999999999999999", "❌ 单次最多调整 10000 积分（收到 99999999999999999999999）。"),
+        ("-10001", "❌ 单次最多调整 10000 积分（收到 -10001）。"),
+        ("٣", "❌ 积分请用数字 0-9 书写（收到 ٣）。"),
+        ("+٣", "❌ 积分请用数字 0-9 书写（收到 +٣）。"),
+        ("０", "❌ 用法：/grant <@成员|成员id> <积分，可为负> [原因]"),
+        ("１２", "已为 Bob 增加 12 积分（管理员调整），现有 12 分。"),  # full-width: read
+        ("10000", "已为 Bob 增加 10000 积分（管理员调整），现有 10000 分。"),
+    ],
+)
+def test_grant_amounts_are_ascii_or_full_width_digits_within_the_maximum(
+    store: Store, amount: str, said: str
+) -> None:
+    lines = [
+        message("2026-11-24T08:00:00", "bob", "ping"),
+        message("2026-11-24T08:01:00", "alice", f"/grant bob {amount}"),
+    ]
+    out = replay(ruleset_from(CONFIG), store, lines)
+    assert out.texts[1:] == [f"@Alice {said}"]
+    assert audit(store)[-1][2] == ("ok" if said.startswith("已") else "error")
+
+
+def test_a_deduction_may_not_take_a_balance_below_zero(store: Store) -> None:
+    out = replay(
+        ruleset_from(CONFIG),
+        store,
+        [
+            message("2026-11-24T08:00:00", "bob", "ping"),
+            message("2026-11-24T08:01:00", "alice", "/grant bob 5"),
+            message("2026-11-24T08:02:00", "alice", "/grant bob -1000"),
+            message("2026-11-24T08:03:00", "alice", "/grant bob -5"),
+        ],
+    )
+    assert out.texts[1:] == [
+        "@Alice 已为 Bob 增加 5 积分（管理员调整），现有 5 分。",
+        "@Alice ❌ Bob 现有 5 分，不能扣除 1000 分（积分不能扣成负数）。",
+        "@Alice 已为 Bob 扣除 5 积分（管理员调整），现有 0 分。",
+    ]
+    with store.transaction() as tx:
+        assert tx.balance("g1", "bob") == tx.ledger_total("g1", "bob") == 0
+    assert [a[2] for a in audit(store)] == ["ok", "error", "ok"]

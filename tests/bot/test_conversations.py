@@ -396,3 +396,84 @@ def test_a_renamed_group_keeps_its_data_and_a_picture_is_recorded_not_answered(
         ]
     assert kinds == ["message", "topic", "image"]
     assert count(store, CHECKINS) == 1  # the picture ran no rule
+
+
+@pytest.mark.parametrize(
+    "typed", ["簽到", "签到！", "@bot 签到", "@小助手\u2005签到", "\u200b签到"]
+)
+def test_check_in_as_members_really_type_it_and_the_text_is_kept(rules, store, typed) -> None:  # type: ignore[no-untyped-def]
+    out = replay(rules, store, [message("2026-11-24T08:00:00", "bob", typed)])
+    assert out.texts == ["Bob 第1 连续1 +10 =10"]
+    with store.transaction() as tx:
+        kept = tx._c.execute(select(INTERACTIONS.c.text, INTERACTIONS.c.rule)).all()
+    assert [tuple(r) for r in kept] == [(typed, "checkin")]
+
+
+def test_control_characters_and_long_names_are_kept_alike_on_every_backend(rules, store) -> None:  # type: ignore[no-untyped-def]
+    long_name = "长" * 300
+    out = replay(
+        rules,
+        store,
+        [
+            message("2026-11-24T08:00:00", "bob", "签\x00到", name=long_name),
+            message("2026-11-24T08:01:00", "carol", "hi\x00\x07 all\n\tok", name="Ca\x00rol"),
+        ],
+    )
+    assert out.texts == [f"{'长' * 256} 第1 连续1 +10 =10"]
+    with store.transaction() as tx:
+        texts = [r[0] for r in tx._c.execute(select(INTERACTIONS.c.text).order_by("id"))]
+        assert (tx.name_of("bob"), tx.name_of("carol")) == ("长" * 256, "Carol")
+    assert texts == ["签到", "hi all\n\tok"]
+
+
+def test_a_repeated_join_is_no_news(rules, store) -> None:  # type: ignore[no-untyped-def]
+    out = replay(
+        rules,
+        store,
+        [
+            join("2026-11-24T08:00:00", "bob"),
+            join("2026-11-24T08:05:00", "bob"),  # the platform says it again: no second welcome
+            leave("2026-11-24T09:00:00", "bob"),
+            leave("2026-11-24T09:01:00", "bob"),
+            join("2026-11-24T10:00:00", "bob"),  # a real rejoin is welcomed
+        ],
+    )
+    assert out.texts == ["欢迎 Bob", "欢迎 Bob"]
+    assert count(store, INTERACTIONS, INTERACTIONS.c.kind == "join") == 2
+    assert count(store, INTERACTIONS, INTERACTIONS.c.kind == "leave") == 1
+
+
+def test_a_member_who_left_and_speaks_is_back_on_the_leaderboard(rules, store) -> None:  # type: ignore[no-untyped-def]
+    out = replay(
+        rules,
+        store,
+        [
+            join("2026-11-24T08:00:00", "bob"),
+            leave("2026-11-24T08:10:00", "bob"),
+            message("2026-11-24T09:00:00", "bob", "签到"),  # only a member can speak: bob is back
+            message("2026-11-24T09:01:00", "carol", "排行榜"),
+            join("2026-11-24T09:02:00", "bob"),  # the join the platform reported late
+        ],
+    )
+    assert out.texts == ["欢迎 Bob", "Bob 第1 连续1 +10 =10", "Bob=10;"]
+    with store.transaction() as tx:
+        assert tx.active_members("g1") == 2
+
+
+def test_a_rule_deduction_follows_the_no_negative_balance_rule(store) -> None:  # type: ignore[no-untyped-def]
+    rules = ruleset_from(
+        "rules:\n"
+        "  - name: ad\n    when: {keywords: [广告]}\n"
+        "    do: {action: points, amount: -20, text: '-{{ amount }} ={{ balance }}'}\n"
+        "  - name: tip\n    when: {keywords: [干货]}\n"
+        "    do: {action: points, amount: 30, text: '+{{ amount }} ={{ balance }}'}\n"
+    )
+    lines = [
+        message("2026-11-24T08:00:00", "bob", "发个广告"),
+        message("2026-11-24T08:01:00", "bob", "分享干货"),
+        message("2026-11-24T08:02:00", "bob", "再发广告"),
+    ]
+    out = replay(rules, store, lines)
+    assert out.texts == ["+30 =30", "--20 =10"]
+    with store.transaction() as tx:
+        assert tx.balance("g1", "bob") == tx.ledger_total("g1", "bob") == 10

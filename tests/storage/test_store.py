@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 from support import at
 
-from storage.store import CHECKINS, LEDGER, Store
+from storage.store import CHECKINS, LEDGER, InsufficientPoints, Store
 
 
 def ten(streak: int) -> int:
@@ -227,3 +227,53 @@ def test_confirm_sent_is_read_back_exactly(store: Store) -> None:
         assert (delivery.status, delivery.sent_at) == ("sent", sent_at)
         assert tx.due_messages(sent_at, 10) == []
         assert tx.outbox_counts().sent == 1
+
+
+def test_a_balance_never_goes_below_zero(store: Store) -> None:
+    when = at("2026-11-24T08:00")
+    with store.transaction() as tx:
+        tx.observe("g1", "bob", when)
+        assert tx.grant_points("g1", "bob", 5, "gift", when) == 5
+        with pytest.raises(InsufficientPoints) as refused:
+            tx.grant_points("g1", "bob", -6, "fine", when)
+        assert (refused.value.balance, refused.value.delta) == (5, -6)
+        assert tx.grant_points("g1", "bob", -5, "fine", when) == 0
+    with store.transaction() as tx:
+        assert tx.balance("g1", "bob") == tx.ledger_total("g1", "bob") == 0
+        assert len(tx._c.execute(select(LEDGER.c.id)).all()) == 2
+
+
+def test_a_join_starts_a_membership_once_and_a_leave_ends_it_once(store: Store) -> None:
+    with store.transaction() as tx:
+        tx.observe("g1", "bob", at("2026-11-24T08:00"), present=False)
+        assert tx.record_join("g1", "bob", at("2026-11-24T08:00"), None)
+        assert not tx.record_join("g1", "bob", at("2026-11-24T08:05"), None)
+        assert tx.record_leave("g1", "bob", at("2026-11-24T09:00"))
+        assert not tx.record_leave("g1", "bob", at("2026-11-24T09:05"))
+        assert tx.active_members("g1") == 0
+        tx.observe("g1", "bob", at("2026-11-24T10:00"))  # bob speaks: he is back
+        assert tx.active_members("g1") == 1
+        assert not tx.record_join("g1", "bob", at("2026-11-24T10:01"), None)
+
+
+def test_a_member_seen_again_after_leaving_in_an_earlier_batch_is_current(store: Store) -> None:
+    with store.transaction() as tx:
+        tx.observe("g1", "bob", at("2026-11-24T08:00"))
+    with store.transaction() as tx:
+        tx.record_leave("g1", "bob", at("2026-11-24T09:00"))
+    with store.transaction() as tx:
+        tx.observe("g1", "bob", at("2026-11-24T09:30"), present=False)  # a leave's own look
+        assert tx.active_members("g1") == 0
+        tx.observe("g1", "bob", at("2026-11-24T10:00"))
+        assert tx.active_members("g1") == 1
+
+
+def test_day_stats_count_members_who_joined_not_joins(store: Store) -> None:
+    with store.transaction() as tx:
+        for when, kind in [("08:00", "join"), ("09:00", "leave"), ("10:00", "join")]:
+            tx.observe("g1", "bob", at(f"2026-11-24T{when}"), present=False)
+            tx.record_interaction("g1", "bob", kind, at(f"2026-11-24T{when}"))
+        stats = tx.day_stats(
+            "g1", date(2026, 11, 24), at("2026-11-24T00:00"), at("2026-11-25T00:00"), 3
+        )
+    assert (stats.joins, stats.leaves) == (1, 1)

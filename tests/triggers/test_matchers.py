@@ -141,3 +141,30 @@ def test_a_question_rule_searches_the_faq_once_per_message(
     ]
     assert replay(ruleset, store, lines).texts == ["退款请找客服"]
     assert searches == ["周末有活动吗？", "怎么申请退款呀"]
+
+
+@pytest.mark.parametrize(
+    "typed", ["簽到", "签到！", "@bot 签到", "@小助手\u2005签到", "\u200b签到"]
+)
+def test_commands_match_what_members_really_type(typed: str) -> None:
+    ruleset = rules("  - name: checkin\n    when: {command: [签到]}\n" + REPLY)
+    assert fired(ruleset, typed) == ["checkin"]
+
+
+def test_keywords_and_faq_see_simplified_text() -> None:
+    faq = "faq:\n  entries:\n    - {id: refund, questions: [怎么申请退款], answer: x}\n"
+    ruleset = rules(
+        "  - name: kw\n    when: {keywords: [发票]}\n"
+        + REPLY
+        + "  - name: q\n    when: {question: true}\n"
+        + REPLY,
+        faq,
+    )
+    assert fired(ruleset, "要開發\u200b票") == ["kw"]
+    assert ruleset.matcher.candidates("怎麼申請退款")[0][1].faq is not None
+
+
+def test_regex_searches_width_folded_text_and_keeps_case() -> None:
+    ruleset = rules("  - name: order\n    when: {regex: '订单(?P<no>[A-Z]\\d{3})'}\n" + REPLY)
+    found = ruleset.matcher.candidates("订单\u200bＡ１２３")
+    assert found[0][1].groups == {"no": "A123"}

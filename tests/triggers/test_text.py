@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from triggers.text import looks_like_question, normalize
+from triggers.text import command_args, command_word, looks_like_question, normalize, visible
 
 
 @pytest.mark.parametrize(
@@ -102,3 +104,44 @@ def test_word_finder_whole_latin_words_anywhere_for_cjk() -> None:
     assert list(finder.find("我是vip用户")) == [("vip", 3)]
     assert list(finder.find("a12 b")) == []
     assert list(WordFinder({}).find("anything")) == []
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("簽到", "签到"),  # traditional characters read as simplified
+        ("\u200b签\u200d到\ufeff", "签到"),  # zero-width characters vanish
+        ("後來 頭髮", "后来 头发"),
+        ("「課程」", "「课程」"),  # punctuation is not converted
+    ],
+)
+def test_normalize_folds_traditional_and_invisible_characters(raw: str, clean: str) -> None:
+    assert normalize(raw) == clean
+
+
+@pytest.mark.parametrize(
+    ("raw", "word", "args"),
+    [
+        ("签到！", "签到", ""),
+        ("簽到", "签到", ""),
+        ("@bot 签到", "签到", ""),
+        ("@小助手\u2005签到", "签到", ""),
+        ("＠bot 排行榜 本周", "排行榜", "本周"),
+        ("\u200b签到", "签到", ""),
+        ("/grant @Bob\u20055 分享", "/grant", "@Bob\u20055 分享"),
+        ("?", "?", ""),
+        ("@bot", "", ""),
+    ],
+)
+def test_a_command_is_read_as_members_type_it(raw: str, word: str, args: str) -> None:
+    assert (command_word(normalize(raw)), command_args(raw)) == (word, args)
+
+
+@settings(derandomize=True, max_examples=300, deadline=None)
+@given(st.text())
+def test_normalize_is_idempotent_and_never_raises(text: str) -> None:
+    once = normalize(text)
+    assert normalize(once) == once
+    assert command_word(command_word(once)) == command_word(once) or once.startswith("@")
+    command_args(text)
+    visible(text)

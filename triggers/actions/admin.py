@@ -6,6 +6,7 @@ answers a clear refusal otherwise. Every attempt, refused or done, goes to the a
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
@@ -14,7 +15,9 @@ from typing import Literal
 from pydantic import Field
 
 from bot.events import Event, Reply
+from storage.store import InsufficientPoints
 from triggers.actions.base import ActionContext, BuildKit, Match
+from triggers.actions.points import MAX_GRANT
 from triggers.broadcasts import BroadcastError, BroadcastRequest, parse_groups
 from triggers.schema_types import StrictModel
 
@@ -114,19 +117,22 @@ class AdminAction:
         return f"🛑 群发 #{number} 已取消（撤回 {withdrawn} 条未发消息）。"
 
     def _grant(self, event: Event, words: list[str], ctx: ActionContext) -> str:
-        target = event.mentions[0] if event.mentions else (words.pop(0) if words else "")
-        if event.mentions and words and words[0].startswith("@"):
-            words.pop(0)
-        if not target or not words or not _is_int(words[0]) or int(words[0]) == 0:
+        """``<@name|id> <points> [reason]``; the name may hold spaces (up to the points)."""
+        points_at = next((i for i, w in enumerate(words) if i and _NUMBERISH.fullmatch(w)), None)
+        if points_at is None:
             raise Refusal(USAGE[Command.GRANT])
-        delta = int(words[0])
-        reason = " ".join(words[1:]) or "管理员调整"
-        ctx.tx.observe(event.group, target, event.at)
-        balance = ctx.tx.grant_points(
-            event.group, target, delta, reason, event.at, actor=event.member
-        )
+        delta = _amount(words[points_at])
+        reason = " ".join(words[points_at + 1 :]) or "管理员调整"
+        target, name = _grant_target(event, " ".join(words[:points_at]), ctx)
+        try:
+            balance = ctx.tx.grant_points(
+                event.group, target, delta, reason, event.at, actor=event.member
+            )
+        except InsufficientPoints as short:
+            raise Refusal(
+                f"{name} 现有 {short.balance} 分，不能扣除 {-delta} 分（积分不能扣成负数）。"
+            ) from None
         verb = "增加" if delta > 0 else "扣除"
-        name = ctx.tx.name_of(target)
         return f"已为 {name} {verb} {abs(delta)} 积分（{reason}），现有 {balance} 分。"
 
     def _broadcast(self, event: Event, args: str, ctx: ActionContext) -> str:
@@ -181,8 +187,47 @@ def parse_when(args: str, local_now: datetime) -> tuple[datetime | None, str] | 
     return next_occurrence(clock, local_now), args.split(maxsplit=1)[1] if len(words) > 1 else ""
 
 
-def _is_int(text: str) -> bool:
-    return text.lstrip("+-").isdigit()
+# Anything a member may mean as points, in any script: told apart from a name, then checked.
+_NUMBERISH = re.compile(r"[+\-＋－]?\d+")
+_AMOUNT = re.compile(r"[+-]?[0-9]+", re.ASCII)
+# Phone keyboards type full-width digits; other scripts' digits are refused, never read.
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９＋－", "0123456789+-")
+
+
+def _amount(word: str) -> int:
+    """A /grant amount: ASCII (or full-width) digits with a sign, non-zero, within MAX_GRANT."""
+    ascii_word = word.translate(_FULL_WIDTH)
+    if not _AMOUNT.fullmatch(ascii_word):
+        raise Refusal(f"积分请用数字 0-9 书写（收到 {word}）。")
+    delta = int(ascii_word)
+    if delta == 0:
+        raise Refusal(USAGE[Command.GRANT])
+    if abs(delta) > MAX_GRANT:
+        raise Refusal(f"单次最多调整 {MAX_GRANT} 积分（收到 {ascii_word}）。")
+    return delta
+
+
+def _grant_target(event: Event, typed: str, ctx: ActionContext) -> tuple[str, str]:
+    """The current member of this group a /grant names: (id, display name).
+
+    An @mention the platform resolved wins; else the typed "@name" or id is looked up
+    among current members by id, then by display name. Unknown, gone or ambiguous: refused.
+    """
+    if event.mentions:
+        wanted, shown = event.mentions[0], typed or event.mentions[0]
+    else:
+        wanted = typed.removeprefix("@").removeprefix("＠").strip()
+        shown = typed
+    found = ctx.tx.current_members(event.group, wanted) if wanted else []
+    by_id = [(member, name) for member, name in found if member == wanted]
+    if by_id:
+        return by_id[0]
+    if event.mentions or not found:
+        raise Refusal(f"{shown} 不是本群当前成员（按成员 id 和群昵称查找过 {wanted!r}）。")
+    if len(found) > 1:
+        listed = "、".join(member for member, _ in found)
+        raise Refusal(f"本群有 {len(found)} 位成员叫 {wanted}：{listed}，请改用成员 id。")
+    return found[0]
 
 
 def _when(at: datetime | None, ctx: ActionContext) -> str:

@@ -5,11 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from loguru import logger
 from pydantic import Field, field_validator
 
 from bot.events import Event, Reply
+from storage.store import InsufficientPoints
 from triggers.actions.base import ActionContext, BuildKit, Match, Templated, say
 from triggers.templates import Renderable
+
+MAX_GRANT = 10_000
+"""The most points one grant or deduction may move (a rule's amount, an admin's /grant)."""
 
 GRANT_VARIABLES = frozenset({"amount", "balance", "reason", "level"})
 GRANT_SAMPLE: dict[str, Any] = {
@@ -24,7 +29,7 @@ class GrantPointsConfig(Templated):
     """Give the sender points (negative to deduct); silent unless text/template is set."""
 
     action: Literal["points"]
-    amount: int = Field(description="points to add; negative deducts")
+    amount: int = Field(ge=-MAX_GRANT, le=MAX_GRANT, description="points to add; negative deducts")
     reason: str | None = Field(default=None, description="ledger reason; defaults to the rule name")
 
     @field_validator("amount")
@@ -47,7 +52,15 @@ class GrantPointsAction:
 
     def run(self, event: Event, match: Match, ctx: ActionContext) -> list[Reply]:
         reason = self.reason or ctx.rule
-        balance = ctx.tx.grant_points(event.group, event.member, self.amount, reason, event.at)
+        try:
+            balance = ctx.tx.grant_points(event.group, event.member, self.amount, reason, event.at)
+        except InsufficientPoints as short:
+            logger.bind(group=event.group, member=event.member, rule=ctx.rule).info(
+                "deduction of {} refused: the balance is {} and may not go below zero",
+                -self.amount,
+                short.balance,
+            )
+            return []
         context = {
             **ctx.base_context(event),
             "amount": self.amount,

@@ -1,0 +1,26 @@
+"""The event model cleans platform text at the edge, the one place every adapter passes."""
+
+from __future__ import annotations
+
+from support import make_event
+
+from bot.events import NAME_MAX, Event, EventKind
+from storage.models import Group, Member
+
+
+def test_control_characters_are_dropped_but_line_breaks_and_tabs_kept() -> None:
+    event = make_event(text_="a\x00b\x07c\r\n\td\x1f", name="B\x00ob")
+    assert (event.text, event.name) == ("abc\r\n\td", "Bob")
+
+
+def test_names_are_cut_to_the_stores_column_width() -> None:
+    event = Event(
+        kind=EventKind.TOPIC,
+        group="g1",
+        at=make_event().at,
+        name="n" * 300,
+        group_name="g" * 300,
+    )
+    assert (len(event.name), len(event.group_name or "")) == (NAME_MAX, NAME_MAX)
+    for model in (Member, Group):
+        assert model.__table__.c.name.type.length == NAME_MAX  # type: ignore[attr-defined]
