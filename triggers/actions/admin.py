@@ -97,7 +97,7 @@ class AdminAction:
             problems = ctx.control.reload(event.at, event.member)
             if problems:
                 listed = "\n".join(problems[:5])
-                return f"配置有误，仍在使用旧配置（{len(problems)} 处问题）：\n{listed}"
+                raise Refusal(f"配置有误，仍在使用旧配置（{len(problems)} 处问题）：\n{listed}")
             return "✅ 配置已重新加载。"
         if self.command is Command.GRANT:
             return self._grant(event, words, ctx)
