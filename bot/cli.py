@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
 import click
@@ -119,10 +119,10 @@ def _run_console(bot: Bot, group: str | None, *, live: bool = False) -> None:
 
 
 @main.command()
-@click.argument("transcript", type=click.File("r", encoding="utf-8"))
+@click.argument("transcript", type=click.File("rb"))  # decoded line by line
 @_config_option
 @click.option("--db", "db_url", default=None, help="Database URL (default: a throwaway one).")
-def replay(transcript: TextIO, config_path: Path | None, db_url: str | None) -> None:
+def replay(transcript: BinaryIO, config_path: Path | None, db_url: str | None) -> None:
     """Play a JSONL transcript; print what the bot says as JSON lines."""
     settings = Settings()
     configure("WARNING")

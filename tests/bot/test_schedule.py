@@ -171,8 +171,10 @@ def test_weekdays_and_skip_dates(store: Store) -> None:
         "schedule: {at: '08:00', days: [mon, tue, wed, thu, fri], skip_dates: [2026-11-25]}",
     )
     # 2026-11-23 is a Monday; the 25th is skipped, the 28th and 29th are a weekend.
+    # (No gap reaches a week: that would count as downtime.)
     lines = [
         message("2026-11-23T07:00:00+08:00", "bob", "hi"),
+        message("2026-11-27T12:00:00+08:00", "bob", "hi"),
         message("2026-11-30T09:00:00+08:00", "bob", "hi"),
     ]
     out = replay(
