@@ -20,7 +20,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.base import BaseScheduler
@@ -259,7 +259,7 @@ def _after(trigger: BaseTrigger, run: datetime) -> datetime | None:
     and the loop is bounded.
     """
     zone = getattr(trigger, "timezone", UTC)
-    wall = run.astimezone(zone).replace(tzinfo=None)
+    wall = _wall(run, zone)
     # In UTC: aware times sharing a zone compare by wall clock, blind to ``fold``.
     again = wall.replace(tzinfo=zone, fold=1).astimezone(UTC)
     probe = run.astimezone(UTC)
@@ -269,11 +269,17 @@ def _after(trigger: BaseTrigger, run: datetime) -> datetime | None:
         following = _fire_time(trigger, None, probe + _TICK)
         if following is None or following <= probe:
             return None
-        if following.astimezone(zone).replace(tzinfo=None) > wall:
+        if _wall(following, zone) > wall:
             return following
         probe = max(following.astimezone(UTC), again)
     logger.bind(trigger=str(trigger)).error("trigger does not move past {}: no further runs", run)
     return None
+
+
+def _wall(when: datetime, zone: tzinfo) -> datetime:
+    """The wall-clock reading of ``when`` in ``zone`` (by way of UTC: a time the trigger
+    gives in its own zone may be one a spring change skips, such as 02:30 for 03:30)."""
+    return when.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
 
 
 def _latest_run(
