@@ -122,3 +122,24 @@ def test_output_follows_the_time_the_bot_says_it(store) -> None:  # type: ignore
         ("2026-11-25T08:00", "早报 2026-11-25"),
         ("2026-11-25T09:00", "pong"),
     ]
+
+
+def test_a_mention_shows_as_at_name_in_the_text_unless_the_text_has_it(store) -> None:  # type: ignore[no-untyped-def]
+    config = """
+rules:
+  - name: mention
+    when: {command: [ping]}
+    do: {action: reply, text: pong, mention: true}
+  - name: named
+    when: {command: [hi]}
+    do: {action: reply, text: "@{{ member.name }} hello", mention: true}
+"""
+    lines = [
+        message("2026-11-24T08:00:00", "bob", "ping", name="Bob"),
+        message("2026-11-24T08:00:01", "bob", "hi", name="Bob"),
+    ]
+    out = replay(ruleset_from(config), store, lines)
+    assert [(s["text"], s["mentions"]) for s in out.said] == [
+        ("@Bob pong", ["bob"]),
+        ("@Bob hello", ["bob"]),
+    ]
