@@ -34,7 +34,7 @@ _CLOCK_USAGE = (
     "/clock takes a local date and time (2026-11-24 08:00), a time of day (09:00: the next "
     "one) or a step forward (+30s, +10m, +1d)"
 )
-_TIME_OF_DAY = re.compile(r"^\d{1,2}:\d{2}(:\d{2})?$")
+_TIME_OF_DAY = re.compile(r"^(\d{1,2}):(\d{2})$")
 _SPEAK = re.compile(r"^\s*([^:：\s][^:：]*?)\s*[:：]\s*(.+)$")
 
 
@@ -177,8 +177,8 @@ class ConsoleAdapter(AlwaysOnline):
             except ValueError:
                 raise ValueError(_CLOCK_USAGE) from None
             return moved(now, step)
-        if _TIME_OF_DAY.match(spec):
-            wanted = time(*map(int, spec.split(":")))
+        if hour_minute := _TIME_OF_DAY.match(spec):
+            wanted = time(int(hour_minute[1]), int(hour_minute[2]))
             local = datetime.combine(now.astimezone(zone).date(), wanted, tzinfo=zone)
             return supported(local if local >= now else local + timedelta(days=1))
         try:
