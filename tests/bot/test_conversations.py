@@ -235,7 +235,12 @@ def test_faq_answers_a_reworded_question_and_records_a_miss(rules, store) -> Non
         ],
     )
     assert out.said == [
-        {"at": "2026-11-24T08:00:00+08:00", "group": "g1", "text": "退款说明", "mentions": ["bob"]},
+        {
+            "at": "2026-11-24T08:00:00+08:00",
+            "group": "g1",
+            "text": "@Bob 退款说明",
+            "mentions": ["bob"],
+        },
         {
             "at": "2026-11-24T08:01:00+08:00",
             "group": "g1",
