@@ -215,7 +215,9 @@ def test_the_server_killed_mid_conversation_then_back_nothing_lost_nothing_twice
     bot.wait_online(timeout=60)
     puppet_server.wait_sent(lambda s: "停机期间的通知" in texts(s), timeout=30)
     puppet_server.say(ROOM, "alice", "签到")
-    sent = puppet_server.wait_sent(lambda s: "@Alice Alice 签到成功 +10 =10" in texts(s), timeout=30)
+    sent = puppet_server.wait_sent(
+        lambda s: "@Alice Alice 签到成功 +10 =10" in texts(s), timeout=30
+    )
     assert texts(sent).count("停机期间的通知") == 1
     assert texts(sent).count("@Bob Bob 签到成功 +10 =10") == 1
     log = bot.log.read_text()
