@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
 import click
@@ -124,16 +124,17 @@ def _run_console(bot: Bot, group: str | None, *, live: bool = False) -> None:
     groups = bot.ruleset.config.groups
     start = group or (groups[0].key if groups else "g1")
     clock = OffsetClock()
-    adapter = ConsoleAdapter(sys.stdin, sys.stdout, clock, bot.ruleset.zone_of, start)
+    served = [g.key for g in groups]
+    adapter = ConsoleAdapter(sys.stdin, sys.stdout, clock, bot.ruleset.zone_of, start, served)
     options = RunOptions(live_timers=True, background_outbox=live, drain_at_end=False)
     bot.run(adapter, clock, options, paced=live)
 
 
 @main.command()
-@click.argument("transcript", type=click.File("r", encoding="utf-8"))
+@click.argument("transcript", type=click.File("rb"))  # decoded line by line
 @_config_option
 @click.option("--db", "db_url", default=None, help="Database URL (default: a throwaway one).")
-def replay(transcript: TextIO, config_path: Path | None, db_url: str | None) -> None:
+def replay(transcript: BinaryIO, config_path: Path | None, db_url: str | None) -> None:
     """Play a JSONL transcript; print what the bot says as JSON lines."""
     settings = Settings()
     configure("WARNING")

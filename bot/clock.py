@@ -6,6 +6,27 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+# The latest time a clock may show: a year short of datetime.max, so that any window, grace
+# or retry added to "now" stays in the calendar instead of raising OverflowError.
+LATEST = datetime(9999, 1, 1, tzinfo=UTC)
+
+
+def supported(when: datetime) -> datetime:
+    """``when`` if a clock may show it; else a ValueError saying why (a user's typo, often)."""
+    if when.tzinfo is None:
+        raise ValueError("the clock needs a timezone-aware time")
+    if when >= LATEST:
+        raise ValueError(f"{when.isoformat()} is past the last supported time ({LATEST.date()})")
+    return when
+
+
+def moved(when: datetime, delta: timedelta) -> datetime:
+    """``when`` moved by ``delta``, within the supported range (ValueError otherwise)."""
+    try:
+        return supported(when + delta)
+    except OverflowError:
+        raise ValueError(f"{when.isoformat()} moved by {delta} is past the calendar") from None
+
 
 class Clock(Protocol):
     def now(self) -> datetime:
@@ -29,20 +50,16 @@ class FakeClock:
     """A clock that only moves when told to (replay transcripts, tests)."""
 
     def __init__(self, start: datetime) -> None:
-        if start.tzinfo is None:
-            raise ValueError("FakeClock needs a timezone-aware start")
-        self._now = start
+        self._now = supported(start)
 
     def now(self) -> datetime:
         return self._now
 
     def set(self, when: datetime) -> None:
-        if when.tzinfo is None:
-            raise ValueError("FakeClock.set needs a timezone-aware time")
-        self._now = when
+        self._now = supported(when)
 
     def advance(self, delta: timedelta) -> None:
-        self._now += delta
+        self._now = moved(self._now, delta)
 
     async def sleep(self, seconds: float) -> None:
         """Time jumps instead of passing: a week of paced sends takes no real time."""
@@ -60,7 +77,7 @@ class OffsetClock(SystemClock):
         return super().now() + self._offset
 
     def set(self, when: datetime) -> None:
-        self._offset = when - datetime.now(UTC)
+        self._offset = supported(when) - datetime.now(UTC)
 
     def advance(self, delta: timedelta) -> None:
-        self._offset += delta
+        self._offset = moved(self.now(), delta) - super().now()

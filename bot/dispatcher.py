@@ -25,6 +25,10 @@ from triggers.ruleset import RULE_JOB_PREFIX
 
 # How long a failing timer job waits before it is tried again.
 _RETRY_AFTER = timedelta(seconds=60)
+# A clock that moves further than this at once (a transcript's gap, /clock, a suspended
+# machine) counts as the bot having been down: missed work follows the misfire policy.
+# Shorter gaps are lived through run by run, so a transcript may skip quiet days.
+MAX_CLOCK_STEP = timedelta(days=7)
 
 
 class Dispatcher:
@@ -38,6 +42,7 @@ class Dispatcher:
         self.config_path = config_path
         self._config_stamp = _stamp(config_path)
         self._catching_up = False
+        self._clock_seen: datetime | None = None
 
     @property
     def broadcasts(self) -> Broadcasts:
@@ -108,6 +113,7 @@ class Dispatcher:
         if due is not None:
             self.timers.wake(due, WELCOME_JOB)
         self._catching_up = True
+        self._clock_seen = now
 
     def sync_schedule(self, now: datetime) -> None:
         self.jobs.sync(self.engine.ruleset.scheduled_jobs(), RULE_JOB_PREFIX, now)
@@ -153,6 +159,7 @@ class Dispatcher:
 
     def _fire_due(self, now: datetime, tx: StoreTx) -> list[Reply]:
         """Everything due by ``now``, in time order: welcome timers and scheduled jobs."""
+        self._watch_clock(now)
         if not self._catching_up and ((soonest := self.next_due()) is None or soonest > now):
             return []  # the common case, twice per event
         replies: list[Reply] = []
@@ -173,10 +180,32 @@ class Dispatcher:
             else:
                 return replies
 
+    def _watch_clock(self, now: datetime) -> None:
+        """Count a jump of the clock beyond :data:`MAX_CLOCK_STEP` as downtime.
+
+        Walking a year-long jump run by run would say a year of briefings at once; instead
+        the next look catches up as after a restart: one late run within grace, else none.
+        """
+        seen = self._clock_seen
+        if seen is not None and now - seen > MAX_CLOCK_STEP:
+            logger.warning(
+                "the clock jumped {} ({} -> {}): counted as downtime, missed runs catch up "
+                "within their grace or are skipped",
+                now - seen,
+                seen.isoformat(),
+                now.isoformat(),
+            )
+            self._catching_up = True
+        if seen is None or now > seen:
+            self._clock_seen = now
+
     def _tick(self, job: str, at: datetime, tx: StoreTx) -> list[Reply]:
         handled = self._handle(Event(kind=EventKind.TICK, group="", at=at, job=job), tx)
         if handled is None:
-            self.timers.wake(at + _RETRY_AFTER, job)
+            try:
+                self.timers.wake(at + _RETRY_AFTER, job)
+            except OverflowError:
+                logger.bind(job=job).error("no retry after {}: the calendar ends", at)
             return []
         return handled
 

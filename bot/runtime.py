@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from loguru import logger
@@ -34,6 +35,28 @@ class RunOptions:
     drain_at_end: bool = True
     poll_seconds: float = 0.5
     job_store_every: int = 10
+
+
+def _in_time_order(batch: list[Event], dispatcher: Dispatcher) -> Iterator[list[Event]]:
+    """A transcript's batch cut where timer work falls due, that work first on its own.
+
+    The outbox sends a batch's answers before its scheduled posts (lower priority), so a
+    batch spanning 08:00 would print the 08:00 briefing after the 08:01 answers. Here the
+    work due before an event is decided and delivered first, by a tick at the event's time
+    (the live clock's path), so output follows the time the bot says it.
+    """
+    rest = batch
+    while rest:
+        due = dispatcher.next_due()
+        if due is not None and due <= rest[0].at:
+            yield [Event(kind=EventKind.TICK, group="", at=rest[0].at)]
+            due = dispatcher.next_due()
+        # At least one event each round: the loop ends even if the timers did not move.
+        cut = 1 + next(
+            (i for i, e in enumerate(rest[1:]) if due is not None and e.at >= due), len(rest) - 1
+        )
+        yield rest[:cut]
+        rest = rest[cut:]
 
 
 async def run(
@@ -107,8 +130,9 @@ async def run(
                 if not restored:
                     dispatcher.restore(batch[0].at)
                     restored = True
-                dispatcher.process(batch)
-                await delivered()
+                for part in [batch] if options.live_timers else _in_time_order(batch, dispatcher):
+                    dispatcher.process(part)
+                    await delivered()
                 await settled()
         if options.drain_at_end:
             fired = dispatcher.drain()

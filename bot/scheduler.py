@@ -9,6 +9,10 @@ clock in a live run. One driver, one path: the job becomes a tick Event on the q
 Misfires follow APScheduler's own rules: runs missed while the bot was down coalesce into
 one, which runs late when it is within the job's grace time, and is skipped (and logged)
 otherwise. A job whose trigger did not change keeps its next run time across restarts.
+
+Fire times always move forward, in real time and in the job's wall-clock time: a time of
+day in the hour an autumn DST change repeats runs once (the first time), one in the hour
+a spring change skips runs once, as much later as the clocks jump (02:30 at 03:30).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.base import BaseScheduler
@@ -26,8 +30,11 @@ from sqlalchemy import Engine
 
 _STALE = object()
 
-# Runs missed beyond this many are not walked one by one (a minutely job down for a year).
+# Runs missed within a grace period beyond this many are not walked one by one.
 _MAX_MISSED_RUNS = 100_000
+# Tries to get past a repeated wall-clock time before a job that will not advance is ended.
+_MAX_PROBES = 8
+_TICK = timedelta(microseconds=1)
 
 
 def job_target(job_id: str) -> str:
@@ -127,7 +134,7 @@ class JobBook:
 
     def add(self, job_id: str, spec: JobSpec, now: datetime) -> datetime | None:
         """Schedule (or reschedule) a job from ``now``; returns its first run time."""
-        first: datetime | None = spec.trigger.get_next_fire_time(None, now)
+        first = _fire_time(spec.trigger, None, now)
         self._specs[job_id] = spec
         self._set_next(job_id, first)
         self._staged.append(("add", job_id, spec, first))
@@ -159,24 +166,31 @@ class JobBook:
         """Runs due by ``now``, in time order, each job advanced to its next fire time.
 
         Normally the clock passes through each fire time, so the run is at its own time.
-        With ``catch_up`` (the first look after a start) the bot was down: the latest missed
-        run of each job runs at ``now`` if within its grace, and is skipped otherwise.
+        With ``catch_up`` (the first look after a start, or after the clock jumped) the bot
+        was down: the latest run within the job's grace runs at ``now``; older missed runs
+        are skipped with one warning, however many there were.
         """
         runs: list[DueRun] = []
         for job_id, next_run in sorted(self._next_runs.items(), key=lambda item: item[1]):
             if next_run > now:
                 break
             spec = self._specs[job_id]
-            latest = _latest_run(spec.trigger, next_run, now) if catch_up else next_run
-            late = now - latest
             log = logger.bind(job=job_id)
-            if catch_up and late > spec.grace:
-                log.warning("run at {} missed by {} (beyond grace): skipped", latest, late)
+            if not catch_up:
+                runs.append(DueRun(job_id, next_run, next_run))
+                following = _after(spec.trigger, next_run)
+            elif (latest := _latest_run(spec.trigger, next_run, now, spec.grace)) is None:
+                # The first missed run: after a long jump, later ones are not walked to.
+                late = now - next_run
+                log.warning("run at {} missed by {} (beyond grace): skipped", next_run, late)
+                following = _after(spec.trigger, now)
             else:
-                runs.append(DueRun(job_id, latest, now if catch_up else latest))
-                if catch_up and late > timedelta(0):
-                    log.info("run at {} is {} late: running now (within grace)", latest, late)
-            following = _after(spec.trigger, latest)
+                runs.append(DueRun(job_id, latest, now))
+                if latest < now:
+                    log.info(
+                        "run at {} is {} late: running now (within grace)", latest, now - latest
+                    )
+                following = _after(spec.trigger, latest)
             self._set_next(job_id, following)
             self._staged.append(("advance", job_id, None, following))
         return runs
@@ -225,15 +239,61 @@ class JobBook:
                 self._aps.modify_job(job_id, next_run_time=next_run)
 
 
+def _fire_time(trigger: BaseTrigger, previous: datetime | None, now: datetime) -> datetime | None:
+    """The trigger's next fire time, None past the end of the calendar (year 9999)."""
+    try:
+        when: datetime | None = trigger.get_next_fire_time(previous, now)
+    except (OverflowError, ValueError):
+        return None
+    return when
+
+
 def _after(trigger: BaseTrigger, run: datetime) -> datetime | None:
-    """The trigger's first fire time strictly after ``run``."""
-    following: datetime | None = trigger.get_next_fire_time(run, run + timedelta(microseconds=1))
-    return following
+    """The trigger's first fire time after ``run`` both in real time and on the wall clock.
+
+    Asked from just after ``run``, APScheduler's cron trigger returns the second instance of
+    a wall-clock time an autumn DST change repeats, and from there that same instant again
+    and again. Such an answer is passed over by asking again from the later instance of
+    ``run``'s wall-clock time. Every answer must be later than the last question, so a
+    trigger that does not move forward (a one-off date, a broken trigger) has no next run,
+    and the loop is bounded.
+    """
+    zone = getattr(trigger, "timezone", UTC)
+    wall = _wall(run, zone)
+    # In UTC: aware times sharing a zone compare by wall clock, blind to ``fold``.
+    again = wall.replace(tzinfo=zone, fold=1).astimezone(UTC)
+    probe = run.astimezone(UTC)
+    for _ in range(_MAX_PROBES):
+        if probe >= datetime.max.replace(tzinfo=UTC) - _TICK:
+            return None
+        following = _fire_time(trigger, None, probe + _TICK)
+        if following is None or following <= probe:
+            return None
+        if _wall(following, zone) > wall:
+            return following
+        probe = max(following.astimezone(UTC), again)
+    logger.bind(trigger=str(trigger)).error("trigger does not move past {}: no further runs", run)
+    return None
 
 
-def _latest_run(trigger: BaseTrigger, first: datetime, now: datetime) -> datetime:
-    """The last fire time not after ``now``, walking from ``first``."""
-    latest = first
+def _wall(when: datetime, zone: tzinfo) -> datetime:
+    """The wall-clock reading of ``when`` in ``zone`` (by way of UTC: a time the trigger
+    gives in its own zone may be one a spring change skips, such as 02:30 for 03:30)."""
+    return when.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
+
+
+def _latest_run(
+    trigger: BaseTrigger, first: datetime, now: datetime, grace: timedelta
+) -> datetime | None:
+    """The last fire time from ``first`` to ``now`` within ``grace`` of ``now``, if any.
+
+    Walked from the start of the grace period, never from a first run long ago: a clock
+    that jumps years ahead costs no more than one that jumps an hour.
+    """
+    start = now - grace
+    latest = first if first >= start else _after(trigger, start - _TICK)
+    if latest is None or latest > now:
+        return None
     for _ in range(_MAX_MISSED_RUNS):
         following = _after(trigger, latest)
         if following is None or following > now:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -107,7 +108,9 @@ def leave(when: str, member: str, group: str = "g1") -> str:
     )
 
 
-def replay(ruleset: RuleSet, store: Store, lines: list[str], batch_size: int = 256) -> Transcript:
+def replay(
+    ruleset: RuleSet, store: Store, lines: Sequence[str | bytes], batch_size: int = 256
+) -> Transcript:
     """Drive lines through the replay adapter, the runtime and the dispatcher."""
     out, err = io.StringIO(), io.StringIO()
     clock = FakeClock(at("2000-01-01T00:00:00+00:00"))

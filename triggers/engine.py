@@ -129,12 +129,15 @@ class Engine:
         if rule.schedule is not None and local.date() in rule.schedule.skip_dates:
             log.bind(group=group_id, rule=rule.name).info("{} is a skip date: no run", local.date())
             return Outcome()
-        event = Event(kind=EventKind.TICK, group=group_id, at=tick.at, job=tick.job)
+        # The run stands for its scheduled time (its date, "yesterday", "now"), even when it
+        # catches up after midnight; only its replies are dated when they are decided.
+        event = Event(kind=EventKind.TICK, group=group_id, at=scheduled, job=tick.job)
         ctx = ActionContext(tx=tx, rule=rule.name, group=group, levels=ruleset.levels, wake=wake)
         replies = [r for action in rule.actions for r in action.run(event, Match(), ctx)]
         stamp = local.strftime("%Y-%m-%dT%H:%M")
+        decided = tick.at.astimezone(group.tz)
         keyed = [
-            replace(reply, key=f"{job_id}@{stamp}#{i}", priority=SCHEDULED_PRIORITY)
+            replace(reply, at=decided, key=f"{job_id}@{stamp}#{i}", priority=SCHEDULED_PRIORITY)
             for i, reply in enumerate(replies)
         ]
         return Outcome(replies=keyed, fired=[rule.name])

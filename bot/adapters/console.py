@@ -9,12 +9,13 @@ from __future__ import annotations
 import asyncio
 import re
 import shlex
-from collections.abc import AsyncIterator, Callable
-from datetime import datetime, timedelta
+from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import datetime, time, timedelta
 from typing import Protocol, TextIO
 from zoneinfo import ZoneInfo
 
 from bot.adapters.base import AlwaysOnline
+from bot.clock import moved, supported
 from bot.events import Event, EventKind, Reply
 from triggers.schema_types import parse_duration
 
@@ -22,12 +23,18 @@ HELP = """\
   alice: 签到                 speak as member "alice"
   /join bob [by alice]        bob joins (invited by alice)
   /leave bob                  bob leaves
-  /clock 2026-11-24 08:00     set the clock (the group's local time)
-  /clock +30s | +10m | +1d    move the clock forward
-  /group g2                   switch to group g2
+  /clock 2026-11-24 08:00     set the clock (the group's local time; never backwards)
+  /clock 09:00                the next 09:00 (today's, else tomorrow's)
+  /clock +30s | +10m | +1d    move the clock forward (over a week: as if the bot was down)
+  /group g2                   switch to group g2 (one the config lists)
   /help                       this help
   /quit                       leave (Ctrl-D works too)"""
 
+_CLOCK_USAGE = (
+    "/clock takes a local date and time (2026-11-24 08:00), a time of day (09:00: the next "
+    "one) or a step forward (+30s, +10m, +1d)"
+)
+_TIME_OF_DAY = re.compile(r"^(\d{1,2}):(\d{2})$")
 _SPEAK = re.compile(r"^\s*([^:：\s][^:：]*?)\s*[:：]\s*(.+)$")
 
 
@@ -47,12 +54,15 @@ class ConsoleAdapter(AlwaysOnline):
         clock: SettableClock,
         zone_of: Callable[[str], ZoneInfo],
         group: str,
+        groups: Sequence[str] = (),
     ) -> None:
+        """``groups``: the groups the config lists (empty: it serves any group)."""
         self._in = stdin
         self._out = stdout
         self._clock = clock
         self._zone_of = zone_of
         self.group = group
+        self._groups = tuple(groups)
 
     def _say(self, text: str) -> None:
         print(text, file=self._out, flush=True)
@@ -123,30 +133,59 @@ class ConsoleAdapter(AlwaysOnline):
                 member=args[0],
             )
         elif name == "/group" and len(args) == 1:
-            self.group = args[0]
-            self._say(f"  now in group {self.group}")
+            self._switch_group(args[0])
         elif name == "/clock" and args:
             return self._move_clock(" ".join(args))
         else:
             self._say(f"  ? unknown or incomplete command {line!r}; /help lists them")
         return None
 
+    def _switch_group(self, group: str) -> None:
+        """Only to a group the bot serves: in any other, nothing would ever answer."""
+        if self._groups and group not in self._groups:
+            listed = ", ".join(self._groups)
+            self._say(
+                f"  ? group {group!r} is not in the config, so the bot ignores it; try: {listed}"
+            )
+            return
+        self.group = group
+        self._say(f"  now in group {self.group}")
+
     def _move_clock(self, spec: str) -> Event | None:
+        """Forward only: going back would let a member check in twice for one day."""
+        now = self._clock.now()
         try:
-            if spec.startswith("+"):
-                self._clock.advance(parse_duration(spec[1:]))
-            else:
-                local = datetime.fromisoformat(spec)
-                if local.tzinfo is None:
-                    local = local.replace(tzinfo=self._zone_of(self.group))
-                self._clock.set(local)
+            when = self._clock_target(spec, now)
         except ValueError as error:
             self._say(f"  ? {error}")
             return None
+        if when < now:
+            self._say(f"  ? the clock only moves forward; it is {self._local_now():%Y-%m-%d %H:%M}")
+            return None
+        self._clock.set(when)
         self._say(f"  clock: {self._local_now():%Y-%m-%d %H:%M:%S} ({self._zone_of(self.group)})")
         return Event(
             kind=EventKind.TICK, group=self.group, group_name=self.group, at=self._clock.now()
         )
+
+    def _clock_target(self, spec: str, now: datetime) -> datetime:
+        """The time ``/clock spec`` asks for; a ValueError with the usage when it is not one."""
+        zone = self._zone_of(self.group)
+        if spec.startswith("+"):
+            try:
+                step = parse_duration(spec[1:])
+            except ValueError:
+                raise ValueError(_CLOCK_USAGE) from None
+            return moved(now, step)
+        if hour_minute := _TIME_OF_DAY.match(spec):
+            wanted = time(int(hour_minute[1]), int(hour_minute[2]))
+            local = datetime.combine(now.astimezone(zone).date(), wanted, tzinfo=zone)
+            return supported(local if local >= now else local + timedelta(days=1))
+        try:
+            local = datetime.fromisoformat(spec)
+        except ValueError:
+            raise ValueError(_CLOCK_USAGE) from None
+        return supported(local if local.tzinfo else local.replace(tzinfo=zone))
 
     def _local_now(self) -> datetime:
         return self._clock.now().astimezone(self._zone_of(self.group))

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal, TextIO
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from bot.adapters.base import AlwaysOnline
-from bot.clock import FakeClock
+from bot.clock import FakeClock, supported
 from bot.events import Event, EventKind, Reply
 
 
@@ -88,6 +88,18 @@ def parse_line(text: str) -> Event:
         raise ReplayLineError(f"{where}: {first['msg']}" if where else first["msg"]) from None
 
 
+def _decoded(raw: str | bytes) -> str:
+    """A line read as bytes, decoded on its own: one bad byte costs that line, not the run."""
+    if isinstance(raw, str):
+        return raw
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ReplayLineError(
+            f"not UTF-8 (byte 0x{raw[error.start]:02x} at column {error.start + 1})"
+        ) from None
+
+
 def reply_to_json(reply: Reply) -> str:
     return json.dumps(
         {
@@ -103,7 +115,9 @@ def reply_to_json(reply: Reply) -> str:
 class ReplayAdapter(AlwaysOnline):
     """Reads a transcript; the fake clock follows each line's ``at``."""
 
-    def __init__(self, lines: Iterable[str], out: TextIO, err: TextIO, clock: FakeClock) -> None:
+    def __init__(
+        self, lines: Iterable[str | bytes], out: TextIO, err: TextIO, clock: FakeClock
+    ) -> None:
         self._lines = lines
         self._out = out
         self._err = err
@@ -116,12 +130,13 @@ class ReplayAdapter(AlwaysOnline):
             if not raw.strip():
                 continue
             try:
-                event = parse_line(raw)
+                event = parse_line(_decoded(raw))
+                supported(event.at)
                 if last is not None and event.at < last:
                     raise ReplayLineError(
                         f"time goes backwards ({event.at.isoformat()} after {last.isoformat()})"
                     )
-            except ReplayLineError as error:
+            except ValueError as error:  # ReplayLineError, or a time past the supported range
                 self.bad_lines += 1
                 print(f"line {number}: {error}; skipped", file=self._err)
                 continue

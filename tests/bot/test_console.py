@@ -38,11 +38,12 @@ rules:
 """
 
 
-def session(store: Store, typed: str) -> list[str]:
-    ruleset = ruleset_from(CONFIG)
+def session(store: Store, typed: str, config: str = CONFIG) -> list[str]:
+    ruleset = ruleset_from(config)
     clock = FakeClock(datetime.fromisoformat("2026-11-24T08:00:00+08:00"))
     out = io.StringIO()
-    adapter = ConsoleAdapter(io.StringIO(typed), out, clock, ruleset.zone_of, "g1")
+    groups = [g.key for g in ruleset.config.groups]
+    adapter = ConsoleAdapter(io.StringIO(typed), out, clock, ruleset.zone_of, "g1", groups)
     outbox = Outbox(store, adapter, clock, Pacing.immediate(), ruleset.zone_of)
     asyncio.run(run(adapter, Dispatcher(store, Engine(ruleset)), outbox, clock, RunOptions()))
     return out.getvalue().splitlines()
@@ -66,15 +67,67 @@ def test_a_scripted_console_session(store: Store) -> None:
     )
     bot = [line.strip() for line in lines if "🤖" in line]
     assert bot == [
-        "🤖 [g1 08:00] 欢迎 bob、carol",
-        "🤖 [g1 08:00] bob 一群 2026-11-24",
-        "🤖 [g1 00:01] bob 一群 2026-11-25",
-        "🤖 [g2 00:01] carol 二群 2026-11-25",
+        "🤖 [g1 08:00] @bob @carol 欢迎 bob、carol",
+        "🤖 [g1 08:00] @bob bob 一群 2026-11-24",
+        "🤖 [g1 00:01] @bob bob 一群 2026-11-25",
+        "🤖 [g2 00:01] @carol carol 二群 2026-11-25",
     ]
     text = "\n".join(lines)
     assert "type `name: message`" in text
     assert "unknown or incomplete command '/frobnicate'" in text
     assert "never read" not in text
+
+
+def test_a_group_the_config_does_not_list_is_refused_with_the_ones_it_does(store: Store) -> None:
+    lines = session(store, "/group g9\nbob: 签到\n")
+    assert "  ? group 'g9' is not in the config, so the bot ignores it; try: g1, g2" in lines
+    assert [line.strip() for line in lines if "🤖" in line] == [
+        "🤖 [g1 08:00] @bob bob 一群 2026-11-24"
+    ]
+    anywhere = session(store, "/group g9\nbob: 签到\n", CONFIG.replace(CONFIG.split("\n")[1], ""))
+    assert "  now in group g9" in anywhere
+
+
+def test_the_clock_only_moves_forward_and_says_how_to_move_it(store: Store) -> None:
+    lines = session(
+        store,
+        "bob: 签到\n"
+        "/clock 2026-11-23 09:00\n"
+        "/clock -1d\n"
+        "/clock tomorrow\n"
+        "/clock 07:30\n"
+        "bob: 签到\n",
+    )
+    assert "  ? the clock only moves forward; it is 2026-11-24 08:00" in lines
+    usage = [line for line in lines if line.startswith("  ? /clock takes a local date and time")]
+    assert len(usage) == 2
+    assert "  clock: 2026-11-25 07:30:00 (Asia/Shanghai)" in lines  # the next 07:30
+    bot = [line.strip() for line in lines if "🤖" in line]
+    assert bot == [
+        "🤖 [g1 08:00] @bob bob 一群 2026-11-24",
+        "🤖 [g1 07:30] @bob bob 一群 2026-11-25",
+    ]
+
+
+def test_a_huge_clock_step_is_downtime_and_one_past_the_calendar_is_refused(
+    store: Store,
+) -> None:
+    config = (
+        CONFIG
+        + """\
+  - name: morning
+    when: {schedule: {at: '08:00'}}
+    do: {action: reply, text: "早"}
+"""
+    )
+    lines = session(store, "/clock +99999d\n/clock +9999999d\n", config)
+    assert "  clock: 2300-09-08 08:00:00 (Asia/Shanghai)" in lines
+    # 273 years of mornings missed: the one due as the clock lands, once per group.
+    assert sorted(line.strip() for line in lines if "🤖" in line) == [
+        "🤖 [g1 08:00] 早",
+        "🤖 [g2 08:00] 早",
+    ]
+    assert any(line.startswith("  ? ") and "past the" in line for line in lines)
 
 
 def test_help_lists_every_command(store: Store) -> None:

@@ -87,13 +87,13 @@ def test_a_burst_of_joins_gets_one_welcome_and_a_late_join_its_own(rules, store)
         {
             "at": "2026-11-24T08:00:30+08:00",
             "group": "g1",
-            "text": "欢迎 Bob、Carol、Dave",
+            "text": "@Bob @Carol @Dave 欢迎 Bob、Carol、Dave",
             "mentions": ["bob", "carol", "dave"],
         },
         {
             "at": "2026-11-24T08:01:01+08:00",
             "group": "g1",
-            "text": "欢迎 Erin",
+            "text": "@Erin 欢迎 Erin",
             "mentions": ["erin"],
         },
     ]
@@ -121,7 +121,12 @@ def test_a_member_who_leaves_before_the_welcome_is_not_welcomed(rules, store) ->
         ],
     )
     assert out.said == [
-        {"at": "2026-11-24T08:00:30+08:00", "group": "g1", "text": "欢迎 Bob", "mentions": ["bob"]}
+        {
+            "at": "2026-11-24T08:00:30+08:00",
+            "group": "g1",
+            "text": "@Bob 欢迎 Bob",
+            "mentions": ["bob"],
+        }
     ]
 
 
@@ -136,7 +141,11 @@ def test_check_in_day_boundary_is_the_groups_local_midnight(rules, store) -> Non
             message("2026-11-25T00:02:00+08:00", "bob", "签到"),
         ],
     )
-    assert out.texts == ["Bob 第1 连续1 +10 =10", "Bob 第1 连续2 +10 =20", "Bob 已签到"]
+    assert out.texts == [
+        "@Bob Bob 第1 连续1 +10 =10",
+        "@Bob Bob 第1 连续2 +10 =20",
+        "@Bob Bob 已签到",
+    ]
     with store.transaction() as tx:
         days = [r[0] for r in tx._c.execute(select(CHECKINS.c.day).order_by(CHECKINS.c.day))]
     assert days == [date(2026, 11, 24), date(2026, 11, 25)]
@@ -153,7 +162,11 @@ def test_the_day_boundary_follows_each_groups_own_timezone(rules, store) -> None
             message("2026-11-25T00:10:00+01:00", "bob", "签到", group="g2"),
         ],
     )
-    assert out.texts == ["Bob 第1 连续1 +10 =10", "Bob 已签到", "Bob 第1 连续2 +10 =20"]
+    assert out.texts == [
+        "@Bob Bob 第1 连续1 +10 =10",
+        "@Bob Bob 已签到",
+        "@Bob Bob 第1 连续2 +10 =20",
+    ]
     assert out.said[0]["at"] == "2026-11-24T20:00:00+01:00"
 
 
@@ -164,9 +177,9 @@ def test_a_seven_day_streak_earns_the_bonus_once(rules, store) -> None:  # type:
         for d in range(8)
     ]
     out = replay(rules, store, lines)
-    assert out.texts[5] == "Bob 第1 连续6 +10 =60"
-    assert out.texts[6] == "Bob 第1 连续7 +60 =120"
-    assert out.texts[7] == "Bob 第1 连续8 +10 =130"
+    assert out.texts[5] == "@Bob Bob 第1 连续6 +10 =60"
+    assert out.texts[6] == "@Bob Bob 第1 连续7 +60 =120"
+    assert out.texts[7] == "@Bob Bob 第1 连续8 +10 =130"
     with store.transaction() as tx:
         reasons = [r[0] for r in tx._c.execute(select(LEDGER.c.reason).order_by(LEDGER.c.id))]
         assert tx.ledger_total("g1", "bob") == 130
@@ -186,10 +199,10 @@ def test_double_check_in_answers_already_and_grants_nothing(rules, store) -> Non
         ],
     )
     assert out.texts == [
-        "Bob 第1 连续1 +10 =10",
-        "Bob 已签到",
-        "Bob 已签到",
-        "Carol 第2 连续1 +10 =10",
+        "@Bob Bob 第1 连续1 +10 =10",
+        "@Bob Bob 已签到",
+        "@Bob Bob 已签到",
+        "@Carol Carol 第2 连续1 +10 =10",
     ]
     assert count(store, CHECKINS) == 2
     assert count(store, LEDGER, LEDGER.c.member_id == "bob") == 1
@@ -208,7 +221,7 @@ def test_points_and_leaderboard_commands(rules, store) -> None:  # type: ignore[
             message("2026-11-24T08:04:00", "dave", "排行榜"),
         ],
     )
-    assert out.texts[3:] == ["20 新人 连续2", "0 新人 连续0", "Bob=20;Carol=10;"]
+    assert out.texts[3:] == ["@Bob 20 新人 连续2", "@Dave 0 新人 连续0", "Bob=20;Carol=10;"]
 
 
 def test_faq_answers_a_reworded_question_and_records_a_miss(rules, store) -> None:  # type: ignore[no-untyped-def]
@@ -222,8 +235,18 @@ def test_faq_answers_a_reworded_question_and_records_a_miss(rules, store) -> Non
         ],
     )
     assert out.said == [
-        {"at": "2026-11-24T08:00:00+08:00", "group": "g1", "text": "退款说明", "mentions": ["bob"]},
-        {"at": "2026-11-24T08:01:00+08:00", "group": "g1", "text": "已记录", "mentions": ["carol"]},
+        {
+            "at": "2026-11-24T08:00:00+08:00",
+            "group": "g1",
+            "text": "@Bob 退款说明",
+            "mentions": ["bob"],
+        },
+        {
+            "at": "2026-11-24T08:01:00+08:00",
+            "group": "g1",
+            "text": "@Carol 已记录",
+            "mentions": ["carol"],
+        },
     ]
     with store.transaction() as tx:
         unanswered = tx.unanswered("g1")
@@ -305,7 +328,7 @@ def test_a_restart_sends_a_pending_welcome_once(rules, db_url) -> None:  # type:
     replies = restarted.process(
         [make_event(when="2026-11-24T08:01:00+08:00", member="carol", text_="hi")]
     )
-    assert [(r.text, r.mentions) for r in replies] == [("欢迎 Bob", ("bob",))]
+    assert [(r.text, r.mentions) for r in replies] == [("@Bob 欢迎 Bob", ("bob",))]
     # Sent when the bot is back (08:01), not at the due time it slept through.
     assert replies[0].at == at("2026-11-24T08:01:00")
     second.close()
@@ -355,7 +378,7 @@ def test_a_failing_action_rolls_back_its_event_only(rules, store, monkeypatch) -
             message("2026-11-24T08:00:01", "carol", "签到"),
         ],
     )
-    assert out.texts == ["Carol 第1 连续1 +10 =10"]
+    assert out.texts == ["@Carol Carol 第1 连续1 +10 =10"]
     with store.transaction() as tx:
         assert tx.ledger_total("g1", "bob") == 0
     # Bob's message itself is still on record; only the rule's changes were undone.
@@ -403,7 +426,7 @@ def test_a_renamed_group_keeps_its_data_and_a_picture_is_recorded_not_answered(
 )
 def test_check_in_as_members_really_type_it_and_the_text_is_kept(rules, store, typed) -> None:  # type: ignore[no-untyped-def]
     out = replay(rules, store, [message("2026-11-24T08:00:00", "bob", typed)])
-    assert out.texts == ["Bob 第1 连续1 +10 =10"]
+    assert out.texts == ["@Bob Bob 第1 连续1 +10 =10"]
     with store.transaction() as tx:
         kept = tx._c.execute(select(INTERACTIONS.c.text, INTERACTIONS.c.rule)).all()
     assert [tuple(r) for r in kept] == [(typed, "checkin")]
@@ -419,7 +442,7 @@ def test_control_characters_and_long_names_are_kept_alike_on_every_backend(rules
             message("2026-11-24T08:01:00", "carol", "hi\x00\x07 all\n\tok", name="Ca\x00rol"),
         ],
     )
-    assert out.texts == [f"{'长' * 256} 第1 连续1 +10 =10"]
+    assert out.texts == [f"@{'长' * 256} {'长' * 256} 第1 连续1 +10 =10"]
     with store.transaction() as tx:
         texts = [r[0] for r in tx._c.execute(select(INTERACTIONS.c.text).order_by("id"))]
         assert (tx.name_of("bob"), tx.name_of("carol")) == ("长" * 256, "Carol")
@@ -438,7 +461,7 @@ def test_a_repeated_join_is_no_news(rules, store) -> None:  # type: ignore[no-un
             join("2026-11-24T10:00:00", "bob"),  # a real rejoin is welcomed
         ],
     )
-    assert out.texts == ["欢迎 Bob", "欢迎 Bob"]
+    assert out.texts == ["@Bob 欢迎 Bob", "@Bob 欢迎 Bob"]
     assert count(store, INTERACTIONS, INTERACTIONS.c.kind == "join") == 2
     assert count(store, INTERACTIONS, INTERACTIONS.c.kind == "leave") == 1
 
@@ -455,7 +478,7 @@ def test_a_member_who_left_and_speaks_is_back_on_the_leaderboard(rules, store) -
             join("2026-11-24T09:02:00", "bob"),  # the join the platform reported late
         ],
     )
-    assert out.texts == ["欢迎 Bob", "Bob 第1 连续1 +10 =10", "Bob=10;"]
+    assert out.texts == ["@Bob 欢迎 Bob", "@Bob Bob 第1 连续1 +10 =10", "Bob=10;"]
     with store.transaction() as tx:
         assert tx.active_members("g1") == 2
 
@@ -474,6 +497,6 @@ def test_a_rule_deduction_follows_the_no_negative_balance_rule(store) -> None:  
         message("2026-11-24T08:02:00", "bob", "再发广告"),
     ]
     out = replay(rules, store, lines)
-    assert out.texts == ["+30 =30", "--20 =10"]
+    assert out.texts == ["@Bob +30 =30", "@Bob --20 =10"]
     with store.transaction() as tx:
         assert tx.balance("g1", "bob") == tx.ledger_total("g1", "bob") == 10

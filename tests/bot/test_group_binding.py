@@ -37,7 +37,7 @@ def test_a_group_named_by_topic_is_bound_on_first_sight_and_keeps_its_binding(db
     assert dispatcher.jobs.jobs("rule:") == {}  # nothing to schedule until the room is known
     assert dispatcher.process([say("r1", "别的群", "2026-11-24T07:01:00")]) == []
     replies = dispatcher.process([say("r2", "产品交流群", "2026-11-24T07:02:00")])
-    assert [(r.group, r.text) for r in replies] == [("r2", "产品群 bob 10")]
+    assert [(r.group, r.text) for r in replies] == [("r2", "@bob 产品群 bob 10")]
     assert set(dispatcher.jobs.jobs("rule:")) == {"rule:早报:r2"}
 
     rename = Event(
@@ -58,7 +58,7 @@ def test_a_group_named_by_topic_is_bound_on_first_sight_and_keeps_its_binding(db
     restarted.restore(at("2026-11-25T07:00:00"))
     assert restarted.engine.ruleset.serves("r2")
     replies = restarted.process([say("r2", "产品交流群（二期）", "2026-11-25T07:01:00")])
-    assert [(r.group, r.text) for r in replies] == [("r2", "产品群 bob 20")]
+    assert [(r.group, r.text) for r in replies] == [("r2", "@bob 产品群 bob 20")]
     with reopened.transaction() as tx:
         assert tx.group_bindings() == {"产品交流群": "r2"}
         assert tx.group_name("r2") == "产品交流群（二期）"

@@ -77,3 +77,69 @@ def test_output_lines_are_json_in_order_with_the_fixed_keys(store) -> None:  # t
         {"at": "2026-11-24T08:00:00+08:00", "group": "g1", "text": "pong", "mentions": []}
     ]
     assert set(json.loads(json.dumps(out.said[0]))) == {"at", "group", "text", "mentions"}
+
+
+def test_invalid_utf8_is_reported_with_its_line_and_skipped(store) -> None:  # type: ignore[no-untyped-def]
+    good = message("2026-11-24T08:00:00", "bob", "ping").encode()
+    bad = message("2026-11-24T08:00:01", "bob", "pingX").encode().replace(b"X", b"\xff")
+    out = replay(ruleset_from(ECHO), store, [good, bad, good.replace(b"08:00:00", b"08:00:02")])
+    assert out.texts == ["pong", "pong"]
+    assert out.stderr.splitlines() == ["line 2: not UTF-8 (byte 0xff at column 116); skipped"]
+
+
+def test_a_line_past_the_supported_calendar_is_reported_and_skipped(store) -> None:  # type: ignore[no-untyped-def]
+    lines = [
+        message("2026-11-24T08:00:00", "bob", "ping"),
+        message("9999-12-31T23:59:59.999999+00:00", "bob", "ping"),
+    ]
+    out = replay(ruleset_from(ECHO), store, lines)
+    assert out.texts == ["pong"]
+    assert out.stderr.startswith("line 2: 9999-12-31T23:59:59.999999+00:00 is past the last")
+
+
+MORNING = (
+    "groups: [{id: g1}]\n"
+    + ECHO
+    + """\
+  - name: 早报
+    when: {schedule: {at: '08:00'}}
+    do: {action: briefing, text: "早报 {{ date }}"}
+"""
+)
+
+
+def test_output_follows_the_time_the_bot_says_it(store) -> None:  # type: ignore[no-untyped-def]
+    lines = [
+        message("2026-11-24T07:59:00", "bob", "ping"),
+        message("2026-11-24T08:01:00", "bob", "ping"),
+        message("2026-11-25T09:00:00", "bob", "ping"),
+    ]
+    out = replay(ruleset_from(MORNING), store, lines)  # one batch spans both mornings
+    assert [(s["at"][:16], s["text"]) for s in out.said] == [
+        ("2026-11-24T07:59", "pong"),
+        ("2026-11-24T08:00", "早报 2026-11-24"),
+        ("2026-11-24T08:01", "pong"),
+        ("2026-11-25T08:00", "早报 2026-11-25"),
+        ("2026-11-25T09:00", "pong"),
+    ]
+
+
+def test_a_mention_shows_as_at_name_in_the_text_unless_the_text_has_it(store) -> None:  # type: ignore[no-untyped-def]
+    config = """
+rules:
+  - name: mention
+    when: {command: [ping]}
+    do: {action: reply, text: pong, mention: true}
+  - name: named
+    when: {command: [hi]}
+    do: {action: reply, text: "@{{ member.name }} hello", mention: true}
+"""
+    lines = [
+        message("2026-11-24T08:00:00", "bob", "ping", name="Bob"),
+        message("2026-11-24T08:00:01", "bob", "hi", name="Bob"),
+    ]
+    out = replay(ruleset_from(config), store, lines)
+    assert [(s["text"], s["mentions"]) for s in out.said] == [
+        ("@Bob pong", ["bob"]),
+        ("@Bob hello", ["bob"]),
+    ]

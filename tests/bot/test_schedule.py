@@ -171,8 +171,10 @@ def test_weekdays_and_skip_dates(store: Store) -> None:
         "schedule: {at: '08:00', days: [mon, tue, wed, thu, fri], skip_dates: [2026-11-25]}",
     )
     # 2026-11-23 is a Monday; the 25th is skipped, the 28th and 29th are a weekend.
+    # (No gap reaches a week: that would count as downtime.)
     lines = [
         message("2026-11-23T07:00:00+08:00", "bob", "hi"),
+        message("2026-11-27T12:00:00+08:00", "bob", "hi"),
         message("2026-11-30T09:00:00+08:00", "bob", "hi"),
     ]
     out = replay(
@@ -225,3 +227,63 @@ def test_schedule_config_errors() -> None:
         )
     with pytest.raises(ConfigError, match="needs a schedule trigger"):
         ruleset_from("rules:\n  - name: x\n    when: {command: [x]}\n    do: {action: briefing}\n")
+
+
+@pytest.mark.parametrize(
+    "later", ["2026-12-02T09:00:00", "2027-11-24T08:10:00", "9998-12-31T08:10:00"]
+)
+def test_a_jump_of_the_clock_beyond_a_week_is_downtime(
+    store: Store, warnings: list[str], later: str
+) -> None:
+    lines = [message("2026-11-24T07:00:00+08:00", "bob", "hi"), message(later, "bob", "hi")]
+    out = replay(ruleset_from(CONFIG), store, lines)
+    # Shanghai's morning catches up within grace (08:10) or is skipped (09:00); Berlin's
+    # is hours away in both cases. Never a briefing per missed morning.
+    expected = [("g1", at(later).isoformat())] if later.endswith("08:10:00") else []
+    assert briefings(out.said) == expected
+    assert sum("the clock jumped" in w for w in warnings) == 1
+
+
+def test_a_jump_under_a_week_is_lived_through_morning_by_morning(store: Store) -> None:
+    lines = [
+        message("2026-11-24T07:00:00+08:00", "bob", "hi"),
+        message("2026-11-30T09:00:00+08:00", "bob", "hi", group="g2"),
+    ]
+    out = replay(ruleset_from(CONFIG), store, lines)
+    assert [g for g, _ in briefings(out.said)].count("g1") == 7
+
+
+def test_a_repeated_autumn_hour_replays_to_the_end_with_one_run_a_day(store: Store) -> None:
+    config = """
+timezone: America/New_York
+groups: [{id: g1}]
+rules:
+  - name: night
+    when: {schedule: {at: '01:30'}}
+    do: {action: reply, text: "night {{ now }}"}
+"""
+    lines = [
+        message("2026-10-31T12:00:00-04:00", "bob", "hi"),
+        message("2026-11-02T12:00:00-05:00", "bob", "hi"),
+    ]
+    out = replay(ruleset_from(config), store, lines)
+    assert out.texts == ["night 2026-11-01 01:30:00-04:00", "night 2026-11-02 01:30:00-05:00"]
+
+
+def test_a_late_run_after_midnight_renders_for_its_scheduled_day(db_url: str) -> None:
+    config = CONFIG.replace("{at: '08:00', grace: 30m}", "{at: '23:50', grace: 30m}").replace(
+        "items={{", "now={{ now.strftime('%H:%M') }} y={{ yesterday.date }} items={{"
+    )
+    first = dispatcher(db_url, config)
+    first.restore(at("2026-11-24T23:00:00"))
+    first.process([make_event(when="2026-11-24T23:00:00+08:00", text_="签到")])
+    stop(first)  # down at 23:00, back at 00:10
+
+    second = dispatcher(db_url, config)
+    second.restore(at("2026-11-25T00:10:00"))
+    replies = second.process([make_event(when="2026-11-25T00:10:00+08:00", text_="hi")])
+    [late] = [r for r in replies if r.group == "g1" and "items=" in r.text]
+    assert late.text.startswith("上海群 2026-11-24 星期二 now=23:50 y=2026-11-23 ")
+    assert "checkins=0" in late.text  # the 23rd's numbers, not the 24th's check-in
+    assert late.at == at("2026-11-25T00:10:00")  # decided (and sent) when the bot is back
+    stop(second)

@@ -139,21 +139,21 @@ def test_a_member_joins_and_gets_the_welcome_with_an_at_mention(
     puppet_server.join(ROOM, [{"id": "carol", "name": "Carol"}], "alice")
     sent = puppet_server.wait_sent(lambda s: any("欢迎" in t for t in texts(s)), timeout=20)
     welcome = next(m for m in sent if "欢迎" in m["text"])
-    assert welcome["text"] == "欢迎 Carol"
+    assert welcome["text"] == "@Carol 欢迎 Carol"  # WeChat shows the @ the text carries
     assert welcome["mentions"] == ["carol"]
 
 
 def test_check_in_points_and_an_faq_answer(puppet_server: Any, bot: BotProcess) -> None:
     puppet_server.say(ROOM, "bob", "签到")
-    puppet_server.wait_sent(lambda s: "Bob 签到成功 +10 =10" in texts(s), timeout=20)
+    puppet_server.wait_sent(lambda s: "@Bob Bob 签到成功 +10 =10" in texts(s), timeout=20)
     puppet_server.say(ROOM, "bob", "签到")
     puppet_server.say(ROOM, "bob", "积分")
-    puppet_server.wait_sent(lambda s: "Bob 有 10 分" in texts(s), timeout=20)
+    puppet_server.wait_sent(lambda s: "@Bob Bob 有 10 分" in texts(s), timeout=20)
     puppet_server.say(ROOM, "alice", "请问如何申请退款呢？")
-    sent = puppet_server.wait_sent(lambda s: "退款说明" in texts(s), timeout=20)
-    answer = next(m for m in sent if m["text"] == "退款说明")
+    sent = puppet_server.wait_sent(lambda s: "@Alice 退款说明" in texts(s), timeout=20)
+    answer = next(m for m in sent if m["text"] == "@Alice 退款说明")
     assert answer["mentions"] == ["alice"]
-    assert texts(sent).count("Bob 签到成功 +10 =10") == 1
+    assert texts(sent).count("@Bob Bob 签到成功 +10 =10") == 1
 
 
 def test_a_burst_of_ten_joins_gets_one_welcome(puppet_server: Any, bot: BotProcess) -> None:
@@ -180,7 +180,7 @@ def test_the_server_killed_mid_conversation_then_back_nothing_lost_nothing_twice
     puppet_server: Any, bot: BotProcess
 ) -> None:
     puppet_server.say(ROOM, "bob", "签到")
-    puppet_server.wait_sent(lambda s: "Bob 签到成功 +10 =10" in texts(s), timeout=20)
+    puppet_server.wait_sent(lambda s: "@Bob Bob 签到成功 +10 =10" in texts(s), timeout=20)
     puppet_server.kill()
     # While WeChat is down the bot decides a broadcast; it must wait in the outbox.
     cli = subprocess.run(
@@ -215,9 +215,11 @@ def test_the_server_killed_mid_conversation_then_back_nothing_lost_nothing_twice
     bot.wait_online(timeout=60)
     puppet_server.wait_sent(lambda s: "停机期间的通知" in texts(s), timeout=30)
     puppet_server.say(ROOM, "alice", "签到")
-    sent = puppet_server.wait_sent(lambda s: "Alice 签到成功 +10 =10" in texts(s), timeout=30)
+    sent = puppet_server.wait_sent(
+        lambda s: "@Alice Alice 签到成功 +10 =10" in texts(s), timeout=30
+    )
     assert texts(sent).count("停机期间的通知") == 1
-    assert texts(sent).count("Bob 签到成功 +10 =10") == 1
+    assert texts(sent).count("@Bob Bob 签到成功 +10 =10") == 1
     log = bot.log.read_text()
     assert "reconnecting in" in log
     assert bot.env["WECHATY_PUPPET_SERVICE_TOKEN"] not in log  # the token is never logged

@@ -42,7 +42,7 @@ def test_first_firing_rule_stops_unless_it_continues(store) -> None:  # type: ig
             message("2026-11-24T08:00:02", "bob", "both"),
         ],
     )
-    assert out.texts == ["hello boss", "+1", "hello", "one", "two"]
+    assert out.texts == ["hello boss", "@Bob +1", "hello", "one", "two"]
     with store.transaction() as tx:
         assert tx.ledger_total("g1", "bob") == 1
         assert tx.ledger_total("g1", "alice") == 0

@@ -139,7 +139,7 @@ def test_a_question_rule_searches_the_faq_once_per_message(
         message("2026-11-24T08:00", "bob", "周末有活动吗？"),
         message("2026-11-24T08:01", "bob", "怎么申请退款呀"),
     ]
-    assert replay(ruleset, store, lines).texts == ["退款请找客服"]
+    assert replay(ruleset, store, lines).texts == ["@Bob 退款请找客服"]
     assert searches == ["周末有活动吗？", "怎么申请退款呀"]
 
 

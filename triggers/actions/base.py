@@ -6,7 +6,7 @@ store transaction in ``ctx`` and never calls the platform.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -162,4 +162,25 @@ def say(
     text = render(template, context)
     if not text:
         return []
-    return [Reply(event.group, text, ctx.local(event.at), mentions=mentions, rule=ctx.rule)]
+    names = [
+        (event.name if member == event.member else "") or ctx.tx.name_of(member)
+        for member in mentions
+    ]
+    return [
+        Reply(
+            event.group,
+            mentioned(text, names),
+            ctx.local(event.at),
+            mentions=mentions,
+            rule=ctx.rule,
+        )
+    ]
+
+
+def mentioned(text: str, names: Iterable[str]) -> str:
+    """The text as WeChat shows an @mention: "@Name " in front, unless it names them already.
+
+    Decided here, once, so every adapter shows the same text: a WeChat client (and the
+    puppet service, which only notifies the ids) never adds the visible "@Name" itself.
+    """
+    return "".join(f"@{name} " for name in names if f"@{name}" not in text) + text

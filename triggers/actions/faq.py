@@ -10,7 +10,7 @@ from pydantic import Field
 from bot.events import Event, Reply
 from triggers.actions.base import ActionContext, BuildKit, Match, Templated, say
 from triggers.faq_catalog import FaqCatalog
-from triggers.templates import Renderable, render
+from triggers.templates import Renderable
 from triggers.text import looks_like_question
 
 MISS_VARIABLES = frozenset({"question"})
@@ -47,8 +47,7 @@ class FaqAction:
             hit = self.catalog.search(event.text, self.threshold)
         if hit is not None:
             context = {**ctx.base_context(event), "question": event.text, "matched": hit.matched}
-            text = render(self.catalog.template(hit.key), context)
-            return [Reply(event.group, text, ctx.local(event.at), (event.member,), ctx.rule)]
+            return say(self.catalog.template(hit.key), context, event, ctx, (event.member,))
         if not looks_like_question(event.text):
             return []
         if self.record_unanswered:

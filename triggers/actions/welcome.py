@@ -15,7 +15,14 @@ from pydantic import Field
 
 from bot.events import Event, Reply
 from storage.store import PendingWelcome
-from triggers.actions.base import ActionContext, BuildKit, GroupInfo, Match, Templated
+from triggers.actions.base import (
+    ActionContext,
+    BuildKit,
+    GroupInfo,
+    Match,
+    Templated,
+    mentioned,
+)
 from triggers.schema_types import Duration
 from triggers.templates import Renderable, render
 
@@ -89,7 +96,7 @@ class WelcomeAction:
         }
         return Reply(
             group=group.id,
-            text=render(self.template, context),
+            text=mentioned(render(self.template, context), [p.name or p.member for p in pending]),
             at=local_now,
             mentions=tuple(p.member for p in pending),
             rule=rule,
