@@ -10,7 +10,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 from fuzz.budget import bounded, fuzz_settings
-from fuzz.test_fuzz_replay import CONFIG
+from fuzz.rules import CONFIG
 from fuzz.transcripts import MEMBERS, SAYINGS
 from hypothesis import given
 from hypothesis import strategies as st
