@@ -33,7 +33,7 @@ def assert_reported(code: int, out: str, err: str, data: bytes) -> None:
     assert "Traceback" not in out + err, err
     if code == 0:
         return
-    assert code in (1, 2), f"a config error exits 2, got {code}: {err}"
+    assert code == 2, f"a config error exits 2, got {code}: {err}"
     problems = [line for line in err.splitlines() if line.startswith("error: ")]
     assert problems, f"exit {code} without a reported problem: {err!r}"
     for line in problems:
