@@ -7,11 +7,15 @@ and valid lines that go back in time), so a test can check the report line for l
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hypothesis import strategies as st
+
+# Longest transcript generated; the long run raises it (`QUNBOT_FUZZ_LINES`).
+MAX_LINES = int(os.environ.get("QUNBOT_FUZZ_LINES", "40"))
 
 # Instants just before a DST change somewhere in configs.ZONES (2026), plus plain ones.
 STARTS = [
@@ -112,7 +116,7 @@ def _event(draw: st.DrawFn, when: datetime) -> dict[str, Any]:
 
 
 @st.composite
-def transcripts(draw: st.DrawFn, max_lines: int = 40) -> Transcript:
+def transcripts(draw: st.DrawFn, max_lines: int = MAX_LINES) -> Transcript:
     """Lines in time order with gaps of any size, interleaved with bad lines."""
     script = Transcript()
     clock = draw(st.sampled_from(STARTS))
