@@ -25,6 +25,9 @@ from triggers.ruleset import RULE_JOB_PREFIX
 
 # How long a failing timer job waits before it is tried again.
 _RETRY_AFTER = timedelta(seconds=60)
+# A timer job that keeps failing is left for the next start after this many retries, so a
+# job that can never succeed (a broken template, a bug) cannot spin for the bot's lifetime.
+MAX_TICK_RETRIES = 5
 # A clock that moves further than this at once (a transcript's gap, /clock, a suspended
 # machine) counts as the bot having been down: missed work follows the misfire policy.
 # Shorter gaps are lived through run by run, so a transcript may skip quiet days.
@@ -43,6 +46,7 @@ class Dispatcher:
         self._config_stamp = _stamp(config_path)
         self._catching_up = False
         self._clock_seen: datetime | None = None
+        self._tick_failures: dict[str, int] = {}
 
     @property
     def broadcasts(self) -> Broadcasts:
@@ -202,11 +206,18 @@ class Dispatcher:
     def _tick(self, job: str, at: datetime, tx: StoreTx) -> list[Reply]:
         handled = self._handle(Event(kind=EventKind.TICK, group="", at=at, job=job), tx)
         if handled is None:
+            failures = self._tick_failures[job] = self._tick_failures.get(job, 0) + 1
+            if failures > MAX_TICK_RETRIES:
+                logger.bind(job=job).warning(
+                    "timer job failed {} times: no more retries until the next start", failures
+                )
+                return []
             try:
                 self.timers.wake(at + _RETRY_AFTER, job)
             except OverflowError:
                 logger.bind(job=job).error("no retry after {}: the calendar ends", at)
             return []
+        self._tick_failures.pop(job, None)
         return handled
 
     def _handle(self, event: Event, tx: StoreTx) -> list[Reply] | None:

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from loguru import logger
 from sqlalchemy import select
-from support import at, make_event, message, replay, ruleset_from
+from support import at, join, make_event, message, replay, ruleset_from
 
-from bot.dispatcher import Dispatcher
+from bot.dispatcher import MAX_TICK_RETRIES, Dispatcher
 from storage.store import OUTBOX, Store
 from triggers.engine import Engine
 
@@ -287,3 +287,27 @@ def test_a_late_run_after_midnight_renders_for_its_scheduled_day(db_url: str) ->
     assert "checkins=0" in late.text  # the 23rd's numbers, not the 24th's check-in
     assert late.at == at("2026-11-25T00:10:00")  # decided (and sent) when the bot is back
     stop(second)
+
+
+def test_a_timer_that_always_fails_is_retried_a_few_times_then_left_for_the_next_start(
+    store: Store, warnings: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ruleset = ruleset_from(
+        "rules:\n  - name: hi\n    when: {event: join}\n    do: {action: welcome, burst_window: 30s}\n"
+    )
+    handle = Engine.handle
+    ticks: list[str] = []
+
+    def failing_ticks(self: Engine, event, *args):  # type: ignore[no-untyped-def]
+        if event.job and len(ticks) < 100:  # beyond 100: retried without end, let it pass
+            ticks.append(event.job)
+            raise RuntimeError("the welcome cannot be decided")
+        return handle(self, event, *args)
+
+    monkeypatch.setattr(Engine, "handle", failing_ticks)
+    out = replay(ruleset, store, [join("2026-11-24T08:00:00", "bob")])
+    assert out.said == []
+    assert len(ticks) == 1 + MAX_TICK_RETRIES
+    assert any("no more retries until the next start" in w for w in warnings)
+    with store.transaction() as tx:
+        assert tx.next_welcome_due() is not None  # still owed: the next start tries again
