@@ -22,6 +22,7 @@ from triggers.broadcasts import Broadcasts
 from triggers.engine import Engine, Outcome
 from triggers.loader import ConfigError, load_ruleset
 from triggers.ruleset import RULE_JOB_PREFIX
+from triggers.templates import TemplateProblem
 
 # How long a failing timer job waits before it is tried again.
 _RETRY_AFTER = timedelta(seconds=60)
@@ -240,12 +241,14 @@ class Dispatcher:
                 try:
                     with tx.savepoint():
                         outcome = self.engine.handle(event, tx, self.timers.wake, self)
-                except Exception:
+                except Exception as error:
                     if event.kind is EventKind.TICK:
                         raise
-                    _log(event).exception(
-                        "rules failed on this event; their changes were rolled back"
-                    )
+                    log = _log(event)
+                    if isinstance(error, TemplateProblem):  # the admin's to fix, not a bug
+                        log.error("rules failed on this event, rolled back: {}", error)
+                    else:
+                        log.exception("rules failed on this event; their changes were rolled back")
                     outcome = Outcome()
                 if event.kind is EventKind.MESSAGE:
                     rule = outcome.fired[0] if outcome.fired else None

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from loguru import logger
 from sqlalchemy import create_engine, text
 
 from storage.store import Store
@@ -46,3 +47,12 @@ def store(db_url: str) -> Iterator[Store]:
     opened = Store(db_url)
     yield opened
     opened.close()
+
+
+@pytest.fixture
+def warnings() -> Iterator[list[str]]:
+    """Warnings and errors logged during the test, each with its structured context."""
+    seen: list[str] = []
+    handler = logger.add(lambda m: seen.append(str(m)), level="WARNING", format="{message} {extra}")
+    yield seen
+    logger.remove(handler)

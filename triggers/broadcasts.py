@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
+from loguru import logger
 
 from bot.events import Reply
 from bot.scheduler import JobBook, JobSpec
@@ -173,19 +174,30 @@ class Broadcasts:
         if row is None or row.status != "scheduled":
             return []
         stamp = scheduled.astimezone(ZoneInfo(row.timezone)).strftime("%Y-%m-%dT%H:%M")
-        replies = [
-            Reply(
-                group=group,
-                text=self.render(tx, row, group, now, zone_of(group)),
-                at=now.astimezone(zone_of(group)),
-                rule=job_id(broadcast_id),
-                key=f"{job_id(broadcast_id)}@{stamp}:{group}",
-                priority=BROADCAST_PRIORITY,
+        replies = []
+        targets = self.targets(tx, row)
+        for group in targets:
+            try:
+                text = self.render(tx, row, group, now, zone_of(group))
+            except TemplateProblem as problem:
+                # Checked when it was scheduled; real data can still break a limit.
+                logger.bind(group=group, rule=job_id(broadcast_id)).error(
+                    "broadcast #{} not sent to this group: {}", broadcast_id, problem
+                )
+                continue
+            replies.append(
+                Reply(
+                    group=group,
+                    text=text,
+                    at=now.astimezone(zone_of(group)),
+                    rule=job_id(broadcast_id),
+                    key=f"{job_id(broadcast_id)}@{stamp}:{group}",
+                    priority=BROADCAST_PRIORITY,
+                )
             )
-            for group in self.targets(tx, row)
-        ]
         if row.cron is None:
-            tx.set_broadcast_status(broadcast_id, "done", now)
+            status = "done" if replies or not targets else "failed"
+            tx.set_broadcast_status(broadcast_id, status, now)
         return replies
 
 

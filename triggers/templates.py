@@ -3,6 +3,7 @@
 Admins write templates, so they render in a sandbox; StrictUndefined turns a typo into
 an error, and :meth:`Templates.check` finds it at load time rather than at 08:00.
 Member text only ever reaches a template as data in its context, never as source.
+Every render runs on a budget of time, steps and size (see :mod:`triggers.template_limits`).
 """
 
 from __future__ import annotations
@@ -17,14 +18,20 @@ from jinja2 import (
     ChoiceLoader,
     FileSystemLoader,
     StrictUndefined,
-    TemplateError,
+    Template,
     TemplateNotFound,
     TemplateSyntaxError,
     meta,
 )
-from jinja2.sandbox import SandboxedEnvironment
 
 from bot.resources import bundled_templates_dir
+from triggers.template_limits import (
+    MAX_MESSAGE_CHARS,
+    MAX_VALUE_SIZE,
+    LimitedSandbox,
+    render_within_limits,
+)
+from triggers.text_files import NotUtf8, not_utf8, read_utf8
 
 
 class Renderable(Protocol):
@@ -56,6 +63,23 @@ class TemplateProblem(Exception):
 
 
 @dataclass(frozen=True, slots=True)
+class LimitedTemplate:
+    """A compiled template that renders on a budget and fails only with TemplateProblem.
+
+    Anything a template raises (a limit, a type error in its own expressions, a number
+    too large to print) is the template's problem, not the bot's: it is reported as such.
+    """
+
+    template: Template
+
+    def render(self, *args: Any, **kwargs: Any) -> str:
+        try:
+            return render_within_limits(lambda: self.template.generate(*args, **kwargs))
+        except Exception as error:
+            raise TemplateProblem(f"{type(error).__name__}: {error}") from None
+
+
+@dataclass(frozen=True, slots=True)
 class TemplateSource:
     """Where a template comes from: a file under templates/ or text written in the config."""
 
@@ -73,7 +97,7 @@ class Templates:
         search = [str(bundled_templates_dir())]
         if config_dir is not None and (config_dir / "templates").is_dir():
             search.insert(0, str(config_dir / "templates"))
-        self.env = SandboxedEnvironment(
+        self.env = LimitedSandbox(
             loader=ChoiceLoader([FileSystemLoader(search)]),
             undefined=StrictUndefined,
             autoescape=False,
@@ -87,15 +111,23 @@ class Templates:
     ) -> Renderable:
         """Load a template and prove it renders with the action's sample context."""
         if source.name is None and not _SYNTAX.search(source.text or ""):
+            if len(source.text or "") > MAX_MESSAGE_CHARS:
+                raise TemplateProblem(
+                    f"{source.describe()} is longer than {MAX_MESSAGE_CHARS:,} characters"
+                )
             return PlainText(source.text or "")
         try:
             if source.name is not None:
                 template = self.env.get_template(source.name)
                 assert template.filename is not None
-                text = Path(template.filename).read_text(encoding="utf-8")
+                text = read_utf8(Path(template.filename))
             else:
                 text = source.text or ""
                 template = self.env.from_string(text)
+            if len(text) > MAX_VALUE_SIZE:
+                raise TemplateProblem(
+                    f"{source.describe()} is longer than {MAX_VALUE_SIZE:,} characters"
+                )
             unknown = meta.find_undeclared_variables(self.env.parse(text)) - variables
         except TemplateNotFound as missing:
             raise TemplateProblem(
@@ -105,16 +137,23 @@ class Templates:
             raise TemplateProblem(
                 f"{source.describe()} line {error.lineno}: {error.message}"
             ) from None
+        except UnicodeDecodeError as error:
+            raise TemplateProblem(f"{source.describe()}: {not_utf8(error)}") from None
+        except NotUtf8 as error:
+            raise TemplateProblem(f"{source.describe()}: {error}") from None
+        except RecursionError:
+            raise TemplateProblem(f"{source.describe()} is nested too deeply") from None
         if unknown:
             raise TemplateProblem(
                 f"{source.describe()} uses unknown variable(s) {', '.join(sorted(unknown))}; "
                 f"available: {', '.join(sorted(variables))}"
             )
+        limited = LimitedTemplate(template)
         try:
-            template.render(**sample)
-        except TemplateError as error:
+            limited.render(**sample)
+        except TemplateProblem as error:
             raise TemplateProblem(f"{source.describe()} does not render: {error}") from None
-        return template
+        return limited
 
 
 def render(template: Renderable, context: Mapping[str, Any]) -> str:

@@ -3,11 +3,9 @@ zone, exactly once per morning through restarts, late within grace, skipped beyo
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from loguru import logger
 from sqlalchemy import select
 from support import at, join, make_event, message, replay, ruleset_from
 
@@ -31,14 +29,6 @@ rules:
     when: {command: [签到]}
     do: {action: checkin, text: ok}
 """
-
-
-@pytest.fixture
-def warnings() -> Iterator[list[str]]:
-    seen: list[str] = []
-    handler = logger.add(lambda m: seen.append(str(m)), level="WARNING", format="{message}")
-    yield seen
-    logger.remove(handler)
 
 
 def briefings(out_said: list[dict[str, object]]) -> list[tuple[str, str]]:
