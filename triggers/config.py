@@ -25,6 +25,7 @@ from triggers.actions.reply import ReplyConfig
 from triggers.actions.welcome import WelcomeConfig
 from triggers.faq_catalog import FaqConfig
 from triggers.points_levels import PointsConfig
+from triggers.regex import compile_linear
 from triggers.schema_types import (
     Duration,
     NonEmptyStr,
@@ -179,6 +180,7 @@ class Trigger(StrictModel):
                 re.compile(pattern)
             except re.error as error:
                 raise ValueError(f"invalid regular expression: {error}") from None
+            compile_linear(pattern)  # UnsupportedRegex is a ValueError: reported the same way
         return pattern
 
     @model_validator(mode="after")

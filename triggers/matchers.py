@@ -6,7 +6,6 @@ regex rules are tried one by one. Each matcher returns the data it matched.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -14,6 +13,7 @@ from functools import lru_cache
 from triggers.actions.base import Match
 from triggers.config import Trigger
 from triggers.faq_catalog import FaqCatalog
+from triggers.regex import LinearRegex, compile_linear
 from triggers.text import WordFinder, command_args, command_word, is_question, normalize, visible
 
 # Group chat repeats itself ("收到", "签到", "哈哈", "+1"): what short texts match is
@@ -37,7 +37,7 @@ class MessageMatcher:
     def __init__(self, triggers: Sequence[tuple[int, Trigger]], faq: FaqCatalog) -> None:
         self._commands: dict[str, list[int]] = {}
         self._keyword_rules: dict[int, _KeywordRule] = {}
-        self._regexes: list[tuple[int, re.Pattern[str]]] = []
+        self._regexes: list[tuple[int, LinearRegex]] = []
         self._questions: list[int] = []
         self._every: list[int] = []
         self._faq = faq
@@ -52,7 +52,7 @@ class MessageMatcher:
                 for word in words:
                     owners.setdefault(word, []).append(index)
             elif trigger.regex is not None:
-                self._regexes.append((index, re.compile(trigger.regex)))
+                self._regexes.append((index, compile_linear(trigger.regex)))
             elif trigger.question:
                 self._questions.append(index)
             else:
@@ -83,7 +83,8 @@ class MessageMatcher:
         for index, pattern in self._regexes:
             hit = pattern.search(searched)
             if hit is not None:
-                groups = {k: v for k, v in hit.groupdict().items() if v is not None}
+                # A named group that took no part in the match is "", as in the check.
+                groups = {k: v or "" for k, v in hit.groupdict().items()}
                 found[index] = Match(groups=groups, args=hit.group(0))
         if self._questions:
             hit_faq = self._faq.search(text)

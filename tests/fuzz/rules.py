@@ -31,7 +31,7 @@ rules:
     do: { action: leaderboard }
   - name: 订单
     when: { regex: '订单(?P<no>\\d{6})' }
-    do: { action: reply, text: "订单 {{ match.groups }}", mention: true }
+    do: { action: reply, text: "订单 {{ match.groups.no }}", mention: true }
   - name: 分享
     when: { keywords: [分享] }
     do: { action: points, amount: 5 }

@@ -104,6 +104,7 @@ class BuildKit:
     levels: Levels
     faq: Any  # triggers.faq_catalog.FaqCatalog; typed loosely to keep imports one-way
     config_dir: Path | None = None
+    regex_groups: tuple[str, ...] = ()  # the rule's regex's named groups, for sample renders
 
 
 BASE_VARIABLES = frozenset({"member", "group", "now"})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -12,7 +12,10 @@ from triggers.actions.base import ActionContext, BuildError, BuildKit, Match, Te
 from triggers.templates import Renderable
 
 VARIABLES = frozenset({"match", "message"})
-SAMPLE = {"match": {"args": "", "keywords": ["退款"], "groups": {}}, "message": "怎么退款？"}
+SAMPLE: dict[str, Any] = {
+    "match": {"args": "", "keywords": ["退款"], "groups": {}},
+    "message": "怎么退款？",
+}
 
 
 class ReplyConfig(Templated):
@@ -22,7 +25,9 @@ class ReplyConfig(Templated):
     def build(self, kit: BuildKit) -> ReplyAction:
         if self.text is None and self.template is None:
             raise BuildError("text", "a reply needs 'text' or 'template'")
-        template = self.build_template(kit, None, VARIABLES, SAMPLE)
+        groups = dict.fromkeys(kit.regex_groups, "1" * 6)
+        sample = {**SAMPLE, "match": {**SAMPLE["match"], "groups": groups}}
+        template = self.build_template(kit, None, VARIABLES, sample)
         assert template is not None
         return ReplyAction(template, self.mention)
 
