@@ -7,6 +7,7 @@ all problems are reported at once, so an admin fixes a file in one pass.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,12 @@ from pydantic_core import ErrorDetails
 
 from triggers.config import QunbotConfig
 from triggers.ruleset import RuleSet, RuleSetProblems
+from triggers.text_files import NotUtf8, read_utf8
 from triggers.yaml_source import SourceMap, YamlSourceError, load_yaml
+
+_QUOTED = re.compile(r"'([^']*)'")
+# Large enough for tens of thousands of FAQ entries; small enough to load in seconds.
+MAX_CONFIG_BYTES = 20_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,10 +54,29 @@ class ConfigError(Exception):
 def load_ruleset(path: Path, bindings: Mapping[str, str] | None = None) -> RuleSet:
     """Parse, validate and compile a config file (``bindings``: topic → room id)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        size = path.stat().st_size
+        if size > MAX_CONFIG_BYTES:
+            raise ConfigError(
+                [
+                    ConfigProblem(
+                        str(path),
+                        1,
+                        1,
+                        None,
+                        "",
+                        f"the file is {size / 1e6:.1f} MB; a config may be at most "
+                        f"{MAX_CONFIG_BYTES // 1_000_000} MB",
+                    )
+                ]
+            )
+        text = read_utf8(path)
     except OSError as error:
         raise ConfigError(
             [ConfigProblem(str(path), 1, 1, None, "", f"cannot read: {error.strerror}")]
+        ) from None
+    except NotUtf8 as error:
+        raise ConfigError(
+            [ConfigProblem(str(path), error.line, error.column, None, "", error.reason)]
         ) from None
     return compile_text(text, str(path), path.parent, bindings)
 
@@ -155,6 +180,11 @@ def _explain(error: ErrorDetails) -> str:
             f"missing the {context.get('discriminator', 'tag')!r} key that says which kind this is"
         )
     message = error["msg"]
+    if kind in ("literal_error", "enum"):
+        # Pydantic lists Literal[Enum.X] choices as "<Role.OPERATOR: 'operator'>": the
+        # admin wrote, and should read, just the quoted words.
+        choices = _QUOTED.findall(str(context.get("expected", "")))
+        message = f"expected one of: {', '.join(choices)}"
     for prefix in ("Value error, ", "Assertion failed, "):
         message = message.removeprefix(prefix)
     if kind == "string_type" and isinstance(error.get("input"), bool):

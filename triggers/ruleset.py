@@ -6,8 +6,9 @@ collected with the config path they concern, so the loader can point at the line
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -35,6 +36,7 @@ from triggers.faq_catalog import ANSWER_SAMPLE, ANSWER_VARIABLES, FaqCatalog
 from triggers.matchers import MessageMatcher
 from triggers.points_levels import Levels
 from triggers.templates import Renderable, TemplateProblem, Templates, TemplateSource
+from triggers.text import command_word, normalize
 
 Loc = tuple[str | int, ...]
 
@@ -144,6 +146,8 @@ class RuleSet:
         )
         for order, (position, rule) in enumerate(ordered):
             actions: list[Action] = []
+            groups = tuple(re.compile(rule.when.regex).groupindex) if rule.when.regex else ()
+            rule_kit = replace(kit, regex_groups=groups)
             for j, action_config in enumerate(rule.do):
                 loc: Loc = ("rules", position, "do", j)
                 allowed = _ALLOWED_EVENTS.get(type(action_config), _EVERY)
@@ -157,7 +161,7 @@ class RuleSet:
                     problems.append(((*loc, "action"), "'faq' needs entries under faq.entries"))
                     continue
                 try:
-                    action = action_config.build(kit)
+                    action = action_config.build(rule_kit)
                 except BuildError as error:
                     problems.append(((*loc, error.field), error.message))
                     continue
@@ -210,6 +214,7 @@ class RuleSet:
         problems += _duplicates(
             [e.id for e in config.faq.entries], ("faq", "entries"), "id", "FAQ id"
         )
+        problems += _shadowed_commands(config)
         known = {g.key for g in config.groups}
         if not known:
             return problems
@@ -289,6 +294,34 @@ class RuleSet:
 
     def zone_of(self, group: str) -> ZoneInfo:
         return self.group_info(group).tz
+
+
+def _shadowed_commands(config: QunbotConfig) -> list[tuple[Loc, str]]:
+    """A command word a rule can never answer: an earlier rule takes it for everyone and stops."""
+    owners: dict[str, str] = {}
+    problems: list[tuple[Loc, str]] = []
+    ordered = sorted(
+        ((i, r) for i, r in enumerate(config.rules) if r.enabled),
+        key=lambda item: (-item[1].priority, item[0]),
+    )
+    for i, rule in ordered:
+        words = [command_word(normalize(word)) for word in rule.when.command or ()]
+        for j, word in enumerate(words):
+            owner = owners.get(word)
+            if owner is not None and owner != rule.name:
+                problems.append(
+                    (
+                        ("rules", i, "when", "command", j),
+                        f"command {word!r} is already answered by rule {owner!r}, which runs "
+                        "first and stops, so this rule never would; drop the word here, or give "
+                        f"{owner!r} 'continue: true' or an 'if:'",
+                    )
+                )
+        unconditional = not any(rule.if_.model_dump(exclude_none=True).values())
+        if unconditional and not rule.continue_:
+            for word in words:
+                owners.setdefault(word, rule.name)
+    return problems
 
 
 def _duplicates(values: Sequence[str], base: Loc, key: str, what: str) -> list[tuple[Loc, str]]:

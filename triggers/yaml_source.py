@@ -13,8 +13,11 @@ Decisions:
 * Anchors, aliases and merge keys (``<<``) work as in safe YAML. Every use of an alias gets its
   own copy of the values, and errors inside it point at the anchored text. Merged keys never
   override keys written in the mapping itself, and earlier merge sources win over later ones.
-  An alias inside the block it names is rejected, and so is expanding to more than
-  ``_MAX_VALUES`` values, which stops a "billion laughs" file from exhausting memory.
+  An alias inside the block it names is rejected, and so are aliases that copy more than
+  ``_MAX_VALUES`` values in all, which stops a "billion laughs" file from exhausting memory;
+  values written out in the file count only against the file's size limit (loader.py).
+* Values may nest at most ``_MAX_DEPTH`` deep: PyYAML composes recursively, and a file
+  of 5,000 ``[`` would otherwise end in a RecursionError.
 """
 
 from __future__ import annotations
@@ -25,7 +28,11 @@ from dataclasses import dataclass
 from typing import Any, NoReturn
 
 import yaml
+from yaml.composer import Composer, ComposerError
+from yaml.constructor import SafeConstructor
+from yaml.cyaml import CParser  # type: ignore[attr-defined]
 from yaml.reader import ReaderError
+from yaml.resolver import Resolver
 
 _TAG_PREFIX = "tag:yaml.org,2002:"
 _MAP_TAG = _TAG_PREFIX + "map"
@@ -34,13 +41,14 @@ _MERGE_TAG = _TAG_PREFIX + "merge"
 # Kept as the written text: timestamps by choice, and a lone "<<" or "=" as a value (which
 # safe_load rejects) because an admin writing them means the characters themselves.
 _TEXT_TAGS = frozenset(_TAG_PREFIX + name for name in ("str", "timestamp", "merge", "value"))
-_SCALAR_CONSTRUCTORS: dict[str, tuple[str, Callable[[yaml.SafeLoader, yaml.ScalarNode], Any]]] = {
+_SCALAR_CONSTRUCTORS: dict[str, tuple[str, Callable[[Any, yaml.ScalarNode], Any]]] = {
     _TAG_PREFIX + "int": ("whole number", yaml.SafeLoader.construct_yaml_int),
     _TAG_PREFIX + "float": ("decimal number", yaml.SafeLoader.construct_yaml_float),
     _TAG_PREFIX + "bool": ("true/false value", yaml.SafeLoader.construct_yaml_bool),
     _TAG_PREFIX + "null": ("null value", yaml.SafeLoader.construct_yaml_null),
 }
 _MAX_VALUES = 200_000
+_MAX_DEPTH = 64
 _TOKEN_WORDS = {
     "block end": "the end of an indented block",
     "block mapping start": "the start of an indented mapping",
@@ -130,7 +138,7 @@ class SourceMap:
 class _AliasNode(yaml.Node):
     """One use of an alias, so that ``- *anchor`` points at its own line, not the anchor's."""
 
-    def __init__(self, target: yaml.Node, anchor: str, mark: yaml.Mark) -> None:
+    def __init__(self, target: yaml.Node, anchor: str, mark: Any) -> None:  # any Mark
         super().__init__(target.tag, target, mark, mark)
         self.target = target
         self.anchor = anchor
@@ -154,18 +162,56 @@ class _Mark:
         return None
 
 
-class _Loader(yaml.SafeLoader):
+class _Composing(Composer):
+    """The composition both loaders share: a depth limit, and aliases that know their use."""
+
+    def __init__(self) -> None:
+        Composer.__init__(self)
+        self._depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        if self._depth >= _MAX_DEPTH:  # PyYAML composes recursively: stop before Python does
+            raise ComposerError(
+                None,
+                None,
+                f"values are nested more than {_MAX_DEPTH} deep",
+                self.peek_event().start_mark,  # type: ignore[attr-defined]
+            )
+        self._depth += 1
+        try:
+            return self._compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def _compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        if not self.check_event(yaml.AliasEvent):  # type: ignore[attr-defined]
+            return super().compose_node(parent, index)
+        event: yaml.AliasEvent = self.peek_event()  # type: ignore[attr-defined]
+        target = super().compose_node(parent, index)
+        # Always true for an alias; the stubs just cannot know it.
+        assert target is not None and event.anchor and event.start_mark is not None
+        return _AliasNode(target, event.anchor, event.start_mark)
+
+
+class _Loader(_Composing, yaml.SafeLoader):
+    """Pure Python: slow, but its error messages are the ones admins are shown."""
+
+    def __init__(self, stream: str) -> None:
+        yaml.SafeLoader.__init__(self, stream)
+        _Composing.__init__(self)
+
     def get_mark(self) -> Any:  # a _Mark: the same fields the parser reads from yaml.Mark
         return _Mark(self.name, self.index, self.line, self.column)
 
-    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
-        if not self.check_event(yaml.AliasEvent):
-            return super().compose_node(parent, index)
-        event: yaml.AliasEvent = self.current_event  # peeked by check_event
-        target = super().compose_node(parent, index)
-        # Always true for an alias; the stubs just cannot know it.
-        assert target is not None and event.anchor and isinstance(event.start_mark, _Mark)
-        return _AliasNode(target, event.anchor, event.start_mark)
+
+class _FastLoader(_Composing, CParser, SafeConstructor, Resolver):
+    """libyaml's scanner and parser (several times faster) under the same composition."""
+
+    def __init__(self, stream: str) -> None:
+        CParser.__init__(self, stream)
+        SafeConstructor.__init__(self)
+        Resolver.__init__(self)
+        _Composing.__init__(self)
 
 
 class _Rejected(Exception):
@@ -183,11 +229,12 @@ def _short_tag(tag: str) -> str:
 class _Builder:
     """Builds values and their positions in one pass, collecting problems instead of stopping."""
 
-    def __init__(self, loader: _Loader) -> None:
+    def __init__(self, loader: SafeConstructor) -> None:
         self._loader = loader
         self._problems: list[YamlProblem] = []
         self._open: set[int] = set()  # ids of collections being built, to catch self-reference
         self._budget = _MAX_VALUES
+        self._in_alias = 0  # how many aliases deep the value being built is
 
     def finish(self) -> None:
         if self._problems:
@@ -205,11 +252,16 @@ class _Builder:
             if id(node.target) in self._open:
                 self._report(at, f"alias *{node.anchor} is used inside the block it names")
                 return None, _Entry(at)
-            return self.build(node.target, at)
-        self._budget -= 1
-        if self._budget < 0:
-            self._report(at, f"aliases expand this file to more than {_MAX_VALUES:,} values")
-            self.finish()  # raises: a problem was just reported
+            self._in_alias += 1
+            try:
+                return self.build(node.target, at)
+            finally:
+                self._in_alias -= 1
+        if self._in_alias:  # only copies count: a long file written out is not an attack
+            self._budget -= 1
+            if self._budget < 0:
+                self._report(at, f"aliases copy more than {_MAX_VALUES:,} values in this file")
+                self.finish()  # raises: a problem was just reported
         try:
             if isinstance(node, yaml.ScalarNode):
                 return self._scalar(node), _Entry(at)
@@ -350,16 +402,25 @@ def _reader_problem(error: ReaderError, text: str) -> YamlProblem:
 
 def load_yaml(text: str) -> tuple[Any, SourceMap]:
     """Parse one YAML document safely; an empty document gives None, the caller decides."""
+    loader: _FastLoader | _Loader = _FastLoader(text)
     try:
-        loader = _Loader(text)  # checks for unprintable characters already
         root = loader.get_single_node()
-    except yaml.MarkedYAMLError as error:
-        raise YamlSourceError([_syntax_problem(error, text)]) from error
-    except ReaderError as error:
-        raise YamlSourceError([_reader_problem(error, text)]) from error
+    except (yaml.YAMLError, ValueError):
+        # A broken file: parse it again in Python, whose messages and positions are clearer.
+        try:
+            loader = _Loader(text)  # checks for unprintable characters already
+            root = loader.get_single_node()
+        except yaml.MarkedYAMLError as error:
+            raise YamlSourceError([_syntax_problem(error, text)]) from error
+        except ReaderError as error:
+            raise YamlSourceError([_reader_problem(error, text)]) from error
     if root is None:
         return None, SourceMap(_Entry(Position(1, 1)))
     builder = _Builder(loader)
-    value, entry = builder.build(root, _position(root.start_mark))
+    try:
+        value, entry = builder.build(root, _position(root.start_mark))
+    except RecursionError:  # aliases inside aliases, each within the depth limit
+        at = _position(root.start_mark)
+        raise YamlSourceError([YamlProblem(at, "aliases nest values too deeply")]) from None
     builder.finish()
     return value, SourceMap(entry)

@@ -275,3 +275,104 @@ def test_an_unquoted_yaml_boolean_gets_a_hint() -> None:
     problem = only("rules:\n  - name: off\n    when: {command: [x]}\n    do: {action: my_points}\n")
     assert problem.line == 2
     assert "put the value in quotes" in problem.message
+
+
+def load_bytes(tmp_path: Path, data: bytes) -> ConfigProblem:
+    path = tmp_path / "config.yaml"
+    path.write_bytes(data)
+    with pytest.raises(ConfigError) as caught:
+        load_ruleset(path)
+    assert len(caught.value.problems) == 1
+    return caught.value.problems[0]
+
+
+def test_a_config_that_is_not_utf8_is_located_at_its_first_bad_byte(tmp_path: Path) -> None:
+    problem = load_bytes(tmp_path, "timezone: UTC\nrules:\n  - name: 签".encode() + b"\xff\n")
+    assert (problem.line, problem.column) == (3, 12)
+    assert "not UTF-8 text (byte 0xff)" in problem.message
+    gbk = load_bytes(tmp_path, "rules:\n  - name: 签到\n".encode("gbk"))
+    assert gbk.line == 2 and "save the file as UTF-8" in gbk.message
+
+
+def test_a_binary_file_is_a_config_problem_not_a_crash(tmp_path: Path) -> None:
+    problem = load_bytes(tmp_path, bytes(range(256)) * 8)
+    assert problem.file.endswith("config.yaml") and problem.line >= 1
+
+
+@pytest.mark.parametrize(
+    "nested",
+    ["rules: " + "[" * 5000 + "]" * 5000, "rules: " + "{a: " * 5000 + "1" + "}" * 5000],
+)
+def test_deep_nesting_is_refused_where_it_goes_too_deep(tmp_path: Path, nested: str) -> None:
+    problem = load_bytes(tmp_path, nested.encode())
+    assert problem.line == 1 and problem.column < 400
+    assert "nested more than 64 deep" in problem.message
+
+
+def test_a_config_over_the_size_limit_is_refused_before_it_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("triggers.loader.MAX_CONFIG_BYTES", 1_000_000)
+    problem = load_bytes(tmp_path, b"# " + b"x" * 1_200_000 + b"\n")
+    assert "the file is 1.2 MB; a config may be at most 1 MB" in problem.message
+
+
+def test_a_large_faq_without_aliases_loads(tmp_path: Path) -> None:
+    # More values than the alias budget, all written out: a big file, not an attack.
+    entry = (
+        "    - {{id: q{0}, questions: ['问题{0}怎么办'], keywords: ['业务{0}'], answer: '答{0}'}}\n"
+    )
+    text = "faq:\n  entries:\n" + "".join(entry.format(n) for n in range(20_000))
+    path = tmp_path / "config.yaml"
+    path.write_text(text + "rules: []\n", encoding="utf-8")
+    assert len(load_ruleset(path).faq) == 20_000
+
+
+def test_a_command_word_an_earlier_rule_always_takes_is_an_error() -> None:
+    problem = only(
+        GOOD_RULE
+        + "  - name: 打卡\n    when: {command: [打卡, 簽到]}\n    do: {action: reply, text: x}\n"
+    )
+    assert (problem.rule, problem.line, problem.path) == ("打卡", 6, "rules[1].when.command[1]")
+    assert "command '签到' is already answered by rule '签到'" in problem.message
+
+
+@pytest.mark.parametrize(
+    "first",
+    [
+        "  - name: 签到\n    when: {command: [签到]}\n    do: {action: checkin}\n    continue: true\n",
+        "  - name: 签到\n    when: {command: [签到]}\n    if: {roles: [admin]}\n    do: {action: checkin}\n",
+    ],
+)
+def test_a_shared_command_word_is_fine_when_the_first_rule_lets_others_run(first: str) -> None:
+    ruleset_from(
+        "rules:\n"
+        + first
+        + "  - name: b\n    when: {command: [签到]}\n    do: {action: reply, text: x}\n"
+    )
+
+
+def test_the_readme_regex_example_passes_check_and_renders_its_groups() -> None:
+    ruleset = ruleset_from(
+        "rules:\n  - name: order\n    when: {regex: '订单(?P<no>\\d{6})(?P<note>备注)?'}\n"
+        "    do: {action: reply, text: '订单 {{ match.groups.no }} {{ match.groups.note }}!'}\n"
+    )
+    ((_, match),) = ruleset.matcher.match("查订单123456")
+    assert dict(match.groups) == {"no": "123456", "note": ""}
+
+
+def test_a_bad_choice_lists_the_words_the_admin_may_write() -> None:
+    problem = only("roles:\n  - {member: alice, role: boss}\n" + GOOD_RULE)
+    assert problem.message == "expected one of: operator, admin, owner (got 'boss')"
+
+
+def test_a_template_file_that_is_not_utf8_is_located(tmp_path: Path) -> None:
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "hi.j2").write_bytes(b"hello\n\xfe")
+    with pytest.raises(ConfigError) as caught:
+        ruleset_from(
+            "rules:\n  - {name: r, when: {command: [hi]}, do: {action: reply, template: hi.j2}}\n",
+            tmp_path,
+        )
+    assert "not UTF-8 text (byte 0xfe)" in str(caught.value)
+    assert "line 2, column 1" in str(caught.value)
