@@ -50,6 +50,7 @@ from triggers.broadcasts import (
 )
 from triggers.config import QunbotConfig
 from triggers.loader import ConfigError, load_ruleset
+from triggers.text_files import NotUtf8, read_utf8
 
 EXIT_CONFIG = 2
 
@@ -363,7 +364,10 @@ def broadcast_add(
         raise click.UsageError("give either --text or --template")
     if at_text is not None and cron is not None:
         raise click.UsageError("give --at or --cron, not both")
-    body = text if text is not None else template_file.read_text(encoding="utf-8")  # type: ignore[union-attr]
+    try:
+        body = text if text is not None else read_utf8(template_file)  # type: ignore[arg-type]
+    except NotUtf8 as error:
+        raise click.BadParameter(f"{template_file}: {error}", param_hint="--template") from None
     with _operator(config_path, db_url) as bot:
         zone = ZoneInfo(bot.ruleset.config.timezone)
         now = datetime.now(UTC)

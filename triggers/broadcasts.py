@@ -8,7 +8,7 @@ Shared by the CLI (``qunbot broadcast``) and the chat command; both go through
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,7 +17,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from loguru import logger
 
-from bot.events import Reply
+from bot.events import Reply, clean_text
 from bot.scheduler import JobBook, JobSpec
 from storage.store import BroadcastRow, StoreTx
 from triggers.templates import Renderable, TemplateProblem, Templates, TemplateSource, render
@@ -84,6 +84,8 @@ class Broadcasts:
         self, tx: StoreTx, request: BroadcastRequest, actor: str, now: datetime, confirmed: bool
     ) -> int:
         """Store a broadcast; schedule it unless it still waits for confirmation."""
+        # Control characters are invisible in a chat and refused by PostgreSQL.
+        request = replace(request, text=clean_text(request.text))
         self.compile(request.text)
         if request.cron is not None:
             self._check_cron(request.cron, now)

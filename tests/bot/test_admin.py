@@ -485,3 +485,22 @@ def test_a_deduction_may_not_take_a_balance_below_zero(store: Store) -> None:
     with store.transaction() as tx:
         assert tx.balance("g1", "bob") == tx.ledger_total("g1", "bob") == 0
     assert [a[2] for a in audit(store)] == ["ok", "error", "ok"]
+
+
+def test_a_broadcast_keeps_no_control_characters_on_either_backend(store: Store) -> None:
+    dispatcher = Dispatcher(store, Engine(ruleset_from(CONFIG)))
+    request = BroadcastRequest(text="今晚\x00直播\x07！", groups=("g1",), at=None, cron=None)
+    with store.transaction() as tx:
+        number = dispatcher.broadcasts.create(tx, request, "cli", at("2026-11-24T08:00"), True)
+    with store.transaction() as tx:
+        assert [(row.id, row.text) for row in tx.broadcasts()] == [(number, "今晚直播！")]
+
+
+def test_a_broadcast_template_file_that_is_not_utf8_is_a_usage_error(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(CONFIG, encoding="utf-8")
+    body = tmp_path / "notice.j2"
+    body.write_bytes("通知".encode() + b"\xff")
+    common = ["--config", str(config), "--db", f"sqlite:///{tmp_path / 'bot.db'}"]
+    code, out = cli("broadcast", "add", *common, "--groups", "g1", "--template", str(body))
+    assert code == 2 and "not UTF-8 text" in out and "Traceback" not in out
