@@ -8,6 +8,7 @@ from bench.core import Workload
 
 WORKLOADS = (
     "message_path",
+    "checkin",
     "rule_scaling",
     "latency",
     "briefing_fanout",

@@ -31,6 +31,13 @@ TEMPLATE_PIECES = [
     "{{ now }}",
     "{{ match.args }}",
     "{{ match.groups }}",
+    "{{ match.groups.no }}",
+    "{{ 'x' | center(10**9) }}",
+    "{{ '{:>999999999}'.format(1) }}",
+    "{% macro f(n) %}{% if n %}{{ f(n - 1) }}{{ f(n - 1) }}{% endif %}{% endmacro %}{{ f(60) }}",
+    "{{ (['x' * 99999] * 99999) | join }}",
+    "{{ 9 ** 9 ** 9 ** 9 }}",
+    "{{" + "(" * 3000 + "1" + ")" * 3000 + "}}",
     "{% for i in range(3) %}{{ i }}{% endfor %}",
     "{% for i in range(99999) %}{% for j in range(99999) %}{% endfor %}{% endfor %}",
     "{{ 'x' * 300000000 }}",
@@ -62,7 +69,17 @@ def _trigger() -> st.SearchStrategy[dict[str, Any]]:
         st.fixed_dictionaries(
             {
                 "regex": st.sampled_from(
-                    [r"订单(?P<no>\d{6})", r"^(a+)+$", r"(", r"(?P<x>a)\1", r"(a|aa)*b", ".*"]
+                    [
+                        r"订单(?P<no>\d{6})",
+                        r"^(a+)+$",
+                        r"(",
+                        r"(?P<x>a)\1",
+                        r"(a|aa)*b",
+                        ".*",
+                        r"(?=x)",
+                        r"(?x) a b",
+                        r"[\w-]+\s\d",
+                    ]
                 )
                 | any_text
             }
@@ -201,4 +218,7 @@ def mutated_config_bytes(draw: st.DrawFn) -> bytes:
     if draw(st.booleans()):
         offset = draw(st.integers(0, len(data)))
         data = data[:offset] + draw(st.binary(min_size=1, max_size=4)) + data[offset:]
+    if draw(st.integers(0, 20)) == 0:  # nesting that would overflow a recursive parser
+        depth = draw(st.integers(60, 5000))
+        data += b"deep: " + b"[" * depth + b"]" * depth + b"\n"
     return data
