@@ -28,6 +28,8 @@ MAX_RSS_BYTES = 1_500 * 1024 * 1024
 
 # `QUNBOT_FUZZ_SCALE=N` multiplies every fuzz test's examples (CI runs scale 1).
 SCALE = max(1, int(os.environ.get("QUNBOT_FUZZ_SCALE", "1")))
+# `QUNBOT_FUZZ_TALLY=FILE` appends what each example tried, to report a long run's size.
+TALLY = os.environ.get("QUNBOT_FUZZ_TALLY")
 # Shrinking an example that times out costs minutes; `QUNBOT_FUZZ_SHRINK=1` asks for it.
 SHRINK = os.environ.get("QUNBOT_FUZZ_SHRINK") == "1"
 
@@ -69,3 +71,10 @@ def bounded() -> Iterator[None]:
     HANG_LOG.unlink(missing_ok=True)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     assert peak < MAX_RSS_BYTES, f"peak RSS {peak / 2**20:.0f} MB over {MAX_RSS_BYTES / 2**20} MB"
+
+
+def tally(kind: str, count: int) -> None:
+    """Count what a long run tried (configs, transcript lines, chat lines); off in CI."""
+    if TALLY:
+        with Path(TALLY).open("a", encoding="utf-8") as out:
+            out.write(f"{kind} {count}\n")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from click.testing import CliRunner
-from fuzz.budget import bounded, fuzz_settings
+from fuzz.budget import bounded, fuzz_settings, tally
 from fuzz.rules import CONFIG
 from fuzz.transcripts import MEMBERS, SAYINGS
 from hypothesis import given
@@ -43,6 +43,7 @@ def test_any_chat_session_ends_cleanly_and_in_bounded_output(
 ) -> None:
     folder: Path = tmp_path_factory.mktemp("chat")
     (folder / "config.yaml").write_text(CONFIG, encoding="utf-8")
+    tally("chat lines", len(session))
     typed = "".join(line.replace("\n", " ").replace("\r", " ") + "\n" for line in session)
     with bounded():
         result = CliRunner().invoke(

@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 from click.testing import CliRunner
-from fuzz.budget import bounded, fuzz_settings
+from fuzz.budget import bounded, fuzz_settings, tally
 from fuzz.configs import config_dicts, dump, mutated_config_bytes
 from hypothesis import given
 
@@ -22,6 +22,7 @@ PROBLEM = re.compile(r"^error: (?P<file>.+?):(?P<line>\d+):(?P<col>\d+): \S")
 def check(tmp: Path, data: bytes) -> tuple[int, str, str]:
     path = tmp / "config.yaml"
     path.write_bytes(data)
+    tally("configs", 1)
     with bounded():
         result = CliRunner().invoke(main, ["check", str(path)])
     if result.exception is not None and not isinstance(result.exception, SystemExit):

@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from click.testing import CliRunner
-from fuzz.budget import bounded, fuzz_settings
+from fuzz.budget import bounded, fuzz_settings, tally
 from fuzz.rules import CONFIG
 from fuzz.transcripts import Transcript, transcripts
 from hypothesis import given
@@ -30,6 +30,7 @@ def replay(folder: Path, script: Transcript, config: str = CONFIG) -> tuple[list
     (folder / "config.yaml").write_text(config, encoding="utf-8")
     (folder / "t.jsonl").write_bytes(script.data)
     db = folder / "q.db"
+    tally("transcript lines", len(script.lines))
     args = ["replay", str(folder / "t.jsonl"), "--config", str(folder / "config.yaml")]
     with bounded():
         result = CliRunner().invoke(main, [*args, "--db", f"sqlite:///{db}"])
