@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from support import at, join, leave, make_event, message, replay, ruleset_from
 
 from bot.dispatcher import Dispatcher
-from storage.store import CHECKINS, INTERACTIONS, LEDGER, UNANSWERED, Store
+from storage.store import CHECKINS, INTERACTIONS, LEDGER, UNANSWERED, Store, StoreTx
 from triggers.engine import Engine
 
 CONFIG = """
@@ -500,3 +500,32 @@ def test_a_rule_deduction_follows_the_no_negative_balance_rule(store) -> None:  
     assert out.texts == ["@Bob +30 =30", "@Bob --20 =10"]
     with store.transaction() as tx:
         assert tx.balance("g1", "bob") == tx.ledger_total("g1", "bob") == 10
+
+
+def test_a_faq_rule_told_not_to_record_misses_keeps_no_unanswered_row(store) -> None:  # type: ignore[no-untyped-def]
+    quiet = ruleset_from(
+        CONFIG.replace(
+            'do: {action: faq, text: "已记录"}', "do: {action: faq, record_unanswered: false}"
+        )
+    )
+    replay(quiet, store, [message("2026-11-24T08:01:00", "carol", "周末有线下活动吗？")])
+    assert count(store, UNANSWERED) == 0
+    assert count(store, INTERACTIONS) == 1  # the message itself is still recorded
+
+
+def test_state_and_outbox_commit_together_or_not_at_all(rules, store, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A reply is enqueued in the transaction that holds the state it reports.
+
+    If enqueueing fails, the check-in it would announce must not be there either: a bot that
+    committed the state first and the outbox after could lose a reply for a kept check-in.
+    """
+
+    def broken_enqueue(self, messages):  # type: ignore[no-untyped-def]
+        raise OSError("disk full")
+
+    monkeypatch.setattr(StoreTx, "enqueue", broken_enqueue)
+    with pytest.raises(OSError, match="disk full"):
+        replay(rules, store, [message("2026-11-24T08:00:00", "bob", "签到")])
+    monkeypatch.undo()
+    assert count(store, CHECKINS) == 0
+    assert count(store, INTERACTIONS) == 0
