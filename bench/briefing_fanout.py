@@ -33,7 +33,8 @@ from bot.clock import FakeClock
 from bot.dispatcher import Dispatcher
 from bot.events import Event, EventKind, Reply
 from bot.outbox import Outbox, Pacing
-from storage.store import CHECKINS, GROUPS, INTERACTIONS, MEMBERS, MEMBERSHIPS, Store
+from storage.store import Store
+from storage.tables import CHECKINS, GROUPS, INTERACTIONS, MEMBERS, MEMBERSHIPS
 from triggers.engine import Engine
 from triggers.loader import compile_text
 

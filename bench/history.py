@@ -28,7 +28,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, func, select
 
 from bench.core import BenchContext, Result, Target, median, sqlite_url
-from storage.store import INTERACTIONS, Store
+from storage.store import Store
+from storage.tables import INTERACTIONS
 from triggers.actions.leaderboard import Period, period_start
 
 NAME = "history"

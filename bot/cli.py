@@ -39,8 +39,9 @@ from bot.logs import configure
 from bot.resources import sample_config_path
 from bot.runtime import RunOptions
 from bot.settings import Settings
+from storage.broadcasts import BroadcastRow
 from storage.db import DatabaseUrlError
-from storage.store import BroadcastRow, StoreTx
+from storage.store import StoreTx
 from triggers.broadcasts import (
     BroadcastError,
     BroadcastRequest,

@@ -16,7 +16,8 @@ from loguru import logger
 from bot.events import Event, EventKind, Reply
 from bot.scheduler import JobBook, tick_job
 from bot.timers import Timers
-from storage.store import Outgoing, Store, StoreTx
+from storage.outbox import Outgoing
+from storage.store import Store, StoreTx
 from triggers.actions.welcome import WELCOME_JOB
 from triggers.broadcasts import Broadcasts
 from triggers.engine import Engine, Outcome

@@ -20,7 +20,8 @@ from loguru import logger
 from bot.adapters.base import Adapter, PermanentSendError, TransientSendError
 from bot.clock import Clock
 from bot.events import Reply
-from storage.store import OutboxRow, Store
+from storage.outbox import OutboxRow
+from storage.store import Store
 from triggers.config import SendingConfig
 
 _TRANSIENT = (TransientSendError, ConnectionError, TimeoutError, OSError)

@@ -19,7 +19,8 @@ from loguru import logger
 
 from bot.events import Reply, clean_text
 from bot.scheduler import JobBook, JobSpec
-from storage.store import BroadcastRow, StoreTx
+from storage.broadcasts import BroadcastRow
+from storage.store import StoreTx
 from triggers.templates import Renderable, TemplateProblem, Templates, TemplateSource, render
 
 BROADCAST_JOB_PREFIX = "broadcast:"

@@ -18,7 +18,8 @@ from bot.cli import main
 from bot.clock import FakeClock
 from bot.dispatcher import Dispatcher
 from bot.outbox import Outbox, Pacing
-from storage.store import LEDGER, MEMBERS, Store
+from storage.store import Store
+from storage.tables import LEDGER, MEMBERS
 from triggers.broadcasts import BroadcastRequest
 from triggers.engine import Engine
 from triggers.loader import load_ruleset

@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 from support import at, join, leave, make_event, message, replay, ruleset_from
 
 from bot.dispatcher import Dispatcher
-from storage.store import CHECKINS, INTERACTIONS, LEDGER, UNANSWERED, Store, StoreTx
+from storage.store import Store, StoreTx
+from storage.tables import CHECKINS, INTERACTIONS, LEDGER, UNANSWERED
 from triggers.engine import Engine
 
 CONFIG = """

@@ -16,7 +16,8 @@ from bot.adapters.base import AlwaysOnline, PermanentSendError, TransientSendErr
 from bot.clock import FakeClock
 from bot.events import Event, Reply
 from bot.outbox import Outbox, Pacing
-from storage.store import Outgoing, Store
+from storage.outbox import Outgoing
+from storage.store import Store
 
 T0 = datetime(2026, 11, 24, 8, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 SHANGHAI = ZoneInfo("Asia/Shanghai")

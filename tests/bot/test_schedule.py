@@ -10,7 +10,8 @@ from sqlalchemy import select
 from support import at, join, make_event, message, replay, ruleset_from
 
 from bot.dispatcher import MAX_TICK_RETRIES, Dispatcher
-from storage.store import OUTBOX, Store
+from storage.store import Store
+from storage.tables import OUTBOX
 from triggers.engine import Engine
 
 CONFIG = """

@@ -11,7 +11,8 @@ from sqlalchemy import bindparam, column, select, table
 from support import at
 
 from storage.prepared import prepare
-from storage.store import CHECKINS, LEDGER, Store, StoreTx
+from storage.store import Store, StoreTx
+from storage.tables import CHECKINS, LEDGER
 
 
 class CursorSpy:

@@ -8,7 +8,9 @@ import pytest
 from sqlalchemy import select
 from support import at
 
-from storage.store import CHECKINS, LEDGER, InsufficientPoints, Store
+from storage.points import InsufficientPoints
+from storage.store import Store
+from storage.tables import CHECKINS, LEDGER
 
 
 def ten(streak: int) -> int:
@@ -215,7 +217,7 @@ def test_concurrent_check_ins_from_two_processes_count_once(db_url: str) -> None
 
 
 def test_confirm_sent_is_read_back_exactly(store: Store) -> None:
-    from storage.store import Outgoing
+    from storage.outbox import Outgoing
 
     sent_at = at("2026-11-24T08:00:01.123456")
     with store.transaction() as tx:

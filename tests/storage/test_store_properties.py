@@ -19,7 +19,8 @@ from sqlalchemy import func, select
 from support import at, make_event, ruleset_from
 
 from bot.dispatcher import Dispatcher
-from storage.store import CHECKINS, MEMBERSHIPS, Store
+from storage.store import Store
+from storage.tables import CHECKINS, MEMBERSHIPS
 from triggers.engine import Engine
 
 CONFIG = """

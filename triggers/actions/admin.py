@@ -15,7 +15,7 @@ from typing import Literal
 from pydantic import Field
 
 from bot.events import Event, Reply
-from storage.store import InsufficientPoints
+from storage.points import InsufficientPoints
 from triggers.actions.base import ActionContext, BuildKit, Match
 from triggers.actions.points import MAX_GRANT
 from triggers.broadcasts import BroadcastError, BroadcastRequest, parse_groups

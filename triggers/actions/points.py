@@ -9,7 +9,7 @@ from loguru import logger
 from pydantic import Field, field_validator
 
 from bot.events import Event, Reply
-from storage.store import InsufficientPoints
+from storage.points import InsufficientPoints
 from triggers.actions.base import ActionContext, BuildKit, Match, Templated, say
 from triggers.templates import Renderable
 

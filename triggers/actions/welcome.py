@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from bot.events import Event, Reply
-from storage.store import PendingWelcome
+from storage.welcomes import PendingWelcome
 from triggers.actions.base import (
     ActionContext,
     BuildKit,

@@ -1,0 +1,164 @@
+"""Members, groups and memberships: who is in which group, under which name."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    Table,
+    bindparam,
+    func,
+    or_,
+    select,
+    update,
+)
+
+from storage.tables import (
+    GROUPS,
+    MEMBERS,
+    MEMBERSHIPS,
+    THIS_MEMBERSHIP,
+    M,
+)
+from storage.unit_of_work import TxBase
+
+_IDENTITY_KEYS = ("id", "name", "first_seen_at")
+
+_MEMBERSHIP_KEYS = ("group_id", "member_id", "first_seen_at", "points")
+
+_Q_NAME = {table.name: select(table.c.name).where(table.c.id == M) for table in (GROUPS, MEMBERS)}
+
+# Only a join that starts a membership: a current member's repeated join changes nothing.
+_Q_JOIN = (
+    update(MEMBERSHIPS)
+    .where(
+        THIS_MEMBERSHIP,
+        or_(MEMBERSHIPS.c.joined_at.is_(None), MEMBERSHIPS.c.left_at.is_not(None)),
+    )
+    .values(
+        joined_at=bindparam("at"),
+        inviter_id=bindparam("inviter"),
+        left_at=None,
+        welcome_rule=None,
+        welcome_due=None,
+        welcomed_at=None,
+    )
+)
+
+_Q_LEAVE = (
+    update(MEMBERSHIPS)
+    .where(THIS_MEMBERSHIP, MEMBERSHIPS.c.left_at.is_(None))
+    .values(left_at=bindparam("at"), welcome_due=None)
+)
+
+
+class MembersTx(TxBase):
+    """First sight of members and groups (cached), names, joins and leaves."""
+
+    def observe(
+        self,
+        group: str,
+        member: str | None,
+        at: datetime,
+        *,
+        group_name: str = "",
+        name: str = "",
+        new_group_name: str = "",
+        present: bool = True,
+    ) -> None:
+        """Make sure the group, member and membership rows exist and names are current.
+
+        ``group_name`` is the platform's name and replaces the stored one; ``new_group_name``
+        (the config's label) only names a group the store has never seen. ``present`` says
+        the member is in the group now (they speak or invite: only members can), so one
+        recorded as gone is a current member again (the platform missed their rejoin);
+        joins and leaves pass False and decide membership themselves.
+        """
+        self._ensure_named(
+            GROUPS, self._known.groups, self._staged.groups, group, group_name, at, new_group_name
+        )
+        if not member:
+            return
+        self._ensure_named(MEMBERS, self._known.members, self._staged.members, member, name, at)
+        key = (group, member)
+        if key in self._known.memberships or key in self._staged.memberships:
+            return
+        self._insert(
+            self._prebuilt("revive" if present else "once", MEMBERSHIPS),
+            _MEMBERSHIP_KEYS,
+            [{"group_id": group, "member_id": member, "first_seen_at": at, "points": 0}],
+        )
+        if present:  # the cache holds current memberships only
+            self._staged.memberships.add(key)
+
+    def _ensure_named(
+        self,
+        table: Table,
+        known: dict[str, str],
+        staged: dict[str, str],
+        key: str,
+        name: str,
+        at: datetime,
+        fallback: str = "",
+    ) -> None:
+        current = staged.get(key, known.get(key))
+        if current is not None and (not name or current == name):
+            return
+        row = {"id": key, "name": name or fallback, "first_seen_at": at}
+        self._insert(self._prebuilt("rename" if name else "first", table), _IDENTITY_KEYS, [row])
+        staged[key] = name or str(self._scalar(_Q_NAME[table.name], m=key) or "")
+
+    def name_of(self, member: str) -> str:
+        return self._name(MEMBERS, self._staged.members, self._known.members, member)
+
+    def group_name(self, group: str) -> str:
+        return self._name(GROUPS, self._staged.groups, self._known.groups, group)
+
+    def _name(self, table: Table, staged: dict[str, str], known: dict[str, str], key: str) -> str:
+        """A display name, from the cache when it has one; the id itself when none is known."""
+        cached = staged.get(key, known.get(key))
+        if cached is not None:
+            return cached or key
+        return str(self._scalar(_Q_NAME[table.name], m=key) or key)
+
+    def record_join(self, group: str, member: str, at: datetime, inviter: str | None) -> bool:
+        """A (re)join starts the membership afresh: new join time, inviter, welcome state.
+
+        False for a member who joined and has not left since (the platform repeated the
+        join): nothing changes, and the join is no news.
+        """
+        self._run(_Q_JOIN, g=group, m=member, at=at, inviter=inviter)
+        started = bool(self._cursor.rowcount)
+        self._staged.memberships.add((group, member))  # current now, either way
+        return started
+
+    def record_leave(self, group: str, member: str, at: datetime) -> bool:
+        """End a membership; False when it had already ended (a repeated leave)."""
+        self._run(_Q_LEAVE, g=group, m=member, at=at)
+        # Forget the membership as current, so the member's next message revives it.
+        self._known.memberships.discard((group, member))
+        self._staged.memberships.discard((group, member))
+        return bool(self._cursor.rowcount)
+
+    def current_members(self, group: str, key: str) -> list[tuple[str, str]]:
+        """(id, name) of the group's current members whose id or display name is ``key``."""
+        rows = self._execute(
+            select(MEMBERSHIPS.c.member_id, MEMBERS.c.name)
+            .join(MEMBERS, MEMBERS.c.id == MEMBERSHIPS.c.member_id)
+            .where(
+                MEMBERSHIPS.c.group_id == group,
+                MEMBERSHIPS.c.left_at.is_(None),
+                or_(MEMBERSHIPS.c.member_id == key, MEMBERS.c.name == key),
+            )
+            .order_by(MEMBERSHIPS.c.member_id)
+        )
+        return [(str(member), str(name or member)) for member, name in rows]
+
+    def active_members(self, group: str) -> int:
+        return int(
+            self._execute(
+                select(func.count())
+                .select_from(MEMBERSHIPS)
+                .where(MEMBERSHIPS.c.group_id == group, MEMBERSHIPS.c.left_at.is_(None))
+            ).scalar_one()
+        )

@@ -1,0 +1,206 @@
+"""The outbox: every outgoing message is a row first, sent and confirmed later."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import cast
+
+from sqlalchemy import (
+    bindparam,
+    func,
+    select,
+    update,
+)
+
+from storage.tables import (
+    OUTBOX,
+)
+from storage.unit_of_work import TxBase
+
+MARK_SENT = (
+    update(OUTBOX)
+    .where(OUTBOX.c.id == bindparam("mid"))
+    .values(status="sent", sent_at=bindparam("at"), attempts=OUTBOX.c.attempts + 1, error=None)
+)
+
+_OUTBOX_KEYS = (
+    "key",
+    "group_id",
+    "text",
+    "mentions",
+    "priority",
+    "rule",
+    "status",
+    "attempts",
+    "account",
+    "decided_at",
+    "not_before",
+)
+
+_OUTBOX_DUE = (
+    select(
+        OUTBOX.c.id,
+        OUTBOX.c.group_id,
+        OUTBOX.c.text,
+        OUTBOX.c.decided_at,
+        OUTBOX.c.mentions,
+        OUTBOX.c.key,
+        OUTBOX.c.priority,
+        OUTBOX.c.rule,
+        OUTBOX.c.attempts,
+        OUTBOX.c.not_before,
+    )
+    .where(OUTBOX.c.status == "pending", OUTBOX.c.not_before <= bindparam("now"))
+    .order_by(OUTBOX.c.priority, OUTBOX.c.id)
+    .limit(bindparam("limit"))
+)
+
+_Q_OUTBOX_DUE = {
+    False: _OUTBOX_DUE,
+    True: _OUTBOX_DUE.where(OUTBOX.c.priority <= bindparam("max_priority")),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A message the bot decided to send; ``key`` (when set) makes the decision idempotent."""
+
+    group: str
+    text: str
+    decided_at: datetime
+    mentions: tuple[str, ...] = ()
+    key: str | None = None
+    priority: int = 0
+    rule: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    id: int
+    message: Outgoing
+    attempts: int
+    not_before: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxCounts:
+    pending: int
+    sent: int
+    failed: int
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    group: str
+    status: str
+    sent_at: datetime | None
+    error: str | None
+
+
+class OutboxTx(TxBase):
+    """Enqueue (idempotent by key), claim what is due, record what became of each message."""
+
+    def enqueue(self, messages: Sequence[Outgoing]) -> int:
+        """Store messages to send; one whose key is already stored is dropped. Returns how many."""
+        if not messages:
+            return 0
+        rows = [
+            {
+                "key": m.key,
+                "group_id": m.group,
+                "text": m.text,
+                "mentions": json.dumps(list(m.mentions), ensure_ascii=False),
+                "priority": m.priority,
+                "rule": m.rule,
+                "status": "pending",
+                "attempts": 0,
+                "account": "default",
+                "decided_at": m.decided_at,
+                "not_before": m.decided_at,
+            }
+            for m in messages
+        ]
+        return self._insert(self._prebuilt("once", OUTBOX), _OUTBOX_KEYS, rows)
+
+    def due_messages(
+        self, now: datetime, limit: int, max_priority: int | None = None
+    ) -> list[OutboxRow]:
+        """Pending messages whose time has come: replies before broadcasts, oldest first."""
+        rows = self._run(
+            _Q_OUTBOX_DUE[max_priority is not None],
+            now=now,
+            limit=limit,
+            max_priority=max_priority,
+        )
+        return [
+            OutboxRow(
+                id=r[0],
+                message=Outgoing(
+                    group=r[1],
+                    text=r[2],
+                    decided_at=r[3],
+                    mentions=tuple(json.loads(r[4])),
+                    key=r[5],
+                    priority=r[6],
+                    rule=r[7],
+                ),
+                attempts=r[8],
+                not_before=r[9],
+            )
+            for r in rows
+        ]
+
+    def next_message_due(self) -> datetime | None:
+        due = self._execute(
+            select(func.min(OUTBOX.c.not_before)).where(OUTBOX.c.status == "pending")
+        ).scalar_one()
+        return cast(datetime | None, due)
+
+    def mark_sent(self, message_id: int, at: datetime) -> None:
+        self._run(MARK_SENT, mid=message_id, at=at)
+
+    def retry_later(self, message_id: int, not_before: datetime, error: str) -> None:
+        self._execute(
+            update(OUTBOX)
+            .where(OUTBOX.c.id == message_id)
+            .values(not_before=not_before, attempts=OUTBOX.c.attempts + 1, error=error)
+        )
+
+    def mark_failed(self, message_id: int, error: str) -> None:
+        self._execute(
+            update(OUTBOX)
+            .where(OUTBOX.c.id == message_id)
+            .values(status="failed", attempts=OUTBOX.c.attempts + 1, error=error)
+        )
+
+    def outbox_counts(self, key_prefix: str | None = None) -> OutboxCounts:
+        query = select(OUTBOX.c.status, func.count()).group_by(OUTBOX.c.status)
+        if key_prefix is not None:
+            query = query.where(OUTBOX.c.key.startswith(key_prefix, autoescape=True))
+        counts = {str(status): int(n) for status, n in self._execute(query)}
+        return OutboxCounts(
+            counts.get("pending", 0), counts.get("sent", 0), counts.get("failed", 0)
+        )
+
+    def deliveries(self, key_prefix: str) -> list[Delivery]:
+        """Per-group delivery state of the messages whose key starts with ``key_prefix``."""
+        rows = self._execute(
+            select(OUTBOX.c.group_id, OUTBOX.c.status, OUTBOX.c.sent_at, OUTBOX.c.error)
+            .where(OUTBOX.c.key.startswith(key_prefix, autoescape=True))
+            .order_by(OUTBOX.c.group_id, OUTBOX.c.id)
+        )
+        return [Delivery(r[0], r[1], r[2], r[3]) for r in rows]
+
+    def withdraw(self, key_prefix: str) -> int:
+        """Stop the unsent messages under ``key_prefix`` (a cancelled broadcast)."""
+        result = self._execute(
+            update(OUTBOX)
+            .where(
+                OUTBOX.c.key.startswith(key_prefix, autoescape=True), OUTBOX.c.status == "pending"
+            )
+            .values(status="cancelled")
+        )
+        return int(result.rowcount)

@@ -1,0 +1,62 @@
+"""The store's tables as SQLAlchemy Core objects, and the bind parameters most queries share."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, cast
+
+from sqlalchemy import (
+    Table,
+    and_,
+    bindparam,
+)
+from sqlalchemy.sql.elements import BindParameter
+
+from storage.models import (
+    AuditEntry,
+    Broadcast,
+    CheckIn,
+    Group,
+    GroupBinding,
+    Interaction,
+    Member,
+    Membership,
+    OutboxMessage,
+    PointsEntry,
+    UnansweredQuestion,
+)
+
+
+def _table(model: type[Any]) -> Table:
+    return cast(Table, model.__table__)
+
+
+GROUPS = _table(Group)
+
+MEMBERS = _table(Member)
+
+MEMBERSHIPS = _table(Membership)
+
+INTERACTIONS = _table(Interaction)
+
+LEDGER = _table(PointsEntry)
+
+CHECKINS = _table(CheckIn)
+
+UNANSWERED = _table(UnansweredQuestion)
+
+OUTBOX = _table(OutboxMessage)
+
+BROADCASTS = _table(Broadcast)
+
+AUDIT = _table(AuditEntry)
+
+BINDINGS = _table(GroupBinding)
+
+G: BindParameter[str] = bindparam("g")
+
+M: BindParameter[str] = bindparam("m")
+
+DAY: BindParameter[date] = bindparam("day")
+
+THIS_MEMBERSHIP = and_(MEMBERSHIPS.c.group_id == G, MEMBERSHIPS.c.member_id == M)
