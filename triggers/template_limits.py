@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
-from jinja2 import nodes
+from jinja2 import Template, nodes
 from jinja2.compiler import CodeGenerator, Frame
 from jinja2.exceptions import SecurityError
 from jinja2.runtime import Context
@@ -318,19 +318,23 @@ def _finalize(value: Any) -> Any:
     return value
 
 
-def render_within_limits(chunks: Callable[[], Iterator[str]]) -> str:
-    """Join a template's output under a fresh budget."""
+def render_within_limits(template: Template, context: Mapping[str, Any]) -> str:
+    """Render under a fresh budget, joining the output only while it stays within bounds.
+
+    The template's render function is driven directly (``Template.render`` joins first and
+    checks nothing); a loop's steps check the clock, so the output loop need not.
+    """
     budget = _Budget(time.monotonic() + MAX_RENDER_SECONDS)
     token = _budget.set(budget)
     try:
         parts: list[str] = []
         size = 0
-        for chunk in chunks():
+        for chunk in template.root_render_func(template.new_context(dict(context))):
             size += len(chunk)
             if size > MAX_MESSAGE_CHARS:
                 raise TemplateLimit(f"a message longer than {MAX_MESSAGE_CHARS:,} characters")
             parts.append(chunk)
-            _check_time(budget)
+        _check_time(budget)
         return "".join(parts)
     finally:
         _budget.reset(token)

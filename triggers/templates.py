@@ -74,7 +74,7 @@ class LimitedTemplate:
 
     def render(self, *args: Any, **kwargs: Any) -> str:
         try:
-            return render_within_limits(lambda: self.template.generate(*args, **kwargs))
+            return render_within_limits(self.template, dict(*args, **kwargs))
         except Exception as error:
             raise TemplateProblem(f"{type(error).__name__}: {error}") from None
 
