@@ -31,8 +31,8 @@ from bench.core import BenchContext, Result, Target, raw_sqlite, sqlite_url
 from bench.generate import ConfigSpec, group_ids, make_config, person_name
 from bot.clock import FakeClock
 from bot.dispatcher import Dispatcher
-from bot.events import Event, EventKind, Reply
 from bot.outbox import Outbox, Pacing
+from core.events import Event, EventKind, Reply
 from storage.store import Store
 from storage.tables import CHECKINS, GROUPS, INTERACTIONS, MEMBERS, MEMBERSHIPS
 from triggers.engine import Engine

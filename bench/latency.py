@@ -39,10 +39,10 @@ from bench.core import (
 )
 from bench.generate import START, ConfigSpec, TranscriptSpec, events, make_config
 from bot.dispatcher import Dispatcher
-from bot.events import Event, EventKind, Reply
 from bot.outbox import Outbox, Pacing
 from bot.runtime import RunOptions
 from bot.runtime import run as run_bot
+from core.events import Event, EventKind, Reply
 from storage.store import Store
 from triggers.engine import Engine
 from triggers.loader import compile_text

@@ -36,9 +36,9 @@ from bot.adapters.wechaty import (
 from bot.app import Bot, open_bot
 from bot.clock import FakeClock, OffsetClock, SystemClock
 from bot.logs import configure
-from bot.resources import sample_config_path
 from bot.runtime import RunOptions
 from bot.settings import Settings
+from core.resources import sample_config_path
 from storage.broadcasts import BroadcastRow
 from storage.db import DatabaseUrlError
 from storage.store import StoreTx

@@ -12,9 +12,9 @@ from rich.table import Table
 from bot.adapters.replay import ReplayAdapter
 from bot.app import Bot
 from bot.clock import FakeClock
-from bot.events import Event, EventKind, Reply
-from bot.resources import demo_transcript_path
 from bot.runtime import RunOptions
+from core.events import Event, EventKind, Reply
+from core.resources import demo_transcript_path
 
 
 def local_time(bot: Bot, group: str, at: datetime) -> str:

@@ -13,9 +13,9 @@ from typing import Any
 
 from loguru import logger
 
-from bot.events import Event, EventKind, Reply
 from bot.scheduler import JobBook, tick_job
 from bot.timers import Timers
+from core.events import Event, EventKind, Reply
 from storage.outbox import Outgoing
 from storage.store import Store, StoreTx
 from triggers.actions.welcome import WELCOME_JOB

@@ -19,7 +19,7 @@ from loguru import logger
 
 from bot.adapters.base import Adapter, PermanentSendError, TransientSendError
 from bot.clock import Clock
-from bot.events import Reply
+from core.events import Reply
 from storage.outbox import OutboxRow
 from storage.store import Store
 from triggers.config import SendingConfig

@@ -17,8 +17,8 @@ from loguru import logger
 from bot.adapters.base import Adapter
 from bot.clock import Clock
 from bot.dispatcher import Dispatcher
-from bot.events import Event, EventKind
 from bot.outbox import Outbox
+from core.events import Event, EventKind
 
 _END = None
 

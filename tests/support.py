@@ -15,9 +15,9 @@ from typing import Any
 from bot.adapters.replay import ReplayAdapter
 from bot.clock import FakeClock
 from bot.dispatcher import Dispatcher
-from bot.events import Event, EventKind
 from bot.outbox import Outbox, Pacing
 from bot.runtime import RunOptions, run
+from core.events import Event, EventKind
 from storage.store import Store
 from triggers.engine import Engine
 from triggers.loader import compile_text

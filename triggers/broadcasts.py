@@ -17,8 +17,8 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from loguru import logger
 
-from bot.events import Reply, clean_text
 from bot.scheduler import JobBook, JobSpec
+from core.events import Reply, clean_text
 from storage.broadcasts import BroadcastRow
 from storage.store import StoreTx
 from triggers.templates import Renderable, TemplateProblem, Templates, TemplateSource, render

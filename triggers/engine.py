@@ -13,8 +13,8 @@ from itertools import groupby
 
 from loguru import logger
 
-from bot.events import Event, EventKind, Reply
 from bot.scheduler import parse_tick_job
+from core.events import Event, EventKind, Reply
 from storage.store import StoreTx
 from triggers.actions.base import ActionContext, Control, Match
 from triggers.actions.welcome import WELCOME_JOB

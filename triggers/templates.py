@@ -24,7 +24,7 @@ from jinja2 import (
     meta,
 )
 
-from bot.resources import bundled_templates_dir
+from core.resources import bundled_templates_dir
 from triggers.template_limits import (
     MAX_MESSAGE_CHARS,
     MAX_VALUE_SIZE,

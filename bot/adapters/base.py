@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Protocol
 
-from bot.events import Event, Reply
+from core.events import Event, Reply
 
 
 class Adapter(Protocol):

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from bot.adapters.base import AlwaysOnline
 from bot.clock import moved, supported
-from bot.events import Event, EventKind, Reply
+from core.events import Event, EventKind, Reply
 from triggers.schema_types import parse_duration
 
 HELP = """\

@@ -15,7 +15,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, V
 
 from bot.adapters.base import AlwaysOnline
 from bot.clock import FakeClock, supported
-from bot.events import Event, EventKind, Reply
+from core.events import Event, EventKind, Reply
 
 
 class _Line(BaseModel):

@@ -28,7 +28,7 @@ from loguru import logger
 
 from bot.adapters.base import PermanentSendError, TransientSendError
 from bot.clock import Clock
-from bot.events import Event, EventKind, Reply
+from core.events import Event, EventKind, Reply
 
 
 class WechatyUnavailable(RuntimeError):

@@ -18,10 +18,10 @@ from hypothesis import strategies as st
 from sqlalchemy.engine import make_url
 from support import SAMPLE_CONFIG, make_event
 
-from bot import resources
 from bot.cli import main
 from bot.dispatcher import Dispatcher
-from bot.resources import sample_config_path
+from core import resources
+from core.resources import sample_config_path
 from storage.store import Store
 from triggers.engine import Engine
 from triggers.loader import load_ruleset

@@ -389,7 +389,7 @@ def test_a_failing_action_rolls_back_its_event_only(rules, store, monkeypatch) -
 def test_a_renamed_group_keeps_its_data_and_a_picture_is_recorded_not_answered(
     rules, store
 ) -> None:  # type: ignore[no-untyped-def]
-    from bot.events import Event, EventKind
+    from core.events import Event, EventKind
 
     dispatcher = Dispatcher(store, Engine(rules))
     dispatcher.process([make_event(member="bob", text_="签到")])

@@ -6,7 +6,7 @@ from __future__ import annotations
 from support import at, ruleset_from
 
 from bot.dispatcher import Dispatcher
-from bot.events import Event, EventKind
+from core.events import Event, EventKind
 from storage.store import Store
 from triggers.engine import Engine
 

@@ -14,8 +14,8 @@ import pytest
 
 from bot.adapters.base import AlwaysOnline, PermanentSendError, TransientSendError
 from bot.clock import FakeClock
-from bot.events import Event, Reply
 from bot.outbox import Outbox, Pacing
+from core.events import Event, Reply
 from storage.outbox import Outgoing
 from storage.store import Store
 

@@ -7,7 +7,7 @@ import json
 from support import message, replay, ruleset_from
 
 from bot.adapters.replay import ReplayLineError, parse_line
-from bot.events import EventKind
+from core.events import EventKind
 
 ECHO = "rules:\n  - name: echo\n    when: {command: [ping]}\n    do: {action: reply, text: pong}\n"
 

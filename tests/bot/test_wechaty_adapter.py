@@ -20,7 +20,7 @@ import pytest
 from bot.adapters.base import PermanentSendError, TransientSendError
 from bot.adapters.wechaty import WechatyAdapter, WechatySettings, content_of, mask
 from bot.clock import FakeClock
-from bot.events import Event, EventKind, Reply
+from core.events import Event, EventKind, Reply
 
 T0 = datetime(2026, 11, 24, 8, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 

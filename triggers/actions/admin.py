@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from bot.events import Event, Reply
+from core.events import Event, Reply
 from storage.points import InsufficientPoints
 from triggers.actions.base import ActionContext, BuildKit, Match
 from triggers.actions.points import MAX_GRANT

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
-from bot.events import Event, Reply
+from core.events import Event, Reply
 from storage.store import StoreTx
 from triggers.faq_index import FaqHit
 from triggers.schema_types import StrictModel

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from bot.events import Event, Reply
+from core.events import Event, Reply
 from triggers.actions.base import (
     BASE_VARIABLES,
     SAMPLE_BASE,

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from bot.events import Event, Reply
+from core.events import Event, Reply
 from triggers.actions.base import ActionContext, BuildKit, Match, Templated, say
 from triggers.templates import Renderable
 from triggers.text import normalize

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from loguru import logger
 from pydantic import Field, field_validator
 
-from bot.events import Event, Reply
+from core.events import Event, Reply
 from storage.points import InsufficientPoints
 from triggers.actions.base import ActionContext, BuildKit, Match, Templated, say
 from triggers.templates import Renderable

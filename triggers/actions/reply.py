@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from bot.events import Event, Reply
+from core.events import Event, Reply
 from triggers.actions.base import ActionContext, BuildError, BuildKit, Match, Templated, say
 from triggers.templates import Renderable
 

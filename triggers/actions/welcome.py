@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from bot.events import Event, Reply
+from core.events import Event, Reply
 from storage.welcomes import PendingWelcome
 from triggers.actions.base import (
     ActionContext,

@@ -1,7 +1,8 @@
 """Where the bundled sample config, templates and demo transcript live.
 
 In a source checkout (editable install) they sit at the repository's top level, as the
-project layout fixes; a built wheel carries copies under ``bot/_bundled``.
+project layout fixes; a built wheel carries copies under ``core/_bundled``. The demo's
+transcript ships inside the ``bot`` package.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from pathlib import Path
 _PACKAGE_DIR = Path(__file__).resolve().parent
 _BUNDLED = _PACKAGE_DIR / "_bundled"
 _SOURCE_ROOT = _PACKAGE_DIR.parent
+_BOT_DIR = _SOURCE_ROOT / "bot"
 
 
 def _root() -> Path:
@@ -26,4 +28,4 @@ def sample_config_path() -> Path:
 
 
 def demo_transcript_path() -> Path:
-    return _PACKAGE_DIR / "demo_day.jsonl"
+    return _BOT_DIR / "demo_day.jsonl"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from support import make_event
 
-from bot.events import NAME_MAX, Event, EventKind
+from core.events import NAME_MAX, Event, EventKind
 from storage.models import Group, Member
 
 
