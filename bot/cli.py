@@ -38,6 +38,7 @@ from bot.clock import FakeClock, OffsetClock, SystemClock
 from bot.logs import configure
 from bot.runtime import RunOptions
 from bot.settings import Settings
+from core.jobs import JobId
 from core.resources import sample_config_path
 from storage.broadcasts import BroadcastRow
 from storage.db import DatabaseUrlError
@@ -46,7 +47,6 @@ from triggers.broadcasts import (
     BroadcastError,
     BroadcastRequest,
     Broadcasts,
-    job_id,
     parse_groups,
 )
 from triggers.config import QunbotConfig
@@ -415,7 +415,7 @@ def broadcast_list(config_path: Path | None, db_url: str | None) -> None:
     with _operator(config_path, db_url) as bot, bot.store.transaction() as tx:
         table = Table("#", "status", "when", "groups", "by", "sent", "pending", "failed")
         for row in tx.broadcasts():
-            counts = tx.outbox_counts(f"{job_id(row.id)}@")
+            counts = tx.outbox_counts(JobId.for_broadcast(row.id).messages_prefix)
             table.add_row(
                 str(row.id),
                 row.status,
@@ -451,7 +451,7 @@ def broadcast_show(number: int, config_path: Path | None, db_url: str | None) ->
         row = _existing(tx, number)
         click.echo(f"#{row.id} {row.status} · {_describe_when(row)} · by {row.created_by}")
         click.echo(f"text: {row.text}")
-        delivered = {d.group: d for d in tx.deliveries(f"{job_id(row.id)}@")}
+        delivered = {d.group: d for d in tx.deliveries(JobId.for_broadcast(row.id).messages_prefix)}
         zone = ZoneInfo(row.timezone)
         table = Table("group", "status", f"sent at ({row.timezone})", "error")
         for group in dispatcher_targets(bot, tx, row):

@@ -13,16 +13,15 @@ from typing import Any
 
 from loguru import logger
 
-from bot.scheduler import JobBook, tick_job
+from bot.scheduler import JobBook
 from bot.timers import Timers
 from core.events import Event, EventKind, Reply
+from core.jobs import WELCOME, JobKind, Tick
 from storage.outbox import Outgoing
 from storage.store import Store, StoreTx
-from triggers.actions.welcome import WELCOME_JOB
 from triggers.broadcasts import Broadcasts
 from triggers.engine import Engine, Outcome
 from triggers.loader import ConfigError, load_ruleset
-from triggers.ruleset import RULE_JOB_PREFIX
 from triggers.templates import TemplateProblem
 
 # How long a failing timer job waits before it is tried again.
@@ -48,7 +47,7 @@ class Dispatcher:
         self._config_stamp = _stamp(config_path)
         self._catching_up = False
         self._clock_seen: datetime | None = None
-        self._tick_failures: dict[str, int] = {}
+        self._tick_failures: dict[Tick, int] = {}
 
     @property
     def broadcasts(self) -> Broadcasts:
@@ -117,12 +116,12 @@ class Dispatcher:
         with self.store.transaction() as tx:
             due = tx.next_welcome_due()
         if due is not None:
-            self.timers.wake(due, WELCOME_JOB)
+            self.timers.wake(due, WELCOME)
         self._catching_up = True
         self._clock_seen = now
 
     def sync_schedule(self, now: datetime) -> None:
-        self.jobs.sync(self.engine.ruleset.scheduled_jobs(), RULE_JOB_PREFIX, now)
+        self.jobs.sync(self.engine.ruleset.scheduled_jobs(), JobKind.RULE, now)
 
     def close(self) -> None:
         self.settle()
@@ -134,7 +133,7 @@ class Dispatcher:
         with self.store.transaction() as tx:
             for event in events:
                 replies += self._fire_due(event.at, tx)
-                if event.kind is not EventKind.TICK or event.job is not None:
+                if event.kind is not EventKind.TICK or event.tick is not None:
                     replies += self._handle(event, tx) or []
                 replies += self._fire_due(event.at, tx)
             tx.enqueue([outgoing(r) for r in replies])
@@ -172,17 +171,16 @@ class Dispatcher:
         if self._catching_up:
             self._catching_up = False
             for run in self.jobs.due(now, catch_up=True):
-                replies += self._tick(tick_job(run.job_id, run.scheduled), run.at, tx)
+                replies += self._tick(Tick(run.job, run.scheduled), run.at, tx)
             while (item := self.timers.pop_due(now)) is not None:
                 replies += self._tick(item[1], now, tx)
         while True:
             timer, job = self.timers.next_due(), self.jobs.next_due()
             if job is not None and job <= now and (timer is None or job <= timer):
                 for run in self.jobs.due(job, catch_up=False):
-                    replies += self._tick(tick_job(run.job_id, run.scheduled), run.at, tx)
-            elif timer is not None and timer <= now:
-                at, name = self.timers.pop_due(now) or (timer, "")
-                replies += self._tick(name, at, tx)
+                    replies += self._tick(Tick(run.job, run.scheduled), run.at, tx)
+            elif (item := self.timers.pop_due(now)) is not None:
+                replies += self._tick(item[1], item[0], tx)
             else:
                 return replies
 
@@ -205,8 +203,8 @@ class Dispatcher:
         if seen is None or now > seen:
             self._clock_seen = now
 
-    def _tick(self, job: str, at: datetime, tx: StoreTx) -> list[Reply]:
-        handled = self._handle(Event(kind=EventKind.TICK, group="", at=at, job=job), tx)
+    def _tick(self, job: Tick, at: datetime, tx: StoreTx) -> list[Reply]:
+        handled = self._handle(Event(kind=EventKind.TICK, group="", at=at, tick=job), tx)
         if handled is None:
             failures = self._tick_failures[job] = self._tick_failures.get(job, 0) + 1
             if failures > MAX_TICK_RETRIES:

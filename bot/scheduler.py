@@ -28,6 +28,8 @@ from apscheduler.triggers.base import BaseTrigger
 from loguru import logger
 from sqlalchemy import Engine
 
+from core.jobs import BadJobKey, JobId, JobKind, JobSpec
+
 _STALE = object()
 
 # Runs missed within a grace period beyond this many are not walked one by one.
@@ -46,29 +48,11 @@ def job_target(job_id: str) -> str:
     return job_id
 
 
-def tick_job(job_id: str, scheduled: datetime) -> str:
-    """The tick's job name: the job id and the run it stands for (idempotency keys use both)."""
-    return f"{job_id}@{scheduled.astimezone(UTC).isoformat()}"
-
-
-def parse_tick_job(job: str) -> tuple[str, datetime]:
-    job_id, _, when = job.rpartition("@")
-    return job_id, datetime.fromisoformat(when)
-
-
-@dataclass(frozen=True, slots=True)
-class JobSpec:
-    """A job the config or an operator wants, by id."""
-
-    trigger: BaseTrigger
-    grace: timedelta
-
-
 @dataclass(frozen=True, slots=True)
 class DueRun:
     """A job that should run now; ``at`` is when it runs (late runs: the time it catches up)."""
 
-    job_id: str
+    job: JobId
     scheduled: datetime
     at: datetime
 
@@ -100,9 +84,9 @@ class JobBook:
             job_defaults={"coalesce": True, "max_instances": 1},
         )
         self._aps.start(paused=True)
-        self._specs: dict[str, JobSpec] = {}
-        self._next_runs: dict[str, datetime] = {}
-        self._staged: list[tuple[str, str, JobSpec | None, datetime | None]] = []
+        self._specs: dict[JobId, JobSpec] = {}
+        self._next_runs: dict[JobId, datetime] = {}
+        self._staged: list[tuple[str, JobId, JobSpec | None, datetime | None]] = []
         # persist() may run in a worker thread (the runtime settles after each batch) while
         # the loop reloads: one lock keeps the job store's readers and writers apart.
         self._store_lock = threading.RLock()
@@ -117,22 +101,23 @@ class JobBook:
         with self._store_lock:
             self.persist()
             jobs = self._aps.get_jobs()
+        known = [(job_id, job) for job in jobs if (job_id := _read_id(job.id)) is not None]
         self._specs = {
-            job.id: JobSpec(job.trigger, timedelta(seconds=job.misfire_grace_time or 0))
-            for job in jobs
+            job_id: JobSpec(job.trigger, timedelta(seconds=job.misfire_grace_time or 0))
+            for job_id, job in known
         }
-        self._next_runs = {job.id: job.next_run_time for job in jobs if job.next_run_time}
+        self._next_runs = {job_id: job.next_run_time for job_id, job in known if job.next_run_time}
         self._earliest = _STALE
 
-    def jobs(self, prefix: str = "") -> dict[str, datetime | None]:
-        """Job ids under ``prefix`` with their next run times (None: will not run again)."""
+    def jobs(self, kind: JobKind | None = None) -> dict[JobId, datetime | None]:
+        """Jobs (of one kind) with their next run times (None: will not run again)."""
         return {
             job_id: self._next_runs.get(job_id)
             for job_id in self._specs
-            if job_id.startswith(prefix)
+            if kind is None or job_id.kind is kind
         }
 
-    def add(self, job_id: str, spec: JobSpec, now: datetime) -> datetime | None:
+    def add(self, job_id: JobId, spec: JobSpec, now: datetime) -> datetime | None:
         """Schedule (or reschedule) a job from ``now``; returns its first run time."""
         first = _fire_time(spec.trigger, None, now)
         self._specs[job_id] = spec
@@ -141,15 +126,15 @@ class JobBook:
         logger.bind(job=job_id).info("scheduled job set: {} (first run {})", spec.trigger, first)
         return first
 
-    def remove(self, job_id: str) -> None:
+    def remove(self, job_id: JobId) -> None:
         if self._specs.pop(job_id, None) is not None:
             self._set_next(job_id, None)
             self._staged.append(("remove", job_id, None, None))
             logger.bind(job=job_id).info("scheduled job removed")
 
-    def sync(self, wanted: Mapping[str, JobSpec], prefix: str, now: datetime) -> None:
-        """Make the jobs under ``prefix`` exactly ``wanted``, keeping unchanged jobs' next runs."""
-        for job_id in [j for j in self._specs if j.startswith(prefix) and j not in wanted]:
+    def sync(self, wanted: Mapping[JobId, JobSpec], kind: JobKind, now: datetime) -> None:
+        """Make the jobs of ``kind`` exactly ``wanted``, keeping unchanged jobs' next runs."""
+        for job_id in [j for j in self._specs if j.kind is kind and j not in wanted]:
             self.remove(job_id)
         for job_id, spec in wanted.items():
             current = self._specs.get(job_id)
@@ -195,7 +180,7 @@ class JobBook:
             self._staged.append(("advance", job_id, None, following))
         return runs
 
-    def _set_next(self, job_id: str, when: datetime | None) -> None:
+    def _set_next(self, job_id: JobId, when: datetime | None) -> None:
         if when is None:
             self._next_runs.pop(job_id, None)
         else:
@@ -217,8 +202,9 @@ class JobBook:
             staged, self._staged = self._staged, []
             self._write(staged)
 
-    def _write(self, staged: list[tuple[str, str, JobSpec | None, datetime | None]]) -> None:
-        for change, job_id, spec, next_run in staged:
+    def _write(self, staged: list[tuple[str, JobId, JobSpec | None, datetime | None]]) -> None:
+        for change, job, spec, next_run in staged:
+            job_id = job.key
             if change == "add":
                 assert spec is not None
                 self._aps.add_job(
@@ -237,6 +223,15 @@ class JobBook:
                 self._aps.remove_job(job_id)
             else:
                 self._aps.modify_job(job_id, next_run_time=next_run)
+
+
+def _read_id(key: str) -> JobId | None:
+    """A stored job's id; one this version cannot read is left alone, with a warning."""
+    try:
+        return JobId.parse(key)
+    except BadJobKey as error:
+        logger.warning("job store: {}; ignored", error)
+        return None
 
 
 def _fire_time(trigger: BaseTrigger, previous: datetime | None, now: datetime) -> datetime | None:

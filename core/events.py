@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from core.jobs import Tick
+
 NAME_MAX = 256
 """The longest display name kept (the store's name columns): longer ones are cut."""
 
@@ -43,7 +45,7 @@ class Event:
 
     ``member`` is who the event is about: the speaker of a message, the member who
     joined or left, who renamed the group (``topic``, with the new name in ``group_name``).
-    A ``tick`` carries the timer ``job`` that is due and no member. ``content`` says what a
+    A ``tick`` carries the timer job that is due (``tick``) and no member. ``content`` says what a
     message holds besides text ("image", "voice", …): such messages are recorded, and no
     rule reads them. ``at`` is always timezone-aware. Texts and names are cleaned here, the
     one edge every adapter passes (see :func:`clean_text`), so both store backends and the
@@ -59,7 +61,7 @@ class Event:
     mentions: tuple[str, ...] = ()
     inviter: str | None = None
     group_name: str | None = None
-    job: str | None = None
+    tick: Tick | None = None
     content: str = "text"
 
     def __post_init__(self) -> None:

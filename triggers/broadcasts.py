@@ -17,13 +17,12 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from loguru import logger
 
-from bot.scheduler import JobBook, JobSpec
 from core.events import Reply, clean_text
+from core.jobs import JobId, JobSpec, Schedule
 from storage.broadcasts import BroadcastRow
 from storage.store import StoreTx
 from triggers.templates import Renderable, TemplateProblem, Templates, TemplateSource, render
 
-BROADCAST_JOB_PREFIX = "broadcast:"
 BROADCAST_PRIORITY = 10
 # A broadcast due while the bot was down still goes out this late; later, it is skipped.
 BROADCAST_GRACE = timedelta(hours=1)
@@ -47,10 +46,6 @@ class BroadcastRequest:
     cron: str | None = None
 
 
-def job_id(broadcast_id: int) -> str:
-    return f"{BROADCAST_JOB_PREFIX}{broadcast_id}"
-
-
 def job_spec(row: BroadcastRow) -> JobSpec:
     if row.cron is not None:
         return JobSpec(
@@ -64,7 +59,7 @@ class Broadcasts:
     def __init__(
         self,
         templates: Templates,
-        jobs: JobBook,
+        jobs: Schedule,
         served: Callable[[StoreTx], list[str]],
         group_name: Callable[[StoreTx, str], str],
         timezone: str,
@@ -130,7 +125,7 @@ class Broadcasts:
         if row.status not in ("scheduled", "unconfirmed"):
             raise BroadcastError(f"broadcast #{broadcast_id} is {row.status}")
         tx.set_broadcast_status(broadcast_id, "scheduled", now)
-        return self._jobs.add(job_id(broadcast_id), job_spec(row), now)
+        return self._jobs.add(JobId.for_broadcast(broadcast_id), job_spec(row), now)
 
     def cancel(self, tx: StoreTx, broadcast_id: int, now: datetime) -> int:
         """Cancel a broadcast and withdraw what it has not sent yet; returns how many."""
@@ -140,8 +135,9 @@ class Broadcasts:
         if row.status in ("cancelled", "done"):
             raise BroadcastError(f"broadcast #{broadcast_id} is already {row.status}")
         tx.set_broadcast_status(broadcast_id, "cancelled", now)
-        self._jobs.remove(job_id(broadcast_id))
-        return tx.withdraw(f"{job_id(broadcast_id)}@")
+        job = JobId.for_broadcast(broadcast_id)
+        self._jobs.remove(job)
+        return tx.withdraw(job.messages_prefix)
 
     def labels(self, tx: StoreTx, groups: Sequence[str]) -> list[str]:
         """Groups as people read them: ``一群 (g1)``, or the bare id when it has no name."""
@@ -177,6 +173,7 @@ class Broadcasts:
         if row is None or row.status != "scheduled":
             return []
         stamp = scheduled.astimezone(ZoneInfo(row.timezone)).strftime("%Y-%m-%dT%H:%M")
+        job = JobId.for_broadcast(broadcast_id)
         replies = []
         targets = self.targets(tx, row)
         for group in targets:
@@ -184,7 +181,7 @@ class Broadcasts:
                 text = self.render(tx, row, group, now, zone_of(group))
             except TemplateProblem as problem:
                 # Checked when it was scheduled; real data can still break a limit.
-                logger.bind(group=group, rule=job_id(broadcast_id)).error(
+                logger.bind(group=group, rule=job.key).error(
                     "broadcast #{} not sent to this group: {}", broadcast_id, problem
                 )
                 continue
@@ -193,8 +190,8 @@ class Broadcasts:
                     group=group,
                     text=text,
                     at=now.astimezone(zone_of(group)),
-                    rule=job_id(broadcast_id),
-                    key=f"{job_id(broadcast_id)}@{stamp}:{group}",
+                    rule=job.key,
+                    key=job.message_key(stamp, f":{group}"),
                     priority=BROADCAST_PRIORITY,
                 )
             )

@@ -13,17 +13,15 @@ from itertools import groupby
 
 from loguru import logger
 
-from bot.scheduler import parse_tick_job
 from core.events import Event, EventKind, Reply
+from core.jobs import WELCOME, JobKind, Tick
 from storage.store import StoreTx
 from triggers.actions.base import ActionContext, Control, Match
-from triggers.actions.welcome import WELCOME_JOB
-from triggers.broadcasts import BROADCAST_JOB_PREFIX
 from triggers.conditions import Cooldowns
 from triggers.config import EventType, Role
-from triggers.ruleset import RULE_JOB_PREFIX, CompiledRule, RuleSet
+from triggers.ruleset import CompiledRule, RuleSet
 
-Wake = Callable[[datetime, str], None]
+Wake = Callable[[datetime, Tick], None]
 
 # Scheduled posts queue behind replies to members, so a long fan-out never delays answers.
 SCHEDULED_PRIORITY = 10
@@ -100,26 +98,30 @@ class Engine:
     def _run_job(
         self, tick: Event, tx: StoreTx, wake: Wake, ruleset: RuleSet, control: Control | None
     ) -> Outcome:
-        if tick.job == WELCOME_JOB:
+        due = tick.tick
+        assert due is not None  # the dispatcher sends ticks with their job only
+        if due.job.kind is JobKind.WELCOME:
             return Outcome(replies=flush_welcomes(tick.at, tx, wake, ruleset))
-        if tick.job and tick.job.startswith(RULE_JOB_PREFIX):
-            return self._run_scheduled_rule(tick, tx, wake, ruleset)
-        if tick.job and tick.job.startswith(BROADCAST_JOB_PREFIX) and control is not None:
-            job_id, scheduled = parse_tick_job(tick.job)
-            number = int(job_id.removeprefix(BROADCAST_JOB_PREFIX))
-            replies = control.broadcasts.run(tx, number, scheduled, tick.at, ruleset.zone_of)
-            return Outcome(replies=replies, fired=[job_id])
-        logger.bind(job=tick.job).warning("tick for an unknown job ignored")
-        return Outcome()
+        if due.scheduled is None:
+            logger.bind(job=due).warning("tick without its scheduled time ignored")
+            return Outcome()
+        if due.job.kind is JobKind.RULE:
+            return self._run_scheduled_rule(tick, due.scheduled, tx, wake, ruleset)
+        if control is None:
+            logger.bind(job=due).warning("broadcast tick without operations ignored")
+            return Outcome()
+        number = due.job.broadcast
+        replies = control.broadcasts.run(tx, number, due.scheduled, tick.at, ruleset.zone_of)
+        return Outcome(replies=replies, fired=[due.job.key])
 
     def _run_scheduled_rule(
-        self, tick: Event, tx: StoreTx, wake: Wake, ruleset: RuleSet
+        self, tick: Event, scheduled: datetime, tx: StoreTx, wake: Wake, ruleset: RuleSet
     ) -> Outcome:
         """A schedule trigger's run in one group; its replies are keyed by rule, group and time."""
-        assert tick.job is not None
-        job_id, scheduled = parse_tick_job(tick.job)
-        found = ruleset.scheduled_rule(job_id)
-        log = logger.bind(job=job_id)
+        assert tick.tick is not None
+        job = tick.tick.job
+        found = ruleset.scheduled_rule(job)
+        log = logger.bind(job=job)
         if found is None:
             log.warning("scheduled rule no longer in the config: run skipped")
             return Outcome()
@@ -131,13 +133,15 @@ class Engine:
             return Outcome()
         # The run stands for its scheduled time (its date, "yesterday", "now"), even when it
         # catches up after midnight; only its replies are dated when they are decided.
-        event = Event(kind=EventKind.TICK, group=group_id, at=scheduled, job=tick.job)
+        event = Event(kind=EventKind.TICK, group=group_id, at=scheduled, tick=tick.tick)
         ctx = ActionContext(tx=tx, rule=rule.name, group=group, levels=ruleset.levels, wake=wake)
         replies = [r for action in rule.actions for r in action.run(event, Match(), ctx)]
         stamp = local.strftime("%Y-%m-%dT%H:%M")
         decided = tick.at.astimezone(group.tz)
         keyed = [
-            replace(reply, at=decided, key=f"{job_id}@{stamp}#{i}", priority=SCHEDULED_PRIORITY)
+            replace(
+                reply, at=decided, key=job.message_key(stamp, f"#{i}"), priority=SCHEDULED_PRIORITY
+            )
             for i, reply in enumerate(replies)
         ]
         return Outcome(replies=keyed, fired=[rule.name])
@@ -171,5 +175,5 @@ def flush_welcomes(now: datetime, tx: StoreTx, wake: Wake, ruleset: RuleSet) -> 
         tx.mark_welcomed(group_id, members, now)
     following = tx.next_welcome_due()
     if following is not None:
-        wake(following, WELCOME_JOB)
+        wake(following, WELCOME)
     return replies

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.scheduler import JobSpec
+from core.jobs import JobId, JobSpec
 from storage.store import StoreTx
 from triggers.actions.admin import AdminConfig
 from triggers.actions.base import (
@@ -40,7 +40,6 @@ from triggers.text import command_word, normalize
 
 Loc = tuple[str | int, ...]
 
-RULE_JOB_PREFIX = "rule:"
 
 _EVERY = frozenset(EventType)
 # Which trigger kinds each action makes sense on; reply works everywhere.
@@ -197,7 +196,7 @@ class RuleSet:
             self.faq,
         )
         self._scheduled = {
-            f"{RULE_JOB_PREFIX}{rule.name}:{group}": (rule, group)
+            JobId.for_rule(rule.name, group): (rule, group)
             for rule in self.rules
             if rule.schedule is not None
             for group in self._scheduled_groups(rule)
@@ -249,15 +248,15 @@ class RuleSet:
 
         return compile_answer
 
-    def scheduled_jobs(self) -> dict[str, JobSpec]:
+    def scheduled_jobs(self) -> dict[JobId, JobSpec]:
         """One job per scheduled rule and group, in that group's time zone."""
-        jobs: dict[str, JobSpec] = {}
+        jobs: dict[JobId, JobSpec] = {}
         for job_id, (rule, group) in self._scheduled.items():
             assert rule.schedule is not None
             jobs[job_id] = JobSpec(rule.schedule.trigger(self.zone_of(group)), rule.schedule.grace)
         return jobs
 
-    def scheduled_rule(self, job_id: str) -> tuple[CompiledRule, str] | None:
+    def scheduled_rule(self, job_id: JobId) -> tuple[CompiledRule, str] | None:
         """The rule and group a scheduled job id stands for, if the config still has them."""
         return self._scheduled.get(job_id)
 

@@ -7,6 +7,7 @@ from support import at, ruleset_from
 
 from bot.dispatcher import Dispatcher
 from core.events import Event, EventKind
+from core.jobs import JobId, JobKind
 from storage.store import Store
 from triggers.engine import Engine
 
@@ -34,11 +35,11 @@ def test_a_group_named_by_topic_is_bound_on_first_sight_and_keeps_its_binding(db
     store = Store(db_url)
     dispatcher = Dispatcher(store, Engine(ruleset_from(CONFIG)))
     dispatcher.restore(at("2026-11-24T07:00:00"))
-    assert dispatcher.jobs.jobs("rule:") == {}  # nothing to schedule until the room is known
+    assert dispatcher.jobs.jobs(JobKind.RULE) == {}  # nothing to schedule until the room is known
     assert dispatcher.process([say("r1", "别的群", "2026-11-24T07:01:00")]) == []
     replies = dispatcher.process([say("r2", "产品交流群", "2026-11-24T07:02:00")])
     assert [(r.group, r.text) for r in replies] == [("r2", "@bob 产品群 bob 10")]
-    assert set(dispatcher.jobs.jobs("rule:")) == {"rule:早报:r2"}
+    assert set(dispatcher.jobs.jobs(JobKind.RULE)) == {JobId.for_rule("早报", "r2")}
 
     rename = Event(
         kind=EventKind.TOPIC,

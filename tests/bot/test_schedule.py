@@ -10,6 +10,7 @@ from sqlalchemy import select
 from support import at, join, make_event, message, replay, ruleset_from
 
 from bot.dispatcher import MAX_TICK_RETRIES, Dispatcher
+from core.jobs import Tick
 from storage.store import Store
 from storage.tables import OUTBOX
 from triggers.engine import Engine
@@ -287,11 +288,11 @@ def test_a_timer_that_always_fails_is_retried_a_few_times_then_left_for_the_next
         "rules:\n  - name: hi\n    when: {event: join}\n    do: {action: welcome, burst_window: 30s}\n"
     )
     handle = Engine.handle
-    ticks: list[str] = []
+    ticks: list[Tick] = []
 
     def failing_ticks(self: Engine, event, *args):  # type: ignore[no-untyped-def]
-        if event.job and len(ticks) < 100:  # beyond 100: retried without end, let it pass
-            ticks.append(event.job)
+        if event.tick and len(ticks) < 100:  # beyond 100: retried without end, let it pass
+            ticks.append(event.tick)
             raise RuntimeError("the welcome cannot be decided")
         return handle(self, event, *args)
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
 from core.events import Event, Reply
+from core.jobs import Tick
 from storage.store import StoreTx
 from triggers.faq_index import FaqHit
 from triggers.schema_types import StrictModel
@@ -64,7 +65,7 @@ class ActionContext:
     rule: str
     group: GroupInfo
     levels: Levels
-    wake: Callable[[datetime, str], None]
+    wake: Callable[[datetime, Tick], None]
     role: str = "member"
     control: Control | None = None
 

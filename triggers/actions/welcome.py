@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from core.events import Event, Reply
+from core.jobs import WELCOME
 from storage.welcomes import PendingWelcome
 from triggers.actions.base import (
     ActionContext,
@@ -25,8 +26,6 @@ from triggers.actions.base import (
 )
 from triggers.schema_types import Duration
 from triggers.templates import Renderable, render
-
-WELCOME_JOB = "welcome"
 
 VARIABLES = frozenset({"members", "names", "group_rules", "guide"})
 SAMPLE: dict[str, Any] = {
@@ -71,7 +70,7 @@ class WelcomeAction:
 
     def run(self, event: Event, match: Match, ctx: ActionContext) -> list[Reply]:
         due = ctx.tx.queue_welcome(event.group, event.member, ctx.rule, self.burst_window)
-        ctx.wake(due, WELCOME_JOB)
+        ctx.wake(due, WELCOME)
         return []
 
     def is_stale(self, due: datetime, now: datetime) -> bool:
