@@ -9,25 +9,20 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from triggers.actions.admin import AdminConfig
-from triggers.actions.briefing import BriefingConfig
-from triggers.actions.checkin import CheckinConfig
-from triggers.actions.faq import FaqActionConfig
-from triggers.actions.leaderboard import LeaderboardConfig
-from triggers.actions.points import GrantPointsConfig, MyPointsConfig
-from triggers.actions.reply import ReplyConfig
-from triggers.actions.welcome import WelcomeConfig
+from triggers.actions import action_models
+from triggers.actions.base import ActionModel
 from triggers.faq_catalog import FaqConfig
 from triggers.points_levels import PointsConfig
 from triggers.regex import compile_linear
 from triggers.schema_types import (
     Duration,
+    EventType,
     NonEmptyStr,
     StrictModel,
     TimeOfDay,
@@ -37,18 +32,10 @@ from triggers.schema_types import (
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 
-ActionConfig = Annotated[
-    ReplyConfig
-    | WelcomeConfig
-    | CheckinConfig
-    | GrantPointsConfig
-    | MyPointsConfig
-    | LeaderboardConfig
-    | FaqActionConfig
-    | BriefingConfig
-    | AdminConfig,
-    Field(discriminator="action"),
-]
+if TYPE_CHECKING:
+    ActionConfig = ActionModel
+else:  # one member per action module, told apart by its ``action`` key
+    ActionConfig = Annotated[Union[action_models()], Field(discriminator="action")]  # noqa: UP007
 
 
 class Role(StrEnum):
@@ -58,13 +45,6 @@ class Role(StrEnum):
     OPERATOR = "operator"
     ADMIN = "admin"
     OWNER = "owner"
-
-
-class EventType(StrEnum):
-    MESSAGE = "message"
-    JOIN = "join"
-    LEAVE = "leave"
-    SCHEDULE = "schedule"
 
 
 class Weekday(StrEnum):

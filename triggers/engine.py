@@ -18,8 +18,9 @@ from core.jobs import WELCOME, JobKind, Tick
 from storage.store import StoreTx
 from triggers.actions.base import ActionContext, Control, Match
 from triggers.conditions import Cooldowns
-from triggers.config import EventType, Role
+from triggers.config import Role
 from triggers.ruleset import CompiledRule, RuleSet
+from triggers.schema_types import EventType
 
 Wake = Callable[[datetime, Tick], None]
 

@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 
 from core.jobs import JobId, JobSpec
 from storage.store import StoreTx
-from triggers.actions.admin import AdminConfig
 from triggers.actions.base import (
     BASE_VARIABLES,
     SAMPLE_BASE,
@@ -24,35 +23,17 @@ from triggers.actions.base import (
     BuildKit,
     GroupInfo,
 )
-from triggers.actions.briefing import BriefingConfig
-from triggers.actions.checkin import CheckinConfig
-from triggers.actions.faq import FaqActionConfig
-from triggers.actions.leaderboard import LeaderboardConfig
-from triggers.actions.points import GrantPointsConfig, MyPointsConfig
-from triggers.actions.welcome import WelcomeAction, WelcomeConfig
+from triggers.actions.welcome import WelcomeAction
 from triggers.conditions import CompiledConditions
-from triggers.config import EventType, GroupConfig, QunbotConfig, Role, Schedule
+from triggers.config import GroupConfig, QunbotConfig, Role, Schedule
 from triggers.faq_catalog import ANSWER_SAMPLE, ANSWER_VARIABLES, FaqCatalog
 from triggers.matchers import MessageMatcher
 from triggers.points_levels import Levels
+from triggers.schema_types import EventType
 from triggers.templates import Renderable, TemplateProblem, Templates, TemplateSource
 from triggers.text import command_word, normalize
 
 Loc = tuple[str | int, ...]
-
-
-_EVERY = frozenset(EventType)
-# Which trigger kinds each action makes sense on; reply works everywhere.
-_ALLOWED_EVENTS: dict[type, frozenset[EventType]] = {
-    WelcomeConfig: frozenset({EventType.JOIN}),
-    CheckinConfig: frozenset({EventType.MESSAGE}),
-    MyPointsConfig: frozenset({EventType.MESSAGE}),
-    FaqActionConfig: frozenset({EventType.MESSAGE}),
-    GrantPointsConfig: frozenset({EventType.MESSAGE, EventType.JOIN}),
-    LeaderboardConfig: frozenset({EventType.MESSAGE, EventType.SCHEDULE}),
-    BriefingConfig: frozenset({EventType.SCHEDULE}),
-    AdminConfig: frozenset({EventType.MESSAGE}),
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,15 +130,12 @@ class RuleSet:
             rule_kit = replace(kit, regex_groups=groups)
             for j, action_config in enumerate(rule.do):
                 loc: Loc = ("rules", position, "do", j)
-                allowed = _ALLOWED_EVENTS.get(type(action_config), _EVERY)
+                allowed = type(action_config).accepts
                 if rule.when.event not in allowed:
                     kinds = " or ".join(sorted(kind.value for kind in allowed))
                     problems.append(
                         ((*loc, "action"), f"'{action_config.action}' needs a {kinds} trigger")
                     )
-                    continue
-                if isinstance(action_config, FaqActionConfig) and not len(self.faq):
-                    problems.append(((*loc, "action"), "'faq' needs entries under faq.entries"))
                     continue
                 try:
                     action = action_config.build(rule_kit)

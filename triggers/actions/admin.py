@@ -10,16 +10,16 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
 from core.events import Event, Reply
 from storage.points import InsufficientPoints
-from triggers.actions.base import ActionContext, BuildKit, Match
+from triggers.actions.base import ActionContext, ActionModel, BuildKit, Match
 from triggers.actions.points import MAX_GRANT
 from triggers.broadcasts import BroadcastError, BroadcastRequest, parse_groups
-from triggers.schema_types import StrictModel
+from triggers.schema_types import EventType
 
 
 class Command(StrEnum):
@@ -48,8 +48,10 @@ USAGE = {
 }
 
 
-class AdminConfig(StrictModel):
+class AdminConfig(ActionModel):
     """A chat command for operators and admins; the rule's command words choose the words."""
+
+    accepts: ClassVar[frozenset[EventType]] = frozenset({EventType.MESSAGE})
 
     action: Literal["admin"]
     command: Command = Field(description="broadcast, confirm, cancel, grant or reload")

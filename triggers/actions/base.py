@@ -10,14 +10,14 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 from zoneinfo import ZoneInfo
 
 from core.events import Event, Reply
 from core.jobs import Tick
 from storage.store import StoreTx
 from triggers.faq_index import FaqHit
-from triggers.schema_types import StrictModel
+from triggers.schema_types import EventType, StrictModel
 from triggers.templates import Renderable, TemplateProblem, Templates, TemplateSource, render
 
 if TYPE_CHECKING:
@@ -117,8 +117,23 @@ SAMPLE_BASE: dict[str, Any] = {
 }
 
 
-class Templated(StrictModel):
-    """Mixin for actions that speak: a template file under templates/, or inline ``text``."""
+class ActionModel(StrictModel):
+    """An action's config: its ``action`` key, the events it accepts, how to build it.
+
+    Every subclass in a module of ``triggers/actions/`` is an action the config accepts
+    (see :func:`triggers.actions.action_models`): adding one touches its own module only.
+    """
+
+    action: str
+    # The trigger kinds the action makes sense on; by default all of them.
+    accepts: ClassVar[frozenset[EventType]] = frozenset(EventType)
+
+    def build(self, kit: BuildKit) -> Action:
+        raise NotImplementedError
+
+
+class Templated(ActionModel):
+    """For actions that speak: a template file under templates/, or inline ``text``."""
 
     template: str | None = None
     text: str | None = None

@@ -10,13 +10,14 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from loguru import logger
 from pydantic import Field
 
 from core.events import Event, Reply
 from triggers.actions.base import ActionContext, BuildError, BuildKit, Match, Templated, say
+from triggers.schema_types import EventType
 from triggers.templates import Renderable
 
 WEEKDAYS = ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日")
@@ -45,6 +46,8 @@ SAMPLE: dict[str, Any] = {
 
 class BriefingConfig(Templated):
     """Runs on a schedule trigger; ``items_file`` is read at send time, so it can change daily."""
+
+    accepts: ClassVar[frozenset[EventType]] = frozenset({EventType.SCHEDULE})
 
     action: Literal["briefing"]
     items: list[str] = Field(

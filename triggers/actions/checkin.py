@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator
 
@@ -18,6 +18,7 @@ from triggers.actions.base import (
     Templated,
     say,
 )
+from triggers.schema_types import EventType
 from triggers.templates import Renderable, TemplateProblem, TemplateSource
 
 VARIABLES = frozenset({"checkin", "balance", "level", "already"})
@@ -30,6 +31,7 @@ SAMPLE: dict[str, Any] = {
 
 
 class CheckinConfig(Templated):
+    accepts: ClassVar[frozenset[EventType]] = frozenset({EventType.MESSAGE})
     action: Literal["checkin"]
     points: int = Field(default=10, ge=0, description="points for every check-in")
     streak_bonus: dict[int, int] = Field(

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
 from core.events import Event, Reply
-from triggers.actions.base import ActionContext, BuildKit, Match, Templated, say
+from triggers.actions.base import ActionContext, BuildError, BuildKit, Match, Templated, say
 from triggers.faq_catalog import FaqCatalog
+from triggers.schema_types import EventType
 from triggers.templates import Renderable
 from triggers.text import looks_like_question
 
@@ -20,6 +21,8 @@ MISS_SAMPLE: dict[str, Any] = {"question": "周末有活动吗？"}
 class FaqActionConfig(Templated):
     """``text``/``template`` here is what to say when nothing answers (silent if unset)."""
 
+    accepts: ClassVar[frozenset[EventType]] = frozenset({EventType.MESSAGE})
+
     action: Literal["faq"]
     threshold: float | None = Field(
         default=None, ge=0, le=100, description="overrides faq.threshold for this rule"
@@ -29,6 +32,8 @@ class FaqActionConfig(Templated):
     )
 
     def build(self, kit: BuildKit) -> FaqAction:
+        if not len(kit.faq):
+            raise BuildError("action", "'faq' needs entries under faq.entries")
         miss = self.build_template(kit, None, MISS_VARIABLES, MISS_SAMPLE)
         return FaqAction(kit.faq, self.threshold, self.record_unanswered, miss)
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
 from core.events import Event, Reply
 from triggers.actions.base import ActionContext, BuildKit, Match, Templated, say
+from triggers.schema_types import EventType
 from triggers.templates import Renderable
 from triggers.text import normalize
 
@@ -38,6 +39,8 @@ SAMPLE: dict[str, Any] = {
 
 class LeaderboardConfig(Templated):
     """Top members by points; a word after the command picks the period (排行榜 本周)."""
+
+    accepts: ClassVar[frozenset[EventType]] = frozenset({EventType.MESSAGE, EventType.SCHEDULE})
 
     action: Literal["leaderboard"]
     period: Period = Field(default=Period.ALL, description="period when none is asked for")

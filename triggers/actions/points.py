@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from loguru import logger
 from pydantic import Field, field_validator
@@ -11,6 +11,7 @@ from pydantic import Field, field_validator
 from core.events import Event, Reply
 from storage.points import InsufficientPoints
 from triggers.actions.base import ActionContext, BuildKit, Match, Templated, say
+from triggers.schema_types import EventType
 from triggers.templates import Renderable
 
 MAX_GRANT = 10_000
@@ -27,6 +28,8 @@ GRANT_SAMPLE: dict[str, Any] = {
 
 class GrantPointsConfig(Templated):
     """Give the sender points (negative to deduct); silent unless text/template is set."""
+
+    accepts: ClassVar[frozenset[EventType]] = frozenset({EventType.MESSAGE, EventType.JOIN})
 
     action: Literal["points"]
     amount: int = Field(ge=-MAX_GRANT, le=MAX_GRANT, description="points to add; negative deducts")
@@ -83,6 +86,8 @@ QUERY_SAMPLE: dict[str, Any] = {
 
 class MyPointsConfig(Templated):
     """Answer a member's question about their own points."""
+
+    accepts: ClassVar[frozenset[EventType]] = frozenset({EventType.MESSAGE})
 
     action: Literal["my_points"]
 

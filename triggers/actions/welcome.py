@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
@@ -24,7 +24,7 @@ from triggers.actions.base import (
     Templated,
     mentioned,
 )
-from triggers.schema_types import Duration
+from triggers.schema_types import Duration, EventType
 from triggers.templates import Renderable, render
 
 VARIABLES = frozenset({"members", "names", "group_rules", "guide"})
@@ -40,6 +40,7 @@ SAMPLE: dict[str, Any] = {
 
 
 class WelcomeConfig(Templated):
+    accepts: ClassVar[frozenset[EventType]] = frozenset({EventType.JOIN})
     action: Literal["welcome"]
     burst_window: Duration = Field(
         default=timedelta(seconds=30),
