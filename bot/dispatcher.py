@@ -7,19 +7,21 @@ batch commits once (group commit) before any of its replies is released.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import suppress
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from loguru import logger
 
+from bot.operations import SYSTEM, Operations
 from bot.scheduler import JobBook
 from bot.timers import Timers
+from core.actors import Actor
 from core.events import Event, EventKind, Reply
 from core.jobs import WELCOME, JobKind, Tick
 from storage.outbox import Outgoing
 from storage.store import Store, StoreTx
-from triggers.broadcasts import Broadcasts
 from triggers.engine import Engine, Outcome
 from triggers.loader import ConfigError, load_ruleset
 from triggers.templates import TemplateProblem
@@ -35,6 +37,10 @@ MAX_TICK_RETRIES = 5
 MAX_CLOCK_STEP = timedelta(days=7)
 
 
+class _RefusedReload(Exception):
+    """The file watcher found a config that does not load (audited as an error)."""
+
+
 class Dispatcher:
     def __init__(self, store: Store, engine: Engine, config_path: Path | None = None) -> None:
         self.store = store
@@ -48,18 +54,7 @@ class Dispatcher:
         self._catching_up = False
         self._clock_seen: datetime | None = None
         self._tick_failures: dict[Tick, int] = {}
-
-    @property
-    def broadcasts(self) -> Broadcasts:
-        """Broadcast operations under the rules in force now."""
-        ruleset = self.engine.ruleset
-        return Broadcasts(
-            ruleset.templates,
-            self.jobs,
-            ruleset.served_groups,
-            ruleset.display_name,
-            ruleset.config.timezone,
-        )
+        self.operations = Operations(lambda: self.engine.ruleset, self.jobs, self.reload)
 
     def reload(self, now: datetime, actor: str) -> list[str]:
         """Swap in the config file's rules if they are valid; else keep the old ones.
@@ -88,16 +83,15 @@ class Dispatcher:
             return
         problems = self.reload(now, "file-watch")
         self.jobs.persist()
-        with self.store.transaction() as tx:
-            tx.audit(
-                now,
-                "file-watch",
-                "system",
-                "reload",
-                None,
-                "\n".join(problems[:20]),
-                "error" if problems else "ok",
-            )
+        watcher = Actor("file-watch", SYSTEM)
+        detail = "\n".join(problems[:20])
+        with (
+            self.store.transaction() as tx,
+            suppress(_RefusedReload),
+            self.operations.audited(tx, watcher, "reload", detail, now),
+        ):
+            if problems:
+                raise _RefusedReload
 
     def restore(self, now: datetime) -> None:
         """Set up the schedule and re-arm what a previous run left pending.
@@ -239,7 +233,7 @@ class Dispatcher:
                     return []
                 try:
                     with tx.savepoint():
-                        outcome = self.engine.handle(event, tx, self.timers.wake, self)
+                        outcome = self.engine.handle(event, tx, self.timers.wake, self.operations)
                 except Exception as error:
                     if event.kind is EventKind.TICK:
                         raise

@@ -257,7 +257,7 @@ def test_a_crash_mid_200_group_broadcast_then_a_restart_delivers_each_group_once
     dispatcher = Dispatcher(store, Engine(ruleset))
     dispatcher.restore(at("2026-11-24T08:00:00"))
     with store.transaction() as tx:
-        dispatcher.broadcasts.create(
+        dispatcher.operations.broadcasts.create(
             tx,
             BroadcastRequest("通知 {{ group.id }}", None, None),
             "ops",
@@ -492,7 +492,9 @@ def test_a_broadcast_keeps_no_control_characters_on_either_backend(store: Store)
     dispatcher = Dispatcher(store, Engine(ruleset_from(CONFIG)))
     request = BroadcastRequest(text="今晚\x00直播\x07！", groups=("g1",), at=None, cron=None)
     with store.transaction() as tx:
-        number = dispatcher.broadcasts.create(tx, request, "cli", at("2026-11-24T08:00"), True)
+        number = dispatcher.operations.broadcasts.create(
+            tx, request, "cli", at("2026-11-24T08:00"), True
+        )
     with store.transaction() as tx:
         assert [(row.id, row.text) for row in tx.broadcasts()] == [(number, "今晚直播！")]
 

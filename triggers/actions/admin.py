@@ -1,7 +1,8 @@
 """Admin commands in the chat: broadcast, confirm, cancel, grant points, reload the config.
 
 Each command needs a role (operators broadcast; admins grant points and reload) and
-answers a clear refusal otherwise. Every attempt, refused or done, goes to the audit log.
+answers a clear refusal otherwise. The operations layer checks the role and writes every
+attempt, refused or done, to the audit log; this module only reads the chat's words.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
+from core.actors import Actor, Denied
 from core.events import Event, Reply
 from storage.points import InsufficientPoints
-from triggers.actions.base import ActionContext, ActionModel, BuildKit, Match
+from triggers.actions.base import ActionContext, ActionModel, BuildKit, Control, Match
 from triggers.actions.points import MAX_GRANT
 from triggers.broadcasts import BroadcastError, BroadcastRequest, parse_groups
 from triggers.schema_types import EventType
@@ -30,14 +32,6 @@ class Command(StrEnum):
     RELOAD = "reload"
 
 
-ROLE_RANK = {"member": 0, "operator": 1, "admin": 2, "owner": 3}
-NEEDED_ROLE = {
-    Command.BROADCAST: "operator",
-    Command.CONFIRM: "operator",
-    Command.CANCEL: "operator",
-    Command.GRANT: "admin",
-    Command.RELOAD: "admin",
-}
 ROLE_NAMES = {"operator": "运营", "admin": "管理员", "owner": "群主"}
 USAGE = {
     Command.BROADCAST: "用法：/broadcast <now|HH:MM|YYYY-MM-DD HH:MM> <here|all|g1,g2> <内容>",
@@ -69,19 +63,17 @@ class AdminAction:
     command: Command
 
     def run(self, event: Event, match: Match, ctx: ActionContext) -> list[Reply]:
-        needed = NEEDED_ROLE[self.command]
-        outcome, detail = "ok", match.args
-        if ROLE_RANK[ctx.role] < ROLE_RANK[needed]:
-            outcome = "refused"
-            text = f"⛔ 只有{ROLE_NAMES[needed]}及以上可以使用 /{self.command.value}。"
+        if ctx.control is None:
+            text = "❌ 这个机器人没有开启管理功能"
         else:
+            actor = Actor(event.member, ctx.role, event.group)
             try:
-                text = self._do(event, match, ctx)
+                with ctx.control.audited(ctx.tx, actor, self.command.value, match.args, event.at):
+                    text = self._do(event, match, ctx, ctx.control)
+            except Denied as denied:
+                text = f"⛔ 只有{ROLE_NAMES[denied.needed]}及以上可以使用 /{self.command.value}。"
             except Refusal as refusal:
-                outcome, text = "error", f"❌ {refusal}"
-        ctx.tx.audit(
-            event.at, event.member, ctx.role, self.command.value, event.group, detail, outcome
-        )
+                text = f"❌ {refusal}"
         reply = Reply(
             event.group,
             f"@{event.name or event.member} {text}",
@@ -91,12 +83,10 @@ class AdminAction:
         )
         return [reply]
 
-    def _do(self, event: Event, match: Match, ctx: ActionContext) -> str:
-        if ctx.control is None:
-            raise Refusal("这个机器人没有开启管理功能")
+    def _do(self, event: Event, match: Match, ctx: ActionContext, control: Control) -> str:
         words = match.args.split()
         if self.command is Command.RELOAD:
-            problems = ctx.control.reload(event.at, event.member)
+            problems = control.reload(event.at, event.member)
             if problems:
                 listed = "\n".join(problems[:5])
                 raise Refusal(f"配置有误，仍在使用旧配置（{len(problems)} 处问题）：\n{listed}")
@@ -104,11 +94,11 @@ class AdminAction:
         if self.command is Command.GRANT:
             return self._grant(event, words, ctx)
         if self.command is Command.BROADCAST:
-            return self._broadcast(event, match.args, ctx)
+            return self._broadcast(event, match.args, ctx, control)
         if len(words) != 1 or not words[0].lstrip("#").isdigit():
             raise Refusal(USAGE[self.command])
         number = int(words[0].lstrip("#"))
-        broadcasts = ctx.control.broadcasts
+        broadcasts = control.broadcasts
         try:
             if self.command is Command.CONFIRM:
                 first = broadcasts.schedule(ctx.tx, number, event.at)
@@ -137,8 +127,7 @@ class AdminAction:
         verb = "增加" if delta > 0 else "扣除"
         return f"已为 {name} {verb} {abs(delta)} 积分（{reason}），现有 {balance} 分。"
 
-    def _broadcast(self, event: Event, args: str, ctx: ActionContext) -> str:
-        assert ctx.control is not None
+    def _broadcast(self, event: Event, args: str, ctx: ActionContext, control: Control) -> str:
         parsed = parse_when(args, ctx.local(event.at))
         if parsed is None:
             raise Refusal(USAGE[Command.BROADCAST])
@@ -155,7 +144,7 @@ class AdminAction:
             groups = parse_groups(target)
         request = BroadcastRequest(text=text.strip(), groups=groups, at=when)
         try:
-            number = ctx.control.broadcasts.create(
+            number = control.broadcasts.create(
                 ctx.tx, request, event.member, event.at, confirmed=groups is not None
             )
         except BroadcastError as error:
@@ -164,7 +153,7 @@ class AdminAction:
             return f"⚠️ 群发 #{number} 将发往全部群，请回复 /confirm {number} 确认。"
         row = ctx.tx.broadcast(number)
         assert row is not None
-        listed = "、".join(ctx.control.broadcasts.labels(ctx.tx, groups))
+        listed = "、".join(control.broadcasts.labels(ctx.tx, groups))
         return f"✅ 群发 #{number} 已安排：{listed}，{_when(row.at, ctx)}发送。"
 
 

@@ -7,12 +7,14 @@ store transaction in ``ctx`` and never calls the platform.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 from zoneinfo import ZoneInfo
 
+from core.actors import Actor
 from core.events import Event, Reply
 from core.jobs import Tick
 from storage.store import StoreTx
@@ -26,10 +28,16 @@ if TYPE_CHECKING:
 
 
 class Control(Protocol):
-    """What admin commands may do to the running bot."""
+    """The operations layer as admin commands see it (``bot.operations.Operations``)."""
 
     @property
     def broadcasts(self) -> Broadcasts: ...
+
+    def audited(
+        self, tx: StoreTx, actor: Actor, action: str, detail: str, now: datetime
+    ) -> AbstractContextManager[None]:
+        """Check the actor's role for ``action``, run the block, audit how it ended."""
+        ...
 
     def reload(self, now: datetime, actor: str) -> list[str]:
         """Reload the config; the problems found (the old config then stays), or none."""

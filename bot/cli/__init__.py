@@ -1,0 +1,12 @@
+"""The ``qunbot`` command: a thin click layer over the library, one module per command group.
+
+Errors a user can cause (a bad config, a missing file) end as a clear message and a
+non-zero exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+from bot.cli import config_files, operators, play, wechat  # noqa: F401 - they register commands
+from bot.cli.common import main
+
+__all__ = ["main"]

@@ -1,0 +1,264 @@
+"""Operators' commands beside the running bot: ``broadcast …`` and ``audit``.
+
+They go through the operations layer, as chat commands do: the same checks, the same
+audit log, and no bot started to run them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from bot.cli.common import BadRequest, actor_name, config_option, db_option, main, operator
+from core.actors import Actor
+from core.jobs import JobId
+from storage.broadcasts import BroadcastRow
+from storage.store import StoreTx
+from triggers.broadcasts import BroadcastError, BroadcastRequest, Broadcasts, parse_groups
+from triggers.text_files import NotUtf8, read_utf8
+
+_actor_option = click.option(
+    "--as", "actor", default=None, help="Operator name for the audit log (default: cli:<user>)."
+)
+
+
+def _operator_actor(name: str | None) -> Actor:
+    return Actor(actor_name(name), "operator")
+
+
+@main.group()
+def broadcast() -> None:
+    """Schedule messages to groups, see their delivery, cancel them (operators)."""
+
+
+@broadcast.command("add")
+@config_option
+@db_option
+@click.option("--groups", default=None, help="Comma-separated group ids.")
+@click.option("--all", "to_all", is_flag=True, help="Every group the bot serves (asks to confirm).")
+@click.option(
+    "--at",
+    "at_text",
+    default=None,
+    help="'YYYY-MM-DD HH:MM' in the config's time zone (default: now).",
+)
+@click.option(
+    "--cron", default=None, help="A crontab line for a recurring broadcast, e.g. '0 20 * * 5'."
+)
+@click.option(
+    "--text",
+    default=None,
+    help="The message (a template: {{ group.name }}, {{ group.members }}, {{ now }}).",
+)
+@click.option(
+    "--template",
+    "template_file",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    default=None,
+    help="Read the message template from a file.",
+)
+@click.option("--yes", is_flag=True, help="Do not ask before a broadcast to every group.")
+@_actor_option
+def broadcast_add(
+    config_path: Path | None,
+    db_url: str | None,
+    groups: str | None,
+    to_all: bool,
+    at_text: str | None,
+    cron: str | None,
+    text: str | None,
+    template_file: Path | None,
+    yes: bool,
+    actor: str | None,
+) -> None:
+    """Schedule a broadcast."""
+    if (groups is None) == (not to_all):
+        raise click.UsageError("give either --groups or --all")
+    if (text is None) == (template_file is None):
+        raise click.UsageError("give either --text or --template")
+    if at_text is not None and cron is not None:
+        raise click.UsageError("give --at or --cron, not both")
+    try:
+        body = text if text is not None else read_utf8(template_file)  # type: ignore[arg-type]
+    except NotUtf8 as error:
+        raise click.BadParameter(f"{template_file}: {error}", param_hint="--template") from None
+    with operator(config_path, db_url) as session:
+        now = datetime.now(UTC)
+        at = _parse_at(at_text, ZoneInfo(session.ruleset.config.timezone))
+        targets = None if to_all else parse_groups(groups or "")
+        request = BroadcastRequest(text=body, groups=targets, at=at, cron=cron)
+        with session.store.transaction() as tx:
+            served = session.ruleset.served_groups(tx)
+        if to_all and not yes:
+            click.confirm(f"Send to all {len(served)} group(s)?", abort=True)
+        broadcasts = session.operations.broadcasts
+        detail = f"{'all' if to_all else groups} {at_text or cron or 'now'}: {body[:200]}"
+        with session.store.transaction() as tx:
+            try:
+                with session.operations.audited(
+                    tx, _operator_actor(actor), "broadcast", detail, now
+                ):
+                    number = broadcasts.create(tx, request, actor_name(actor), now, confirmed=True)
+            except BroadcastError as error:
+                failure = str(error)
+            else:
+                failure = ""
+                row = tx.broadcast(number)
+                to = _describe_groups(broadcasts, tx, targets)
+        if failure:
+            raise BadRequest(failure)
+        assert row is not None
+        click.echo(f"broadcast #{number} scheduled for {_describe_when(row)} to {to}")
+
+
+def _parse_at(text: str | None, zone: ZoneInfo) -> datetime | None:
+    if text is None or text.strip().lower() == "now":
+        return None
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise click.BadParameter(
+            f"expected 'YYYY-MM-DD HH:MM', got {text!r}", param_hint="--at"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=zone)
+
+
+@broadcast.command("list")
+@config_option
+@db_option
+def broadcast_list(config_path: Path | None, db_url: str | None) -> None:
+    """Every broadcast with its status and delivery counts."""
+    with operator(config_path, db_url) as session, session.store.transaction() as tx:
+        broadcasts = session.operations.broadcasts
+        table = Table("#", "status", "when", "groups", "by", "sent", "pending", "failed")
+        for row in tx.broadcasts():
+            counts = tx.outbox_counts(JobId.for_broadcast(row.id).messages_prefix)
+            table.add_row(
+                str(row.id),
+                row.status,
+                _describe_when(row),
+                _describe_groups(broadcasts, tx, row.groups),
+                row.created_by,
+                str(counts.sent),
+                str(counts.pending),
+                str(counts.failed),
+            )
+        Console().print(table)
+
+
+def _describe_groups(broadcasts: Broadcasts, tx: StoreTx, groups: Sequence[str] | None) -> str:
+    return "all groups" if groups is None else ", ".join(broadcasts.labels(tx, groups))
+
+
+def _describe_when(row: BroadcastRow) -> str:
+    """When a broadcast goes out, in its own zone, named (operators may sit elsewhere)."""
+    if row.cron is not None:
+        return f"cron {row.cron} ({row.timezone})"
+    assert row.at is not None
+    return f"{row.at.astimezone(ZoneInfo(row.timezone)):%Y-%m-%d %H:%M} ({row.timezone})"
+
+
+@broadcast.command("show")
+@click.argument("number", type=int)
+@config_option
+@db_option
+def broadcast_show(number: int, config_path: Path | None, db_url: str | None) -> None:
+    """One broadcast and its delivery in each group."""
+    with operator(config_path, db_url) as session, session.store.transaction() as tx:
+        row = _existing(tx, number)
+        click.echo(f"#{row.id} {row.status} · {_describe_when(row)} · by {row.created_by}")
+        click.echo(f"text: {row.text}")
+        prefix = JobId.for_broadcast(row.id).messages_prefix
+        delivered = {d.group: d for d in tx.deliveries(prefix)}
+        zone = ZoneInfo(row.timezone)
+        table = Table("group", "status", f"sent at ({row.timezone})", "error")
+        for group in session.operations.broadcasts.targets(tx, row):
+            d = delivered.get(group)
+            table.add_row(
+                group,
+                d.status if d else "not yet",
+                f"{d.sent_at.astimezone(zone):%Y-%m-%d %H:%M:%S}" if d and d.sent_at else "",
+                (d.error or "") if d else "",
+            )
+        Console().print(table)
+
+
+def _existing(tx: StoreTx, number: int) -> BroadcastRow:
+    row = tx.broadcast(number)
+    if row is None:
+        raise click.ClickException(f"no broadcast #{number}")
+    return row
+
+
+@broadcast.command("cancel")
+@click.argument("number", type=int)
+@config_option
+@db_option
+@_actor_option
+def broadcast_cancel(
+    number: int, config_path: Path | None, db_url: str | None, actor: str | None
+) -> None:
+    """Cancel a broadcast; messages not sent yet are withdrawn."""
+    with operator(config_path, db_url) as session:
+        now = datetime.now(UTC)
+        with session.store.transaction() as tx:
+            try:
+                with session.operations.audited(
+                    tx, _operator_actor(actor), "cancel", f"#{number}", now
+                ):
+                    withdrawn = session.operations.broadcasts.cancel(tx, number, now)
+            except BroadcastError as error:
+                failure = str(error)
+            else:
+                failure = ""
+        if failure:
+            raise click.ClickException(failure)
+        click.echo(f"broadcast #{number} cancelled; {withdrawn} unsent message(s) withdrawn")
+
+
+@broadcast.command("preview")
+@click.argument("number", type=int)
+@click.option("--group", default=None, help="Render for this group (default: its first).")
+@config_option
+@db_option
+def broadcast_preview(
+    number: int, group: str | None, config_path: Path | None, db_url: str | None
+) -> None:
+    """Render a broadcast for one group, without sending anything."""
+    with operator(config_path, db_url) as session, session.store.transaction() as tx:
+        row = _existing(tx, number)
+        broadcasts = session.operations.broadcasts
+        targets = broadcasts.targets(tx, row)
+        chosen = group or (targets[0] if targets else None)
+        if chosen is None:
+            raise click.ClickException("the broadcast has no groups to render for")
+        zone = session.ruleset.zone_of(chosen)
+        text = broadcasts.render(tx, row, chosen, datetime.now(UTC), zone)
+        click.echo(f"--- #{number} for {chosen} ---\n{text}")
+
+
+@main.command()
+@click.option("--limit", default=50, show_default=True, help="How many entries, newest first.")
+@config_option
+@db_option
+def audit(limit: int, config_path: Path | None, db_url: str | None) -> None:
+    """The audit log: every admin action, who, what, when, where, and how it ended."""
+    with operator(config_path, db_url) as session, session.store.transaction() as tx:
+        table = Table("when (UTC)", "who", "role", "action", "group", "outcome", "detail")
+        for e in tx.audit_log(limit):
+            table.add_row(
+                f"{e.at:%Y-%m-%d %H:%M:%S}",
+                e.actor,
+                e.role,
+                e.action,
+                e.group or "",
+                e.outcome,
+                e.detail[:60],
+            )
+        Console().print(table)

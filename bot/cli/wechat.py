@@ -1,0 +1,99 @@
+"""``qunbot groups`` and ``qunbot status``, and the WeChat connection settings ``run`` uses."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from bot.adapters.wechaty import WechatySettings, WechatyUnavailable, list_rooms, load_client
+from bot.cli.common import main
+from bot.logs import configure
+from bot.settings import Settings
+
+endpoint_option = click.option(
+    "--endpoint",
+    default=None,
+    help="Puppet service host:port (default: WECHATY_PUPPET_SERVICE_ENDPOINT).",
+)
+token_option = click.option(
+    "--token", default=None, help="Puppet service token (default: WECHATY_PUPPET_SERVICE_TOKEN)."
+)
+
+
+def wechaty_settings(
+    settings: Settings, endpoint: str | None, token: str | None
+) -> WechatySettings:
+    """The connection settings, or one clear error saying what is missing."""
+    endpoint = endpoint or settings.puppet_endpoint
+    token = token or settings.puppet_token
+    if not token:
+        raise click.ClickException(
+            "the WeChat adapter needs a puppet service token: set WECHATY_PUPPET_SERVICE_TOKEN "
+            "in .env (and WECHATY_PUPPET_SERVICE_ENDPOINT=host:port for a self-hosted service)"
+        )
+    try:
+        load_client()
+    except WechatyUnavailable as error:
+        raise click.ClickException(str(error)) from None
+    return WechatySettings(
+        endpoint=endpoint,
+        token=token,
+        private_chats=settings.private_chats,
+        status_file=Path(settings.status_file),
+    )
+
+
+@main.command()
+@endpoint_option
+@token_option
+@click.option("--timeout", default=60.0, show_default=True, help="Seconds to wait for the login.")
+def groups(endpoint: str | None, token: str | None, timeout: float) -> None:
+    """List the WeChat groups the account is in: ids, topics, member counts (for config.yaml)."""
+    settings = Settings()
+    configure("WARNING")
+    wechaty = wechaty_settings(settings, endpoint, token)
+    try:
+        rooms = asyncio.run(list_rooms(wechaty, timeout))
+    except (ConnectionError, TimeoutError, OSError) as error:
+        where = wechaty.endpoint or "token discovery"
+        raise click.ClickException(f"cannot list groups via {where}: {error}") from None
+    table = Table("id", "topic", "members")
+    for room in rooms:
+        table.add_row(room.id, room.topic, str(room.members))
+    Console().print(table)
+    click.echo("Copy the ids into config.yaml under groups: (README, Connect to WeChat).")
+
+
+@main.command()
+def status() -> None:
+    """Whether `qunbot run` is connected, as whom, and since when."""
+    path = Path(Settings().status_file)
+    if not path.is_file():
+        raise click.ClickException(
+            f"no status at {path}: is `qunbot run --adapter wechaty` running here?"
+        )
+    state = json.loads(path.read_text(encoding="utf-8"))
+    running = _alive(state.get("pid"))
+    click.echo(f"state: {state.get('state')}{'' if running else ' (the process is not running)'}")
+    click.echo(f"since: {state.get('since')}")
+    if state.get("user"):
+        click.echo(f"logged in as: {state.get('name') or state['user']} ({state['user']})")
+    if state.get("reason"):
+        click.echo(f"last error: {state['reason']}")
+    click.echo(f"endpoint: {state.get('endpoint') or 'token discovery'}")
+
+
+def _alive(pid: object) -> bool:
+    if not isinstance(pid, int):
+        return False
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True

@@ -1,0 +1,124 @@
+"""What operators and admins can do, one implementation for every way in.
+
+The CLI, the chat's admin commands and a future web dashboard call the same operations:
+each checks the actor's role and writes the audit log in the caller's transaction,
+whether it succeeds, is refused or fails. Nothing here reaches into the dispatcher; the
+running bot hands in how to reload itself, and a CLI opens only what it needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from loguru import logger
+
+from bot.scheduler import JobBook
+from core.actors import Actor, Denied
+from core.jobs import Schedule
+from storage.store import Store, StoreTx
+from triggers.broadcasts import Broadcasts
+from triggers.loader import load_ruleset
+from triggers.ruleset import RuleSet
+
+ROLE_RANK = {"member": 0, "operator": 1, "admin": 2, "owner": 3}
+# Who may do what; the bot's own housekeeping (the file watcher) acts as "system".
+NEEDED_ROLE = {
+    "broadcast": "operator",
+    "confirm": "operator",
+    "cancel": "operator",
+    "grant": "admin",
+    "reload": "admin",
+}
+SYSTEM = "system"
+
+
+class Operations:
+    def __init__(
+        self,
+        ruleset: Callable[[], RuleSet],
+        jobs: Schedule,
+        reload: Callable[[datetime, str], list[str]] | None = None,
+    ) -> None:
+        self._ruleset = ruleset
+        self._jobs = jobs
+        self._reload = reload
+
+    @property
+    def broadcasts(self) -> Broadcasts:
+        """Broadcast operations under the rules in force now."""
+        ruleset = self._ruleset()
+        return Broadcasts(
+            ruleset.templates,
+            self._jobs,
+            ruleset.served_groups,
+            ruleset.display_name,
+            ruleset.config.timezone,
+        )
+
+    @contextmanager
+    def audited(
+        self, tx: StoreTx, actor: Actor, action: str, detail: str, now: datetime
+    ) -> Iterator[None]:
+        """Check the role, run the block, and log who did what and how it ended.
+
+        A refusal by role is "refused", any exception from the block "error" (and is
+        raised on), a normal end "ok".
+        """
+        outcome = "error"
+        try:
+            needed = NEEDED_ROLE[action]
+            if actor.role != SYSTEM and ROLE_RANK.get(actor.role, 0) < ROLE_RANK[needed]:
+                outcome = "refused"
+                raise Denied(action, needed)
+            yield
+            outcome = "ok"
+        finally:
+            tx.audit(now, actor.name, actor.role, action, actor.group, detail, outcome)
+            logger.bind(actor=actor.name, group=actor.group).info(
+                "{} by {} ({}): {}", action, actor.name, actor.role, outcome
+            )
+
+    def reload(self, now: datetime, actor: str) -> list[str]:
+        """Reload the config; the problems found (the old config then stays), or none."""
+        if self._reload is None:
+            return ["this bot was started without a config file"]
+        return self._reload(now, actor)
+
+
+@dataclass
+class OperatorSession:
+    """What an operator's command beside the running bot needs: rules, store, schedule."""
+
+    ruleset: RuleSet
+    store: Store
+    jobs: JobBook
+    operations: Operations
+
+
+@contextmanager
+def operator_session(config: Path, db_url: str) -> Iterator[OperatorSession]:
+    """Open the config and the bot's database without starting a bot.
+
+    Schedule changes are written to the job store when the session ends; the running bot
+    reads them on its next look (see ``JobBook.reload``).
+    """
+    ruleset = load_ruleset(config)
+    store = Store(db_url)
+    try:
+        with store.transaction() as tx:
+            bindings = tx.group_bindings()
+        if bindings:
+            ruleset = ruleset.rebound(bindings)
+        jobs = JobBook(store.light_engine)
+        try:
+            bound = ruleset
+            yield OperatorSession(bound, store, jobs, Operations(lambda: bound, jobs))
+            jobs.persist()
+        finally:
+            jobs.close()
+    finally:
+        store.close()

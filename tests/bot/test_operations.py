@@ -1,0 +1,81 @@
+"""The operations layer: one role check and one audit trail for chat, CLI and what comes next."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from support import at, ruleset_from
+
+from bot.cli import main
+from bot.dispatcher import Dispatcher
+from bot.operations import SYSTEM
+from core.actors import Actor, Denied
+from storage.store import Store
+from triggers.engine import Engine
+
+CONFIG = "groups: [{id: g1, name: 一群}]\nrules: []\n"
+
+
+def audit(store: Store) -> list[tuple[str, str, str, str]]:
+    with store.transaction() as tx:
+        return [(e.actor, e.role, e.action, e.outcome) for e in reversed(tx.audit_log())]
+
+
+@pytest.mark.parametrize(
+    ("role", "action", "outcome"),
+    [
+        ("member", "broadcast", "refused"),
+        ("operator", "broadcast", "ok"),
+        ("operator", "grant", "refused"),
+        ("admin", "grant", "ok"),
+        ("owner", "reload", "ok"),
+        (SYSTEM, "reload", "ok"),
+    ],
+)
+def test_roles_are_checked_and_every_attempt_is_audited(
+    store: Store, role: str, action: str, outcome: str
+) -> None:
+    operations = Dispatcher(store, Engine(ruleset_from(CONFIG))).operations
+    with store.transaction() as tx:
+        try:
+            with operations.audited(
+                tx, Actor("alice", role, "g1"), action, "detail", at("2026-11-24T08:00")
+            ):
+                pass
+        except Denied as denied:
+            assert outcome == "refused" and denied.needed in ("operator", "admin")
+    assert audit(store) == [("alice", role, action, outcome)]
+
+
+def test_a_failure_inside_is_audited_as_an_error_and_raised(store: Store) -> None:
+    operations = Dispatcher(store, Engine(ruleset_from(CONFIG))).operations
+    with store.transaction() as tx, pytest.raises(ValueError, match="boom"), operations.audited(
+        tx, Actor("ops", "operator"), "cancel", "#9", at("2026-11-24T08:00")
+    ):
+        raise ValueError("boom")
+    assert audit(store) == [("ops", "operator", "cancel", "error")]
+
+
+def test_a_refused_cli_broadcast_is_audited_like_a_chat_one(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(CONFIG, encoding="utf-8")
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    common = ["--config", str(config), "--db", url]
+    result = CliRunner().invoke(
+        main, ["broadcast", "add", *common, "--groups", "g9", "--text", "hi", "--as", "ops"]
+    )
+    assert result.exit_code == 2 and "unknown group(s): g9" in result.output
+    result = CliRunner().invoke(
+        main, ["broadcast", "add", *common, "--groups", "g1", "--text", "hi", "--as", "ops"]
+    )
+    assert result.exit_code == 0, result.output
+    store = Store(url)
+    try:
+        assert audit(store) == [
+            ("ops", "operator", "broadcast", "error"),
+            ("ops", "operator", "broadcast", "ok"),
+        ]
+    finally:
+        store.close()
