@@ -16,8 +16,8 @@ Decisions:
   An alias inside the block it names is rejected, and so are aliases that copy more than
   ``_MAX_VALUES`` values in all, which stops a "billion laughs" file from exhausting memory;
   values written out in the file count only against the file's size limit (loader.py).
-* Values may nest at most ``_MAX_DEPTH`` deep: PyYAML composes recursively, and a file
-  of 5,000 ``[`` would otherwise end in a RecursionError.
+* Values may nest at most ``MAX_DEPTH`` deep (see yaml_loaders.py): PyYAML composes
+  recursively, and a file of 5,000 ``[`` would otherwise end in a RecursionError.
 """
 
 from __future__ import annotations
@@ -28,11 +28,10 @@ from dataclasses import dataclass
 from typing import Any, NoReturn
 
 import yaml
-from yaml.composer import Composer, ComposerError
 from yaml.constructor import SafeConstructor
-from yaml.cyaml import CParser  # type: ignore[attr-defined]
 from yaml.reader import ReaderError
-from yaml.resolver import Resolver
+
+from triggers.yaml_loaders import AliasNode, FastLoader, PythonLoader
 
 _TAG_PREFIX = "tag:yaml.org,2002:"
 _MAP_TAG = _TAG_PREFIX + "map"
@@ -48,7 +47,6 @@ _SCALAR_CONSTRUCTORS: dict[str, tuple[str, Callable[[Any, yaml.ScalarNode], Any]
     _TAG_PREFIX + "null": ("null value", yaml.SafeLoader.construct_yaml_null),
 }
 _MAX_VALUES = 200_000
-_MAX_DEPTH = 64
 _TOKEN_WORDS = {
     "block end": "the end of an indented block",
     "block mapping start": "the start of an indented mapping",
@@ -135,90 +133,11 @@ class SourceMap:
         return entry is not None
 
 
-class _AliasNode(yaml.Node):
-    """One use of an alias, so that ``- *anchor`` points at its own line, not the anchor's."""
-
-    def __init__(self, target: yaml.Node, anchor: str, mark: Any) -> None:  # any Mark
-        super().__init__(target.tag, target, mark, mark)
-        self.target = target
-        self.anchor = anchor
-
-
-class _Mark:
-    """Where a node starts or ends, and nothing else.
-
-    PyYAML gives every node two full marks (each with its own attribute dict and a pointer
-    into the text); a 10,000-rule config holds hundreds of thousands of them at once, which
-    is most of what loading it costs in memory. Only the line and column are ever read.
-    It stands in for ``yaml.Mark`` wherever PyYAML expects one (its stubs still say Mark).
-    """
-
-    __slots__ = ("column", "index", "line", "name")
-
-    def __init__(self, name: str, index: int, line: int, column: int) -> None:
-        self.name, self.index, self.line, self.column = name, index, line, column
-
-    def get_snippet(self, indent: int = 4, max_length: int = 75) -> None:
-        return None
-
-
-class _Composing(Composer):
-    """The composition both loaders share: a depth limit, and aliases that know their use."""
-
-    def __init__(self) -> None:
-        Composer.__init__(self)
-        self._depth = 0
-
-    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
-        if self._depth >= _MAX_DEPTH:  # PyYAML composes recursively: stop before Python does
-            raise ComposerError(
-                None,
-                None,
-                f"values are nested more than {_MAX_DEPTH} deep",
-                self.peek_event().start_mark,  # type: ignore[attr-defined]
-            )
-        self._depth += 1
-        try:
-            return self._compose_node(parent, index)
-        finally:
-            self._depth -= 1
-
-    def _compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
-        if not self.check_event(yaml.AliasEvent):  # type: ignore[attr-defined]
-            return super().compose_node(parent, index)
-        event: yaml.AliasEvent = self.peek_event()  # type: ignore[attr-defined]
-        target = super().compose_node(parent, index)
-        # Always true for an alias; the stubs just cannot know it.
-        assert target is not None and event.anchor and event.start_mark is not None
-        return _AliasNode(target, event.anchor, event.start_mark)
-
-
-class _Loader(_Composing, yaml.SafeLoader):
-    """Pure Python: slow, but its error messages are the ones admins are shown."""
-
-    def __init__(self, stream: str) -> None:
-        yaml.SafeLoader.__init__(self, stream)
-        _Composing.__init__(self)
-
-    def get_mark(self) -> Any:  # a _Mark: the same fields the parser reads from yaml.Mark
-        return _Mark(self.name, self.index, self.line, self.column)
-
-
-class _FastLoader(_Composing, CParser, SafeConstructor, Resolver):
-    """libyaml's scanner and parser (several times faster) under the same composition."""
-
-    def __init__(self, stream: str) -> None:
-        CParser.__init__(self, stream)
-        SafeConstructor.__init__(self)
-        Resolver.__init__(self)
-        _Composing.__init__(self)
-
-
 class _Rejected(Exception):
     """A node was reported as a problem; the caller goes on so that later problems show too."""
 
 
-def _position(mark: _Mark | yaml.Mark | None) -> Position:
+def _position(mark: Any) -> Position:  # any Mark: libyaml's, PyYAML's or ours
     return Position(1, 1) if mark is None else Position(mark.line + 1, mark.column + 1)
 
 
@@ -248,7 +167,7 @@ class _Builder:
 
     def build(self, node: yaml.Node, at: Position) -> tuple[Any, _Entry]:
         """Construct ``node``; ``at`` is what loc should point to (its key, or the item itself)."""
-        if isinstance(node, _AliasNode):
+        if isinstance(node, AliasNode):
             if id(node.target) in self._open:
                 self._report(at, f"alias *{node.anchor} is used inside the block it names")
                 return None, _Entry(at)
@@ -340,7 +259,7 @@ class _Builder:
         return values, _Entry(at, entries)
 
     def _key(self, node: yaml.Node, at: Position) -> Key:
-        target = node.target if isinstance(node, _AliasNode) else node
+        target = node.target if isinstance(node, AliasNode) else node
         if not isinstance(target, yaml.ScalarNode):
             self._report(at, "a key must be a single word or number, not a list or mapping")
             raise _Rejected
@@ -402,13 +321,13 @@ def _reader_problem(error: ReaderError, text: str) -> YamlProblem:
 
 def load_yaml(text: str) -> tuple[Any, SourceMap]:
     """Parse one YAML document safely; an empty document gives None, the caller decides."""
-    loader: _FastLoader | _Loader = _FastLoader(text)
+    loader: FastLoader | PythonLoader = FastLoader(text)
     try:
         root = loader.get_single_node()
     except (yaml.YAMLError, ValueError):
         # A broken file: parse it again in Python, whose messages and positions are clearer.
         try:
-            loader = _Loader(text)  # checks for unprintable characters already
+            loader = PythonLoader(text)  # checks for unprintable characters already
             root = loader.get_single_node()
         except yaml.MarkedYAMLError as error:
             raise YamlSourceError([_syntax_problem(error, text)]) from error
