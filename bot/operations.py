@@ -19,6 +19,7 @@ from loguru import logger
 from bot.scheduler import JobBook
 from core.actors import Actor, Denied
 from core.jobs import Schedule
+from core.statuses import Outcome
 from storage.store import Store, StoreTx
 from triggers.broadcasts import Broadcasts
 from triggers.loader import load_ruleset
@@ -68,14 +69,14 @@ class Operations:
         A refusal by role is "refused", any exception from the block "error" (and is
         raised on), a normal end "ok".
         """
-        outcome = "error"
+        outcome = Outcome.ERROR
         try:
             needed = NEEDED_ROLE[action]
             if actor.role != SYSTEM and ROLE_RANK.get(actor.role, 0) < ROLE_RANK[needed]:
-                outcome = "refused"
+                outcome = Outcome.REFUSED
                 raise Denied(action, needed)
             yield
-            outcome = "ok"
+            outcome = Outcome.OK
         finally:
             tx.audit(now, actor.name, actor.role, action, actor.group, detail, outcome)
             logger.bind(actor=actor.name, group=actor.group).info(

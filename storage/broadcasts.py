@@ -14,6 +14,7 @@ from sqlalchemy import (
     update,
 )
 
+from core.statuses import BroadcastStatus
 from storage.tables import (
     BROADCASTS,
 )
@@ -54,7 +55,7 @@ class BroadcastsTx(TxBase):
                 at=at,
                 cron=cron,
                 timezone=timezone,
-                status="scheduled",
+                status=BroadcastStatus.SCHEDULED,
                 created_by=created_by,
                 created_at=now,
             )
@@ -73,7 +74,7 @@ class BroadcastsTx(TxBase):
 
     def set_broadcast_status(self, broadcast_id: int, status: str, at: datetime) -> None:
         values: dict[str, Any] = {"status": status}
-        if status == "cancelled":
+        if status == BroadcastStatus.CANCELLED:
             values["cancelled_at"] = at
         self._execute(update(BROADCASTS).where(BROADCASTS.c.id == broadcast_id).values(**values))
 

@@ -15,6 +15,7 @@ from sqlalchemy import (
     update,
 )
 
+from core.statuses import OutboxStatus
 from storage.tables import (
     OUTBOX,
 )
@@ -23,7 +24,12 @@ from storage.unit_of_work import TxBase
 MARK_SENT = (
     update(OUTBOX)
     .where(OUTBOX.c.id == bindparam("mid"))
-    .values(status="sent", sent_at=bindparam("at"), attempts=OUTBOX.c.attempts + 1, error=None)
+    .values(
+        status=OutboxStatus.SENT,
+        sent_at=bindparam("at"),
+        attempts=OUTBOX.c.attempts + 1,
+        error=None,
+    )
 )
 
 _OUTBOX_KEYS = (
@@ -53,7 +59,7 @@ _OUTBOX_DUE = (
         OUTBOX.c.attempts,
         OUTBOX.c.not_before,
     )
-    .where(OUTBOX.c.status == "pending", OUTBOX.c.not_before <= bindparam("now"))
+    .where(OUTBOX.c.status == OutboxStatus.PENDING, OUTBOX.c.not_before <= bindparam("now"))
     .order_by(OUTBOX.c.priority, OUTBOX.c.id)
     .limit(bindparam("limit"))
 )
@@ -115,7 +121,7 @@ class OutboxTx(TxBase):
                 "mentions": json.dumps(list(m.mentions), ensure_ascii=False),
                 "priority": m.priority,
                 "rule": m.rule,
-                "status": "pending",
+                "status": OutboxStatus.PENDING,
                 "attempts": 0,
                 "account": "default",
                 "decided_at": m.decided_at,
@@ -155,7 +161,7 @@ class OutboxTx(TxBase):
 
     def next_message_due(self) -> datetime | None:
         due = self._execute(
-            select(func.min(OUTBOX.c.not_before)).where(OUTBOX.c.status == "pending")
+            select(func.min(OUTBOX.c.not_before)).where(OUTBOX.c.status == OutboxStatus.PENDING)
         ).scalar_one()
         return cast(datetime | None, due)
 
@@ -173,7 +179,7 @@ class OutboxTx(TxBase):
         self._execute(
             update(OUTBOX)
             .where(OUTBOX.c.id == message_id)
-            .values(status="failed", attempts=OUTBOX.c.attempts + 1, error=error)
+            .values(status=OutboxStatus.FAILED, attempts=OUTBOX.c.attempts + 1, error=error)
         )
 
     def outbox_counts(self, key_prefix: str | None = None) -> OutboxCounts:
@@ -182,7 +188,9 @@ class OutboxTx(TxBase):
             query = query.where(OUTBOX.c.key.startswith(key_prefix, autoescape=True))
         counts = {str(status): int(n) for status, n in self._execute(query)}
         return OutboxCounts(
-            counts.get("pending", 0), counts.get("sent", 0), counts.get("failed", 0)
+            counts.get(OutboxStatus.PENDING, 0),
+            counts.get(OutboxStatus.SENT, 0),
+            counts.get(OutboxStatus.FAILED, 0),
         )
 
     def deliveries(self, key_prefix: str) -> list[Delivery]:
@@ -199,8 +207,9 @@ class OutboxTx(TxBase):
         result = self._execute(
             update(OUTBOX)
             .where(
-                OUTBOX.c.key.startswith(key_prefix, autoescape=True), OUTBOX.c.status == "pending"
+                OUTBOX.c.key.startswith(key_prefix, autoescape=True),
+                OUTBOX.c.status == OutboxStatus.PENDING,
             )
-            .values(status="cancelled")
+            .values(status=OutboxStatus.CANCELLED)
         )
         return int(result.rowcount)

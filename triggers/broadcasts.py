@@ -19,6 +19,7 @@ from loguru import logger
 
 from core.events import Reply, clean_text
 from core.jobs import JobId, JobSpec, Schedule
+from core.statuses import BroadcastStatus
 from storage.broadcasts import BroadcastRow
 from storage.store import StoreTx
 from triggers.templates import Renderable, TemplateProblem, Templates, TemplateSource, render
@@ -107,7 +108,7 @@ class Broadcasts:
         if confirmed:
             self.schedule(tx, broadcast_id, now)
         else:
-            tx.set_broadcast_status(broadcast_id, "unconfirmed", now)
+            tx.set_broadcast_status(broadcast_id, BroadcastStatus.UNCONFIRMED, now)
         return broadcast_id
 
     def _check_cron(self, line: str, now: datetime) -> None:
@@ -122,9 +123,9 @@ class Broadcasts:
         row = tx.broadcast(broadcast_id)
         if row is None:
             raise BroadcastError(f"no broadcast #{broadcast_id}")
-        if row.status not in ("scheduled", "unconfirmed"):
+        if row.status not in (BroadcastStatus.SCHEDULED, BroadcastStatus.UNCONFIRMED):
             raise BroadcastError(f"broadcast #{broadcast_id} is {row.status}")
-        tx.set_broadcast_status(broadcast_id, "scheduled", now)
+        tx.set_broadcast_status(broadcast_id, BroadcastStatus.SCHEDULED, now)
         return self._jobs.add(JobId.for_broadcast(broadcast_id), job_spec(row), now)
 
     def cancel(self, tx: StoreTx, broadcast_id: int, now: datetime) -> int:
@@ -132,9 +133,9 @@ class Broadcasts:
         row = tx.broadcast(broadcast_id)
         if row is None:
             raise BroadcastError(f"no broadcast #{broadcast_id}")
-        if row.status in ("cancelled", "done"):
+        if row.status in (BroadcastStatus.CANCELLED, BroadcastStatus.DONE):
             raise BroadcastError(f"broadcast #{broadcast_id} is already {row.status}")
-        tx.set_broadcast_status(broadcast_id, "cancelled", now)
+        tx.set_broadcast_status(broadcast_id, BroadcastStatus.CANCELLED, now)
         job = JobId.for_broadcast(broadcast_id)
         self._jobs.remove(job)
         return tx.withdraw(job.messages_prefix)
@@ -170,7 +171,7 @@ class Broadcasts:
     ) -> list[Reply]:
         """A due broadcast: one keyed message per target group."""
         row = tx.broadcast(broadcast_id)
-        if row is None or row.status != "scheduled":
+        if row is None or row.status != BroadcastStatus.SCHEDULED:
             return []
         stamp = scheduled.astimezone(ZoneInfo(row.timezone)).strftime("%Y-%m-%dT%H:%M")
         job = JobId.for_broadcast(broadcast_id)
@@ -196,7 +197,7 @@ class Broadcasts:
                 )
             )
         if row.cron is None:
-            status = "done" if replies or not targets else "failed"
+            status = BroadcastStatus.DONE if replies or not targets else BroadcastStatus.FAILED
             tx.set_broadcast_status(broadcast_id, status, now)
         return replies
 

@@ -51,8 +51,10 @@ def test_roles_are_checked_and_every_attempt_is_audited(
 
 def test_a_failure_inside_is_audited_as_an_error_and_raised(store: Store) -> None:
     operations = Dispatcher(store, Engine(ruleset_from(CONFIG))).operations
-    with store.transaction() as tx, pytest.raises(ValueError, match="boom"), operations.audited(
-        tx, Actor("ops", "operator"), "cancel", "#9", at("2026-11-24T08:00")
+    with (
+        store.transaction() as tx,
+        pytest.raises(ValueError, match="boom"),
+        operations.audited(tx, Actor("ops", "operator"), "cancel", "#9", at("2026-11-24T08:00")),
     ):
         raise ValueError("boom")
     assert audit(store) == [("ops", "operator", "cancel", "error")]
