@@ -21,6 +21,7 @@ from core.actors import Actor
 from core.events import Event, EventKind, Reply
 from core.jobs import WELCOME, JobKind, Tick
 from storage.outbox import Outgoing
+from storage.seen import KEEP_SEEN
 from storage.store import Store, StoreTx
 from triggers.engine import Engine, Outcome
 from triggers.loader import ConfigError, load_ruleset
@@ -103,6 +104,7 @@ class Dispatcher:
         self.jobs.reload()
         with self.store.transaction() as tx:
             bindings = tx.group_bindings()
+            tx.forget_seen_before(now - KEEP_SEEN)
         if bindings != self.engine.ruleset.bindings:
             self.engine.swap(self.engine.ruleset.rebound(bindings))
         self.sync_schedule(now)
@@ -266,11 +268,13 @@ class Dispatcher:
         )
 
     def _record(self, event: Event, tx: StoreTx) -> bool:
-        """Record what the event changes; False for a repeated join or leave (no news).
+        """Record what the event changes; False for a repeated join, leave or message.
 
         A message shows its sender is in the group, whoever left earlier: a join the
         platform did not report makes them a current member again (see ``observe``).
         """
+        if event.source_id is not None and not tx.first_sight(event.source_id, event.at):
+            return False  # delivered again (a reconnect, a restart): handled already
         info = self.engine.ruleset.group_info(event.group, event.group_name or "")
         tx.observe(
             event.group,

@@ -8,6 +8,8 @@ from typing import Any
 
 from loguru import logger
 
+from bot.redact import redact_record
+
 _TEXT = "_text"  # the rendered line, handed to the format as a value (never parsed as markup)
 
 
@@ -25,4 +27,5 @@ def _format(record: Any) -> str:
 
 def configure(level: str) -> None:
     logger.remove()
+    logger.configure(patcher=redact_record)
     logger.add(sys.stderr, level=level.upper(), format=_format, backtrace=False, diagnose=False)

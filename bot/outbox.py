@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from loguru import logger
 
-from bot.adapters.base import Adapter, PermanentSendError, TransientSendError
+from bot.adapters.base import Adapter, NotConnected, PermanentSendError, TransientSendError
 from bot.clock import Clock
 from core.events import Reply
 from storage.outbox import OutboxRow
@@ -110,6 +110,12 @@ class Outbox:
             for row in rows:
                 await self._pace()
                 error = await self._send(row)
+                if isinstance(error, NotConnected):
+                    # The link dropped: the message waits for it, its attempts unspent.
+                    logger.bind(group=row.message.group).info(
+                        "not sent, the platform is offline ({}): waiting for it", error
+                    )
+                    return sent
                 sent += error is None
                 # Confirm each send at once: a crash can only repeat the one in flight.
                 self._confirm(row, self._clock.now(), error)

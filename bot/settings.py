@@ -35,4 +35,15 @@ class Settings(BaseSettings):
     status_file: str = Field(
         default="qunbot-status.json", description="where `qunbot run` writes its connection state"
     )
+    reconnect_max: float = Field(
+        default=60.0, gt=0, description="longest wait between reconnect attempts, in seconds"
+    )
+    send_timeout: float = Field(
+        default=20.0, gt=0, description="seconds a send may wait for the service's answer"
+    )
+    liveness: float = Field(
+        default=30.0,
+        gt=0,
+        description="seconds the service may take to answer a probe before the link is stalled",
+    )
     log_level: str = Field(default="INFO", description="loguru level for `qunbot run`/`chat`")

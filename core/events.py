@@ -63,6 +63,8 @@ class Event:
     group_name: str | None = None
     tick: Tick | None = None
     content: str = "text"
+    # The platform's id of the message, when it has one: a redelivery is handled once.
+    source_id: str | None = None
 
     def __post_init__(self) -> None:
         if self.at.tzinfo is None:

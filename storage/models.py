@@ -226,3 +226,13 @@ class GroupBinding(SQLModel, table=True):
     topic: str = Field(primary_key=True, max_length=256)
     group_id: str = Field(max_length=128, unique=True)
     bound_at: datetime = _utc()  # type: ignore[assignment]
+
+
+class SeenMessage(SQLModel, table=True):
+    """A platform message already handled: a redelivery (after a reconnect or a restart)
+    is recognised and handled once. Kept for :data:`storage.seen.KEEP_SEEN`, then pruned."""
+
+    __tablename__ = "seen_messages"
+
+    message_id: str = Field(primary_key=True, max_length=128)
+    seen_at: datetime = _utc(index=True)  # type: ignore[assignment]

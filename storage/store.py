@@ -27,6 +27,7 @@ from storage.migrate import upgrade_to_head
 from storage.outbox import MARK_SENT, OutboxTx
 from storage.points import PointsTx
 from storage.prepared import Statements
+from storage.seen import SeenTx
 from storage.unit_of_work import KnownRows
 from storage.welcomes import WelcomesTx
 
@@ -114,5 +115,6 @@ class StoreTx(
     BroadcastsTx,
     AuditTx,
     GroupsTx,
+    SeenTx,
 ):
     """The domain operations, inside one transaction (each group of them in its own module)."""

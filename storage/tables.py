@@ -23,6 +23,7 @@ from storage.models import (
     Membership,
     OutboxMessage,
     PointsEntry,
+    SeenMessage,
     UnansweredQuestion,
 )
 
@@ -52,6 +53,8 @@ BROADCASTS = _table(Broadcast)
 AUDIT = _table(AuditEntry)
 
 BINDINGS = _table(GroupBinding)
+
+SEEN = _table(SeenMessage)
 
 G: BindParameter[str] = bindparam("g")
 

@@ -19,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.prepared import Statements
-from storage.tables import CHECKINS, INTERACTIONS, MEMBERSHIPS, OUTBOX
+from storage.tables import CHECKINS, INTERACTIONS, MEMBERSHIPS, OUTBOX, SEEN
 
 INSERT_INTERACTION = insert(INTERACTIONS)
 
@@ -31,6 +31,7 @@ _NATURAL_KEYS = {
     MEMBERSHIPS.name: ["group_id", "member_id"],
     OUTBOX.name: ["key"],
     CHECKINS.name: ["group_id", "member_id", "day"],
+    SEEN.name: ["message_id"],
 }
 
 

@@ -31,6 +31,10 @@ class TransientSendError(Exception):
     """The platform could not take the message now (network, rate limit): try again later."""
 
 
+class NotConnected(TransientSendError):
+    """The platform link is down: the message waits, spending none of its attempts."""
+
+
 class PermanentSendError(Exception):
     """The platform will never take this message (the group is gone, the text is refused)."""
 

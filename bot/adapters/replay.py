@@ -47,9 +47,15 @@ class MessageLine(_Line):
     sender: str = Field(min_length=1)
     text: str
     mentions: list[str] = Field(default_factory=list)
+    id: str | None = Field(default=None, min_length=1, max_length=128)
 
     def _own_fields(self) -> dict[str, Any]:
-        return {"member": self.sender, "text": self.text, "mentions": tuple(self.mentions)}
+        return {
+            "member": self.sender,
+            "text": self.text,
+            "mentions": tuple(self.mentions),
+            "source_id": self.id,
+        }
 
 
 class JoinLine(_Line):

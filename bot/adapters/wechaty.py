@@ -26,8 +26,9 @@ from urllib.parse import quote
 
 from loguru import logger
 
-from bot.adapters.base import PermanentSendError, TransientSendError
+from bot.adapters.base import NotConnected, PermanentSendError, TransientSendError
 from bot.clock import Clock
+from bot.redact import mask, redact, register
 from core.events import Event, EventKind, Reply
 
 
@@ -57,23 +58,21 @@ def load_client() -> Any:
 _WECHATY_LOG_FORMAT = "%(asctime)s - %(name)s - %(levelname)s - %(message)s"
 
 
-class _MaskedToLoguru(logging.Handler):
-    """Wechaty's own loggers, through loguru, with the token masked (they log it in clear)."""
+class _ToLoguru(logging.Handler):
+    """Wechaty's own loggers, through loguru (and so its masking: they log the token)."""
 
-    def __init__(self, secrets: tuple[str, ...]) -> None:
+    def __init__(self) -> None:
         super().__init__(level=logging.WARNING)
-        self._secrets = secrets
 
     def emit(self, record: logging.LogRecord) -> None:
-        text = record.getMessage()
-        for secret in self._secrets:
-            text = text.replace(secret, mask(secret))
+        text = redact(record.getMessage())
         logger.bind(library=record.name).log(record.levelname, "wechaty: {}", text)
 
 
 def tame_library_logs(token: str) -> None:
     """Replace the handlers wechaty_puppet installs on its loggers (stderr, unmasked)."""
-    handler = _MaskedToLoguru((token,) if token else ())
+    register(token)
+    handler = _ToLoguru()
     for candidate in list(logging.Logger.manager.loggerDict.values()):
         if not isinstance(candidate, logging.Logger) or candidate.propagate:
             continue
@@ -90,11 +89,10 @@ class WechatySettings:
     status_file: Path | None = None
     reconnect_min: timedelta = timedelta(seconds=1)
     reconnect_max: timedelta = timedelta(minutes=1)
-
-
-def mask(token: str) -> str:
-    """Enough of a token to tell two apart in a log, never enough to use it."""
-    return f"{token[:4]}…{token[-2:]}" if len(token) > 8 else "***"
+    # A send the service has not answered within this long counts as failed (and retried).
+    send_timeout: timedelta = timedelta(seconds=20)
+    # The service must answer a probe within this long, else the link is "stalled".
+    liveness: timedelta = timedelta(seconds=30)
 
 
 _LEADING_MENTION = re.compile(r"^\s*@[^\s\u2005]+[\s\u2005]+")
@@ -115,6 +113,8 @@ class WechatyAdapter:
         self._names: dict[str, str] = {}
         self._topics: dict[str, str] = {}
         self._seen: OrderedDict[str, None] = OrderedDict()
+        self._logged_in_once = False
+        register(settings.token)
 
     @property
     def online_since(self) -> datetime | None:
@@ -138,17 +138,22 @@ class WechatyAdapter:
             await self._close()
 
     async def _stay_connected(self) -> None:
-        """Connect, and when the stream drops, connect again with backoff and jitter."""
+        """Connect; when the link drops or stalls, connect again.
+
+        Failures in a row back off exponentially (jitter inside the cap), and a link that
+        reached a login resets the count, so a service that flaps ten times an hour is
+        rejoined within a second or two each time. While the endpoint refuses connections
+        the wait is cut short the moment it accepts them again.
+        """
         failures = 0
         client = load_client()
         tame_library_logs(self._settings.token)
         while True:
-            started = self._clock.now()
+            self._logged_in_once = False
             try:
                 self._puppet = self._new_puppet(client)
                 self._state("connecting")
-                await self._puppet.start()  # returns or raises when the stream ends
-                reason = "the event stream ended"
+                reason = await self._session()
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # every failure but a refusal means "reconnect"
@@ -159,13 +164,81 @@ class WechatyAdapter:
                     ) from None
                 reason = _explain(error)
             self._self_id = None
+            await self._drop_puppet()
             self._state("disconnected", reason=reason)
-            failures = 0 if self._clock.now() - started > timedelta(minutes=1) else failures + 1
-            delay = self._backoff(failures)
+            failures = 0 if self._logged_in_once else failures + 1
+            delay = self._backoff(failures + 1)
             logger.bind(endpoint=self._settings.endpoint).warning(
-                "puppet connection lost ({}); reconnecting in {:.1f}s", reason, delay
+                "puppet connection lost ({}); reconnecting in at most {:.1f}s", reason, delay
             )
-            await self._clock.sleep(delay)
+            await self._wait_to_reconnect(delay)
+
+    async def _session(self) -> str:
+        """One connection, until its stream ends or it stops answering; why it ended."""
+        stream = asyncio.create_task(self._puppet.start(), name="wechaty-stream")
+        watchdog = asyncio.create_task(self._watch_liveness(), name="wechaty-liveness")
+        try:
+            done, _ = await asyncio.wait({stream, watchdog}, return_when=asyncio.FIRST_COMPLETED)
+            if stream in done:
+                stream.result()  # raises what ended it
+                return "the event stream ended"
+            stalled = watchdog.result()
+            self._state("stalled", reason=stalled)
+            return f"stalled: {stalled}"
+        finally:
+            for task in (stream, watchdog):
+                task.cancel()
+            await asyncio.gather(stream, watchdog, return_exceptions=True)
+
+    async def _watch_liveness(self) -> str:
+        """Probe the service while logged in; return why it is considered stalled."""
+        window = self._settings.liveness.total_seconds()
+        while True:
+            await self._clock.sleep(window / 2)
+            if self._self_id is None or self._puppet is None:
+                continue
+            try:
+                await asyncio.wait_for(self._puppet.ding("qunbot-liveness"), timeout=window)
+            except TimeoutError:
+                return f"no answer to a probe within {window:g}s"
+            except Exception as error:
+                return f"probe failed: {_explain(error)}"
+
+    async def _drop_puppet(self) -> None:
+        puppet, self._puppet = self._puppet, None
+        if puppet is None:
+            return
+        try:
+            await asyncio.wait_for(puppet.stop(), timeout=5)
+        except Exception as error:  # the link is gone already: nothing more to close
+            logger.debug("puppet stop after a drop: {}", _explain(error))
+
+    async def _wait_to_reconnect(self, delay: float) -> None:
+        """Sleep ``delay``, but reconnect at once when a refusing endpoint accepts again."""
+        step = self._settings.reconnect_min.total_seconds()
+        waited = 0.0
+        refused = not await self._reachable()
+        while waited < delay:
+            await self._clock.sleep(min(step, delay - waited))
+            waited += step
+            if await self._reachable():
+                if refused:
+                    return
+            else:
+                refused = True
+
+    async def _reachable(self) -> bool:
+        """Whether the endpoint takes a TCP connection (True without an endpoint: unknown)."""
+        endpoint = self._settings.endpoint
+        if not endpoint:
+            return True
+        host, _, port = endpoint.rpartition(":")
+        try:
+            _, writer = await asyncio.wait_for(asyncio.open_connection(host, int(port)), 1.0)
+        except (OSError, TimeoutError, ValueError):
+            return False
+        writer.close()
+        return True
 
     def _new_puppet(self, client: Any) -> Any:
         from wechaty_puppet import PuppetOptions
@@ -185,26 +258,24 @@ class WechatyAdapter:
             puppet.on(name, handler)
         return puppet
 
-    def _backoff(self, failures: int) -> float:
+    def _backoff(self, attempt: int) -> float:
+        """The wait before connection attempt ``attempt`` (1: the first retry), jittered
+        by ±20% and never above the configured cap."""
         low = self._settings.reconnect_min.total_seconds()
         high = self._settings.reconnect_max.total_seconds()
-        delay = min(high, low * 2 ** max(failures - 1, 0))
-        return float(delay * (0.8 + 0.4 * self._rng.random()))
+        delay = low * 2 ** min(max(attempt - 1, 0), 30)
+        return float(min(high, delay * (0.8 + 0.4 * self._rng.random())))
 
     async def _close(self) -> None:
-        puppet, self._puppet = self._puppet, None
         self._self_id = None
-        if puppet is not None:
-            try:
-                await asyncio.wait_for(puppet.stop(), timeout=5)
-            except Exception as error:
-                logger.debug("puppet stop on shutdown: {}", _explain(error))
+        await self._drop_puppet()
         self._state("stopped")
 
     # --- puppet events ------------------------------------------------------------------
 
     async def _on_login(self, payload: Any) -> None:
         self._self_id = payload.contact_id
+        self._logged_in_once = True
         self._online_since = self._clock.now()
         name = await self._name_of(payload.contact_id)
         self._state("logged_in", user=payload.contact_id, name=name)
@@ -263,6 +334,7 @@ class WechatyAdapter:
                 mentions=tuple(message.mention_ids or ()),
                 group_name=await self._topic_of(message.room_id) if message.room_id else None,
                 content=content,
+                source_id=message_id,
             )
         )
 
@@ -329,15 +401,19 @@ class WechatyAdapter:
 
     async def send(self, reply: Reply) -> None:
         if self._puppet is None or self._self_id is None:
-            raise TransientSendError("not connected to WeChat")
+            raise NotConnected("not connected to WeChat")
+        timeout = self._settings.send_timeout.total_seconds()
         try:
-            await self._puppet.message_send_text(reply.group, reply.text, list(reply.mentions))
-        except (TimeoutError, ConnectionError, OSError) as error:
-            raise TransientSendError(_explain(error)) from None
+            await asyncio.wait_for(
+                self._puppet.message_send_text(reply.group, reply.text, list(reply.mentions)),
+                timeout,
+            )
+        except TimeoutError:
+            raise TransientSendError(f"no answer from the service within {timeout:g}s") from None
+        except (ConnectionError, OSError) as error:
+            raise NotConnected(_explain(error)) from None
         except Exception as error:
-            if _is_not_found(error):
-                raise PermanentSendError(_explain(error)) from None
-            raise TransientSendError(_explain(error)) from None
+            raise classify_send_error(error) from None
 
     # --- status -------------------------------------------------------------------------
 
@@ -356,7 +432,7 @@ class WechatyAdapter:
         }
         path = self._settings.status_file
         temporary = path.with_suffix(path.suffix + ".tmp")
-        temporary.write_text(json.dumps(status, ensure_ascii=False), encoding="utf-8")
+        temporary.write_text(redact(json.dumps(status, ensure_ascii=False)), encoding="utf-8")
         temporary.replace(path)
 
 
@@ -379,14 +455,37 @@ def scan_prompt(qrcode: str) -> str:
 
 
 def _explain(error: BaseException) -> str:
-    """One line for a log, not a gRPC stack trace."""
-    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    """One line for a log, not a gRPC stack trace (and never the token in it)."""
+    text = redact(str(error).strip().splitlines()[0]) if str(error).strip() else ""
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
-def _is_not_found(error: BaseException) -> bool:
-    status = getattr(error, "status", None)
-    return getattr(status, "name", "") in ("NOT_FOUND", "INVALID_ARGUMENT", "PERMISSION_DENIED")
+# gRPC status codes a puppet service answers a send with, and what they mean for it.
+_NEVER = frozenset(
+    {
+        "NOT_FOUND",
+        "INVALID_ARGUMENT",
+        "PERMISSION_DENIED",
+        "FAILED_PRECONDITION",
+        "OUT_OF_RANGE",
+        "UNIMPLEMENTED",
+        "ALREADY_EXISTS",
+        "UNAUTHENTICATED",
+    }
+)
+_LINK_DOWN = frozenset({"UNAVAILABLE", "CANCELLED"})
+
+
+def classify_send_error(error: BaseException) -> Exception:
+    """A refused send as the outbox treats it: never (failed at once), link down (waits,
+    no attempt spent), or anything else (retried with backoff, attempts counted)."""
+    code = getattr(getattr(error, "status", None), "name", "")
+    text = f"{code or type(error).__name__}: {_explain(error)}"
+    if code in _NEVER:
+        return PermanentSendError(text)
+    if code in _LINK_DOWN:
+        return NotConnected(text)
+    return TransientSendError(text)
 
 
 def _is_refusal(error: BaseException) -> bool:

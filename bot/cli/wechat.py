@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -14,6 +15,7 @@ from rich.table import Table
 from bot.adapters.wechaty import WechatySettings, WechatyUnavailable, list_rooms, load_client
 from bot.cli.common import main
 from bot.logs import configure
+from bot.redact import redact, register
 from bot.settings import Settings
 
 endpoint_option = click.option(
@@ -41,11 +43,15 @@ def wechaty_settings(
         load_client()
     except WechatyUnavailable as error:
         raise click.ClickException(str(error)) from None
+    register(token)
     return WechatySettings(
         endpoint=endpoint,
         token=token,
         private_chats=settings.private_chats,
         status_file=Path(settings.status_file),
+        reconnect_max=timedelta(seconds=settings.reconnect_max),
+        send_timeout=timedelta(seconds=settings.send_timeout),
+        liveness=timedelta(seconds=settings.liveness),
     )
 
 
@@ -62,7 +68,7 @@ def groups(endpoint: str | None, token: str | None, timeout: float) -> None:
         rooms = asyncio.run(list_rooms(wechaty, timeout))
     except (ConnectionError, TimeoutError, OSError) as error:
         where = wechaty.endpoint or "token discovery"
-        raise click.ClickException(f"cannot list groups via {where}: {error}") from None
+        raise click.ClickException(redact(f"cannot list groups via {where}: {error}")) from None
     table = Table("id", "topic", "members")
     for room in rooms:
         table.add_row(room.id, room.topic, str(room.members))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from support import message, replay, ruleset_from
+from support import at, message, replay, ruleset_from
 
 from bot.adapters.replay import ReplayLineError, parse_line
 from core.events import EventKind
@@ -143,3 +143,16 @@ rules:
         ("@Bob pong", ["bob"]),
         ("@Bob hello", ["bob"]),
     ]
+
+
+def test_a_message_delivered_again_after_a_restart_is_handled_once(store) -> None:  # type: ignore[no-untyped-def]
+    ruleset = ruleset_from(
+        "rules:\n  - {name: 签到, when: {command: [签到]}, do: {action: reply, text: 收到}}\n"
+    )
+    first = message("2026-11-24T08:00:00", "bob", "签到", id="wx-1")
+    assert replay(ruleset, store, [first]).texts == ["收到"]
+    again = message("2026-11-24T08:05:00", "bob", "签到", id="wx-1")  # redelivered
+    other = message("2026-11-24T08:06:00", "bob", "签到", id="wx-2")
+    assert replay(ruleset, store, [again, other]).texts == ["收到"]  # a fresh bot, same store
+    with store.transaction() as tx:
+        assert tx.forget_seen_before(at("2026-12-30T00:00:00")) == 2

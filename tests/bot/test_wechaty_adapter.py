@@ -8,19 +8,34 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from loguru import logger
 
-from bot.adapters.base import PermanentSendError, TransientSendError
-from bot.adapters.wechaty import WechatyAdapter, WechatySettings, content_of, mask
+from bot.adapters.base import NotConnected, PermanentSendError, TransientSendError
+from bot.adapters.wechaty import (
+    WechatyAdapter,
+    WechatyRefused,
+    WechatySettings,
+    classify_send_error,
+    content_of,
+)
 from bot.clock import FakeClock
+from bot.logs import configure
+from bot.outbox import Outbox, Pacing
+from bot.redact import mask
 from core.events import Event, EventKind, Reply
+from storage.outbox import Outgoing
+from storage.store import Store
 
 T0 = datetime(2026, 11, 24, 8, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
@@ -215,3 +230,189 @@ def test_a_scan_prints_the_qr_code_and_a_url_to_open() -> None:
     assert url_line.endswith(
         "https://wechaty.js.org/qrcode/https%3A%2F%2Flogin.weixin.qq.com%2Fl%2Fabc%3D%3D"
     )
+
+
+# --- the link: reconnects, liveness, offline sends, secrets ----------------------------
+
+
+class ScriptedPuppet(FakePuppet):
+    """One connection: logs in (or not), then ends with ``ending`` or hangs."""
+
+    def __init__(self, adapter: WechatyAdapter, login: bool, ending: Exception | None) -> None:
+        super().__init__()
+        self._adapter, self._login, self._ending = adapter, login, ending
+        self.stopped = False
+
+    def on(self, name: str, handler: Any) -> None:
+        pass
+
+    async def start(self) -> None:
+        if self._login:
+            await self._adapter._on_login(SimpleNamespace(contact_id="bot_wxid"))
+        if self._ending is None:
+            await asyncio.Event().wait()  # a frozen service: the stream never ends
+        raise self._ending
+
+    async def stop(self) -> None:
+        self.stopped = True
+
+    async def ding(self, data: str) -> None:
+        await asyncio.Event().wait()  # frozen: never answers
+
+
+def run_connections(
+    monkeypatch: pytest.MonkeyPatch,
+    script: list[tuple[bool, Exception | None]],
+    tmp_path: Path | None = None,
+    liveness: float = 30.0,
+) -> tuple[WechatyAdapter, list[float], list[ScriptedPuppet]]:
+    """Play connection outcomes in order; the waits the adapter chose before each retry."""
+    clock = FakeClock(T0)
+    settings = WechatySettings(
+        endpoint="127.0.0.1:1",
+        token="insecure_secret_token_01",
+        status_file=tmp_path / "status.json" if tmp_path else None,
+        liveness=timedelta(seconds=liveness),
+    )
+    adapter = WechatyAdapter(settings, clock, random.Random(7))
+    waits: list[float] = []
+    puppets: list[ScriptedPuppet] = []
+
+    def new_puppet(client: Any) -> ScriptedPuppet:
+        if not script:
+            raise asyncio.CancelledError  # the script is over: stop the loop
+        login, ending = script.pop(0)
+        puppets.append(ScriptedPuppet(adapter, login, ending))
+        return puppets[-1]
+
+    async def unreachable() -> bool:
+        return False
+
+    async def wait(delay: float) -> None:
+        waits.append(delay)
+
+    monkeypatch.setattr("bot.adapters.wechaty.load_client", lambda: None)
+    monkeypatch.setattr(adapter, "_new_puppet", new_puppet)
+    monkeypatch.setattr(adapter, "_reachable", unreachable)
+    monkeypatch.setattr(adapter, "_wait_to_reconnect", wait)
+    with pytest.raises(asyncio.CancelledError):
+        asyncio.run(adapter._stay_connected())
+    return adapter, waits, puppets
+
+
+def test_a_healthy_connection_resets_the_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    down = ConnectionRefusedError("refused")
+    ended = ConnectionResetError("stream reset")
+    script = [(False, down), (False, down), (False, down), (True, ended)] + [(True, ended)] * 9
+    _, waits, _ = run_connections(monkeypatch, script)
+    for wait, base in zip(waits[:3], (2, 4, 8), strict=True):  # failures in a row back off
+        assert 0.8 * base <= wait <= 1.2 * base
+    # Ten flaps of a link that logged in each time: each is rejoined within ~1 s.
+    assert all(w <= 1.2 for w in waits[3:]) and len(waits) == 13
+
+
+@given(attempt=st.integers(1, 200), seed=st.integers(0, 2**32))
+def test_jitter_stays_inside_the_cap(attempt: int, seed: int) -> None:
+    settings = WechatySettings(endpoint=None, token="t", reconnect_max=timedelta(seconds=60))
+    adapter = WechatyAdapter(settings, FakeClock(T0), random.Random(seed))
+    assert 0.8 <= adapter._backoff(attempt) <= 60.0
+
+
+def test_the_wait_ends_as_soon_as_a_refusing_endpoint_accepts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = FakeClock(T0)
+    adapter = WechatyAdapter(WechatySettings(endpoint="127.0.0.1:1", token="t"), clock)
+    answers = iter([False, False, False, True])
+
+    async def reachable() -> bool:
+        return next(answers)
+
+    monkeypatch.setattr(adapter, "_reachable", reachable)
+    asyncio.run(adapter._wait_to_reconnect(60.0))
+    assert clock.now() - T0 == timedelta(seconds=3)  # back after 3 s, not after 60
+
+
+def test_a_frozen_service_is_reported_stalled_and_dropped(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    _, waits, puppets = run_connections(
+        monkeypatch, [(True, None), (True, None)], tmp_path, liveness=0.05
+    )
+    assert all(p.stopped for p in puppets)  # each stalled link was closed, then replaced
+    assert len(waits) == 2 and waits[0] <= 1.2  # it had logged in: rejoin at once
+    state = json.loads((tmp_path / "status.json").read_text())
+    assert state["state"] == "disconnected"
+    assert state["reason"] == "stalled: no answer to a probe within 0.05s"
+
+
+def test_a_send_while_offline_waits_without_spending_an_attempt(store: Store) -> None:
+    adapter, puppet = online()
+    asyncio.run(adapter._on_logout(SimpleNamespace(contact_id="bot_wxid", data="bye")))
+    clock = FakeClock(T0)
+
+    class Flaky:
+        online_since: datetime | None = T0
+
+        async def send(self, reply: Reply) -> None:
+            await adapter.send(reply)
+
+    flaky = Flaky()
+    outbox = Outbox(store, flaky, clock, Pacing.immediate(), lambda group: ZoneInfo("UTC"))
+    with store.transaction() as tx:
+        tx.enqueue([Outgoing(group="room1", text="答复", decided_at=T0)])
+    assert asyncio.run(outbox.send_due()) == 0  # the link dropped under it
+    with store.transaction() as tx:
+        [row] = tx.due_messages(T0, 10)
+    assert row.attempts == 0
+    asyncio.run(adapter._on_login(SimpleNamespace(contact_id="bot_wxid")))
+    assert asyncio.run(outbox.send_due()) == 1 and puppet.sent == [("room1", "答复", [])]
+
+
+@pytest.mark.parametrize(
+    ("code", "kind"),
+    [
+        ("NOT_FOUND", PermanentSendError),
+        ("INVALID_ARGUMENT", PermanentSendError),
+        ("FAILED_PRECONDITION", PermanentSendError),
+        ("UNAVAILABLE", NotConnected),
+        ("CANCELLED", NotConnected),
+        ("INTERNAL", TransientSendError),
+        ("RESOURCE_EXHAUSTED", TransientSendError),
+    ],
+)
+def test_refused_sends_are_classified_by_their_grpc_code(code: str, kind: type) -> None:
+    error = type("GRPCError", (Exception,), {"status": SimpleNamespace(name=code)})("no")
+    assert type(classify_send_error(error)) is kind
+
+
+def test_a_send_the_service_never_answers_times_out() -> None:
+    adapter, puppet = online()
+    adapter._settings = WechatySettings(
+        endpoint=None, token="t", send_timeout=timedelta(milliseconds=20)
+    )
+
+    async def hang(*args: Any) -> None:
+        await asyncio.Event().wait()
+
+    puppet.message_send_text = hang  # type: ignore[method-assign]
+    with pytest.raises(TransientSendError, match="no answer"):
+        asyncio.run(adapter.send(Reply("room1", "x", T0)))
+
+
+def test_a_refusal_that_repeats_the_token_is_masked(monkeypatch: pytest.MonkeyPatch) -> None:
+    token = "insecure_secret_token_01"
+    refusal = type("GRPCError", (Exception,), {"status": SimpleNamespace(name="UNAUTHENTICATED")})(
+        f"token {token} is not valid; see http://dir/hosties/{token}"
+    )
+    seen: list[str] = []
+    configure("DEBUG")
+    handler = logger.add(lambda m: seen.append(str(m)), level="DEBUG")
+    try:
+        with pytest.raises(WechatyRefused) as caught:
+            run_connections(monkeypatch, [(False, refusal)])
+    finally:
+        logger.remove(handler)
+    assert token not in str(caught.value) and "inse…01" in str(caught.value)
+    logger.bind(url=f"http://dir/{token}").error("directory lookup failed: {}", refusal)
+    assert not any(token in line for line in seen)
