@@ -58,6 +58,7 @@ class Operations:
             ruleset.served_groups,
             ruleset.display_name,
             ruleset.config.timezone,
+            ruleset.room_of,
         )
 
     @contextmanager

@@ -64,7 +64,9 @@ class Broadcasts:
         served: Callable[[StoreTx], list[str]],
         group_name: Callable[[StoreTx, str], str],
         timezone: str,
+        room_of: Callable[[str], str] = lambda name: name,
     ) -> None:
+        self._room_of = room_of
         self._templates = templates
         self._jobs = jobs
         self._served = served
@@ -93,12 +95,8 @@ class Broadcasts:
                 f"{request.at:%Y-%m-%d %H:%M} ({zone}) is in the past: "
                 f"it is now {now.astimezone(zone):%Y-%m-%d %H:%M} ({zone})"
             )
-        served = set(self._served(tx))
-        unknown = sorted(set(request.groups or ()) - served)
-        if unknown:
-            raise BroadcastError(f"unknown group(s): {', '.join(unknown)}")
-        if request.groups is not None and not request.groups:
-            raise BroadcastError("no groups given")
+        if request.groups is not None:
+            request = replace(request, groups=self._rooms(tx, request.groups))
         at = request.at
         if request.cron is None:
             at = max(at or now, now)
@@ -110,6 +108,25 @@ class Broadcasts:
         else:
             tx.set_broadcast_status(broadcast_id, BroadcastStatus.UNCONFIRMED, now)
         return broadcast_id
+
+    def _rooms(self, tx: StoreTx, names: Sequence[str]) -> tuple[str, ...]:
+        """Targets as room ids: a config id, a config topic (once bound) or a room id."""
+        if not names:
+            raise BroadcastError("no groups given")
+        served = self._served(tx)
+        rooms = {name: self._room_of(name) for name in names}
+        unknown = [name for name, room in rooms.items() if room not in served]
+        if unknown:
+            unbound = [name for name in unknown if rooms[name].startswith("\0")]
+            hint = (
+                f"; {', '.join(unbound)}: named in config.yaml, but the bot has not seen that "
+                "room yet (it binds on the room's first message)"
+                if unbound
+                else ""
+            )
+            known = ", ".join(self.labels(tx, served)) or "none yet"
+            raise BroadcastError(f"unknown group(s): {', '.join(unknown)}{hint}; groups: {known}")
+        return tuple(dict.fromkeys(rooms.values()))
 
     def _check_cron(self, line: str, now: datetime) -> None:
         try:

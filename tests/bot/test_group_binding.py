@@ -3,6 +3,7 @@ and restarts, with their rules and schedules."""
 
 from __future__ import annotations
 
+import pytest
 from support import at, ruleset_from
 
 from bot.dispatcher import Dispatcher
@@ -76,3 +77,27 @@ def test_a_group_needs_an_id_or_a_topic() -> None:
         ruleset_from("groups: [{name: x}]\n")
     with pytest.raises(ConfigError, match="'id' or its 'topic'"):
         ruleset_from("groups: [{id: a, topic: b}]\n")
+
+
+def test_a_broadcast_names_a_group_by_topic_or_by_its_bound_room(db_url: str) -> None:
+    from triggers.broadcasts import BroadcastError, BroadcastRequest
+
+    store = Store(db_url)
+    dispatcher = Dispatcher(store, Engine(ruleset_from(CONFIG)))
+    dispatcher.restore(at("2026-11-24T07:00:00"))
+    now = at("2026-11-24T07:10:00")
+
+    def add(target: str) -> tuple[str, ...] | None:
+        request = BroadcastRequest(text="通知", groups=(target,), at=None)
+        with store.transaction() as tx:
+            number = dispatcher.operations.broadcasts.create(tx, request, "ops", now, True)
+            row = tx.broadcast(number)
+        assert row is not None
+        return row.groups
+
+    with pytest.raises(BroadcastError, match="has not seen that room yet"):
+        add("产品交流群")
+    dispatcher.process([say("r2", "产品交流群", "2026-11-24T07:02:00")])
+    assert add("产品交流群") == ("r2",)  # by the topic config.yaml uses
+    assert add("r2") == ("r2",)  # by the room id `qunbot groups` shows
+    store.close()
