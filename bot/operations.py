@@ -33,6 +33,7 @@ NEEDED_ROLE = {
     "cancel": "operator",
     "grant": "admin",
     "reload": "admin",
+    "retry": "operator",
 }
 SYSTEM = "system"
 

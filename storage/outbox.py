@@ -92,6 +92,19 @@ class OutboxRow:
 
 
 @dataclass(frozen=True, slots=True)
+class FailedMessage:
+    """A message the platform refused for good, or that ran out of attempts."""
+
+    id: int
+    group: str
+    text: str
+    rule: str | None
+    attempts: int
+    error: str | None
+    decided_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class OutboxCounts:
     pending: int
     sent: int
@@ -213,3 +226,32 @@ class OutboxTx(TxBase):
             .values(status=OutboxStatus.CANCELLED)
         )
         return int(result.rowcount)
+
+    def failed_messages(self, limit: int = 100) -> list[FailedMessage]:
+        """Failed messages, newest first."""
+        rows = self._execute(
+            select(
+                OUTBOX.c.id,
+                OUTBOX.c.group_id,
+                OUTBOX.c.text,
+                OUTBOX.c.rule,
+                OUTBOX.c.attempts,
+                OUTBOX.c.error,
+                OUTBOX.c.decided_at,
+            )
+            .where(OUTBOX.c.status == OutboxStatus.FAILED)
+            .order_by(OUTBOX.c.id.desc())
+            .limit(limit)
+        )
+        return [FailedMessage(*row) for row in rows]
+
+    def requeue(self, ids: Sequence[int] | None, now: datetime) -> list[int]:
+        """Failed messages (all, or these) pending again with fresh attempts; their ids."""
+        query = update(OUTBOX).where(OUTBOX.c.status == OutboxStatus.FAILED)
+        if ids is not None:
+            query = query.where(OUTBOX.c.id.in_(list(ids)))
+        result = self._execute(
+            query.values(status=OutboxStatus.PENDING, attempts=0, error=None, not_before=now)
+            .returning(OUTBOX.c.id)
+        )
+        return sorted(int(row[0]) for row in result)

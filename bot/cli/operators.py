@@ -262,3 +262,60 @@ def audit(limit: int, config_path: Path | None, db_url: str | None) -> None:
                 e.detail[:60],
             )
         Console().print(table)
+
+
+@main.group()
+def outbox() -> None:
+    """Messages the platform refused: list them, send them again (operators)."""
+
+
+@outbox.command("failed")
+@click.option("--limit", default=50, show_default=True, help="How many, newest first.")
+@config_option
+@db_option
+def outbox_failed(limit: int, config_path: Path | None, db_url: str | None) -> None:
+    """Failed messages with the reason the platform gave."""
+    with operator(config_path, db_url) as session, session.store.transaction() as tx:
+        failed = tx.failed_messages(limit)
+        labels = session.operations.broadcasts.labels(tx, [m.group for m in failed])
+    for message, label in zip(failed, labels, strict=True):
+        click.echo(
+            f"#{message.id} {label} · decided {message.decided_at:%Y-%m-%d %H:%M:%S} UTC · "
+            f"{message.attempts} attempt(s) · rule {message.rule or '-'}\n"
+            f"    reason: {message.error or 'unknown'}\n    text: {message.text[:200]}"
+        )
+    if not failed:
+        click.echo("no failed messages")
+
+
+@outbox.command("retry")
+@click.argument("ids", nargs=-1, type=int)
+@click.option("--all", "every", is_flag=True, help="Every failed message.")
+@config_option
+@db_option
+@_actor_option
+def outbox_retry(
+    ids: tuple[int, ...],
+    every: bool,
+    config_path: Path | None,
+    db_url: str | None,
+    actor: str | None,
+) -> None:
+    """Queue failed messages again, with fresh attempts (the running bot sends them)."""
+    if bool(ids) == every:
+        raise click.UsageError("give message ids or --all")
+    with operator(config_path, db_url) as session:
+        now = datetime.now(UTC)
+        detail = "all" if every else " ".join(f"#{n}" for n in ids)
+        with (
+            session.store.transaction() as tx,
+            session.operations.audited(tx, _operator_actor(actor), "retry", detail, now),
+        ):
+            queued = tx.requeue(None if every else ids, now)
+    missing = sorted(set(ids) - set(queued))
+    click.echo(
+        f"{len(queued)} message(s) queued again"
+        + (f": #{', #'.join(map(str, queued))}" if queued else "")
+    )
+    if missing:
+        raise BadRequest(f"not failed messages: {', '.join(map(str, missing))}")

@@ -165,6 +165,8 @@ DB_COMMANDS = [
     ["broadcast", "preview", "1"],
     ["broadcast", "cancel", "1"],
     ["audit"],
+    ["outbox", "failed"],
+    ["outbox", "retry", "--all"],
 ]
 
 

@@ -12,6 +12,7 @@ from bot.cli import main
 from bot.dispatcher import Dispatcher
 from bot.operations import SYSTEM
 from core.actors import Actor, Denied
+from storage.outbox import Outgoing
 from storage.store import Store
 from triggers.engine import Engine
 
@@ -79,5 +80,40 @@ def test_a_refused_cli_broadcast_is_audited_like_a_chat_one(tmp_path: Path) -> N
             ("ops", "operator", "broadcast", "error"),
             ("ops", "operator", "broadcast", "ok"),
         ]
+    finally:
+        store.close()
+
+
+def test_failed_messages_are_listed_and_queued_again_by_an_operator(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(CONFIG, encoding="utf-8")
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    store = Store(url)
+    with store.transaction() as tx:
+        tx.enqueue(
+            [
+                Outgoing(group="g1", text=f"第{n}条", decided_at=at("2026-11-24T08:00"))
+                for n in (1, 2)
+            ]
+        )
+        first, second = (row.id for row in tx.due_messages(at("2026-11-24T08:00"), 10))
+        tx.mark_failed(first, "PermanentSendError: NOT_FOUND: room gone")
+    store.close()
+    common = ["--config", str(config), "--db", url]
+    listed = CliRunner().invoke(main, ["outbox", "failed", *common])
+    assert listed.exit_code == 0 and "room gone" in listed.output and "第1条" in listed.output
+    retried = CliRunner().invoke(
+        main, ["outbox", "retry", str(first), str(second), *common, "--as", "ops"]
+    )
+    assert retried.exit_code == 2  # #2 never failed: said so
+    assert f"1 message(s) queued again: #{first}" in retried.output
+    assert f"not failed messages: {second}" in retried.output
+    store = Store(url)
+    try:
+        with store.transaction() as tx:
+            assert tx.failed_messages() == []
+            [again, _] = tx.due_messages(at("2026-12-31T00:00"), 10)
+        assert (again.id, again.attempts) == (first, 0)
+        assert audit(store) == [("ops", "operator", "retry", "ok")]
     finally:
         store.close()
