@@ -13,10 +13,11 @@ from rich.console import Console
 from rich.table import Table
 
 from bot.adapters.wechaty import WechatySettings, WechatyUnavailable, list_rooms, load_client
-from bot.cli.common import main
+from bot.cli.common import db_option, main
 from bot.logs import configure
 from bot.redact import redact, register
 from bot.settings import Settings
+from storage.store import Store
 
 endpoint_option = click.option(
     "--endpoint",
@@ -59,11 +60,21 @@ def wechaty_settings(
 @endpoint_option
 @token_option
 @click.option("--timeout", default=60.0, show_default=True, help="Seconds to wait for the login.")
-def groups(endpoint: str | None, token: str | None, timeout: float) -> None:
-    """List the WeChat groups the account is in: ids, topics, member counts (for config.yaml)."""
+@db_option
+def groups(endpoint: str | None, token: str | None, timeout: float, db_url: str | None) -> None:
+    """List the WeChat groups the account is in: ids, topics, member counts (for config.yaml).
+
+    Beside a running bot this reads what the bot recorded: a second connection would
+    restart the puppet under it. Only when no bot runs does it connect itself.
+    """
     settings = Settings()
     configure("WARNING")
+    pid = running_bot(Path(settings.status_file))
+    if pid is not None:
+        _groups_from_store(db_url or settings.db_url, pid)
+        return
     wechaty = wechaty_settings(settings, endpoint, token)
+    click.echo("no bot is running here: connecting to the puppet service to list groups")
     try:
         rooms = asyncio.run(list_rooms(wechaty, timeout))
     except (ConnectionError, TimeoutError, OSError) as error:
@@ -74,6 +85,34 @@ def groups(endpoint: str | None, token: str | None, timeout: float) -> None:
         table.add_row(room.id, room.topic, str(room.members))
     Console().print(table)
     click.echo("Copy the ids into config.yaml under groups: (README, Connect to WeChat).")
+
+
+def _groups_from_store(db_url: str, pid: int) -> None:
+    store = Store(db_url)
+    try:
+        with store.transaction() as tx:
+            summaries = tx.summaries()
+    finally:
+        store.close()
+    click.echo(
+        f"a bot is running here (pid {pid}): these are the groups it has seen, from its "
+        "database; its connection is left alone"
+    )
+    table = Table("id", "topic", "members")
+    for summary in summaries:
+        table.add_row(summary.group, summary.name, str(summary.members))
+    Console().print(table)
+
+
+def running_bot(status_file: Path) -> int | None:
+    """The pid of a `qunbot run` alive on this machine, from its status file."""
+    try:
+        state = json.loads(status_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    pid = state.get("pid") if isinstance(state, dict) else None
+    stopped = isinstance(state, dict) and state.get("state") == "stopped"
+    return pid if isinstance(pid, int) and not stopped and _alive(pid) else None
 
 
 @main.command()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 
 import pytest
@@ -117,3 +119,21 @@ def test_failed_messages_are_listed_and_queued_again_by_an_operator(tmp_path: Pa
         assert audit(store) == [("ops", "operator", "retry", "ok")]
     finally:
         store.close()
+
+
+def test_groups_beside_a_running_bot_reads_its_records_and_never_connects(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    store = Store(url)
+    with store.transaction() as tx:
+        tx.observe("123@chatroom", "bob", at("2026-11-24T08:00"), group_name="产品交流群")
+    store.close()
+    status = tmp_path / "status.json"
+    status.write_text(json.dumps({"state": "logged_in", "pid": os.getpid()}), encoding="utf-8")
+    env = {"QUNBOT_STATUS_FILE": str(status), "QUNBOT_DB_URL": url}
+    result = CliRunner().invoke(main, ["groups"], env=env)  # no token: it must not connect
+    assert result.exit_code == 0, result.output
+    assert f"a bot is running here (pid {os.getpid()})" in result.output
+    assert "123@chatroom" in result.output and "产品交流群" in result.output
+    status.write_text(json.dumps({"state": "stopped", "pid": os.getpid()}), encoding="utf-8")
+    stopped = CliRunner().invoke(main, ["groups"], env={**env, "WECHATY_PUPPET_SERVICE_TOKEN": ""})
+    assert stopped.exit_code == 1 and "needs a puppet service token" in stopped.output
