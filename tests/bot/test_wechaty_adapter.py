@@ -242,6 +242,7 @@ class ScriptedPuppet(FakePuppet):
         super().__init__()
         self._adapter, self._login, self._ending = adapter, login, ending
         self.stopped = False
+        self._puppet_stub = object()  # the channel is open, as after the client's start
 
     def on(self, name: str, handler: Any) -> None:
         pass
@@ -278,7 +279,7 @@ def run_connections(
     waits: list[float] = []
     puppets: list[ScriptedPuppet] = []
 
-    def new_puppet(client: Any) -> ScriptedPuppet:
+    def new_puppet(client: Any, endpoint: str) -> ScriptedPuppet:
         if not script:
             raise asyncio.CancelledError  # the script is over: stop the loop
         login, ending = script.pop(0)
@@ -291,10 +292,19 @@ def run_connections(
     async def wait(delay: float) -> None:
         waits.append(delay)
 
-    monkeypatch.setattr("bot.adapters.wechaty.load_client", lambda: None)
+    monkeypatch.setattr("bot.adapters.wechaty.adapter.load_client", lambda: None)
     monkeypatch.setattr(adapter, "_new_puppet", new_puppet)
     monkeypatch.setattr(adapter, "_reachable", unreachable)
     monkeypatch.setattr(adapter, "_wait_to_reconnect", wait)
+    if tmp_path is not None:
+        record = adapter._state
+
+        def recorded(state: str, **detail: str) -> None:
+            with (tmp_path / "states.log").open("a") as log:
+                log.write(" ".join([state, *detail.get("reason", "").split()]).strip() + "\n")
+            record(state, **detail)
+
+        monkeypatch.setattr(adapter, "_state", recorded)
     with pytest.raises(asyncio.CancelledError):
         asyncio.run(adapter._stay_connected())
     return adapter, waits, puppets
@@ -341,9 +351,13 @@ def test_a_frozen_service_is_reported_stalled_and_dropped(
     )
     assert all(p.stopped for p in puppets)  # each stalled link was closed, then replaced
     assert len(waits) == 2 and waits[0] <= 1.2  # it had logged in: rejoin at once
-    state = json.loads((tmp_path / "status.json").read_text())
-    assert state["state"] == "disconnected"
-    assert state["reason"] == "stalled: no answer to a probe within 0.05s"
+    log = (tmp_path / "states.log").read_text().splitlines()
+    assert log[:4] == [
+        "connecting",
+        "logged_in",
+        "stalled no answer to a probe within 0.05s",
+        "disconnected stalled: no answer to a probe within 0.05s",
+    ]
 
 
 def test_a_send_while_offline_waits_without_spending_an_attempt(store: Store) -> None:
@@ -416,3 +430,8 @@ def test_a_refusal_that_repeats_the_token_is_masked(monkeypatch: pytest.MonkeyPa
     assert token not in str(caught.value) and "inse…01" in str(caught.value)
     logger.bind(url=f"http://dir/{token}").error("directory lookup failed: {}", refusal)
     assert not any(token in line for line in seen)
+
+
+def test_a_service_frozen_before_the_login_is_dropped_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    _, waits, puppets = run_connections(monkeypatch, [(False, None)], liveness=0.05)
+    assert puppets[0].stopped and len(waits) == 1

@@ -236,8 +236,10 @@ def test_status_and_groups_commands(puppet_server: Any, bot: BotProcess) -> None
     )
     assert status.returncode == 0, status.stderr
     assert "state: logged_in" in status.stdout and f"({BOT})" in status.stdout
+    puppet_server.say(ROOM, "alice", "签到")  # the bot sees the room
+    puppet_server.wait_sent(lambda s: "@Alice Alice 签到成功 +10 =10" in texts(s), timeout=30)
     groups = subprocess.run(
-        [sys.executable, "-m", "bot", "groups", "--timeout", "20"],
+        [sys.executable, "-m", "bot", "groups", "--db", f"sqlite:///{bot.workdir / 'bot.db'}"],
         capture_output=True,
         text=True,
         cwd=bot.workdir,
@@ -245,7 +247,13 @@ def test_status_and_groups_commands(puppet_server: Any, bot: BotProcess) -> None
         timeout=60,
     )
     assert groups.returncode == 0, groups.stderr
+    assert "a bot is running here" in groups.stdout
     assert ROOM in groups.stdout and "测试群" in groups.stdout
+    # The running bot's link was left alone: one client, and the next message is answered.
+    assert puppet_server.health()["clients"] == 1
+    puppet_server.say(ROOM, "bob", "签到")
+    puppet_server.wait_sent(lambda s: "@Bob Bob 签到成功 +10 =10" in texts(s), timeout=10)
+    assert "disconnected" not in bot.log.read_text()
 
 
 def test_sigterm_stops_the_bot_cleanly(puppet_server: Any, bot: BotProcess) -> None:
@@ -254,3 +262,74 @@ def test_sigterm_stops_the_bot_cleanly(puppet_server: Any, bot: BotProcess) -> N
     assert bot.proc is not None and bot.proc.returncode == 0, bot.log.read_text()[-2000:]
     assert json.loads(bot.status.read_text())["state"] == "stopped"
     assert "qunbot stopped by a signal" in bot.log.read_text()
+
+
+@pytest.fixture
+def watchful_bot(puppet_server: Any, tmp_path: Path) -> Iterator[BotProcess]:
+    """A bot with short liveness and reconnect windows, so freezes show within seconds."""
+    (tmp_path / "config.yaml").write_text(CONFIG, encoding="utf-8")
+    puppet_server.login(BOT, "QunBot")
+    puppet_server.room(ROOM, "测试群", MEMBERS)
+    process = BotProcess(puppet_server, tmp_path)
+    process.env.update({"QUNBOT_LIVENESS": "2", "QUNBOT_RECONNECT_MAX": "3"})
+    process.start()
+    try:
+        process.wait_online()
+        yield process
+    finally:
+        process.stop()
+
+
+def _state(bot: BotProcess) -> dict[str, Any]:
+    try:
+        return dict(json.loads(bot.status.read_text()))
+    except (OSError, ValueError):
+        return {}
+
+
+def _wait_state(bot: BotProcess, predicate: Any, timeout: float) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while not predicate(state := _state(bot)):
+        assert time.monotonic() < deadline, bot.log.read_text()[-3000:]
+        time.sleep(0.05)
+    return state
+
+
+def test_ten_crashes_are_rejoined_within_seconds_and_every_message_answered_once(
+    puppet_server: Any, watchful_bot: BotProcess
+) -> None:
+    took: list[float] = []
+    for cycle in range(10):
+        puppet_server.kill()
+        _wait_state(watchful_bot, lambda s: s.get("state") != "logged_in", timeout=30)
+        puppet_server.restart()
+        back = time.monotonic()
+        watchful_bot.wait_online(timeout=30)
+        took.append(time.monotonic() - back)
+        puppet_server.say(ROOM, "alice", "积分")
+        puppet_server.wait_sent(
+            lambda s, n=cycle + 1: texts(s).count("@Alice Alice 有 0 分") >= n, timeout=15
+        )
+    took.sort()
+    figures = f"reconnect after the server was back: median {took[4]:.2f}s, max {took[-1]:.2f}s"
+    print(figures)
+    assert took[-1] <= 5.0, figures
+    assert texts(puppet_server.sent()).count("@Alice Alice 有 0 分") == 10  # none twice
+
+
+def test_a_frozen_server_is_reported_stalled_and_recovered_from(
+    puppet_server: Any, watchful_bot: BotProcess
+) -> None:
+    process = puppet_server._process
+    os.kill(process.pid, signal.SIGSTOP)
+    try:
+        state = _wait_state(
+            watchful_bot, lambda s: "stalled" in (s.get("state", "") + s.get("reason", "")), 15
+        )
+    finally:
+        os.kill(process.pid, signal.SIGCONT)
+    assert "no answer to a probe within 2s" in state.get("reason", "")
+    watchful_bot.wait_online(timeout=30)
+    puppet_server.say(ROOM, "bob", "积分")
+    sent = puppet_server.wait_sent(lambda s: "@Bob Bob 有 0 分" in texts(s), timeout=15)
+    assert texts(sent).count("@Bob Bob 有 0 分") == 1

@@ -1,99 +1,35 @@
-"""The real WeChat connection: the Wechaty puppet-service gRPC protocol.
-
-The only module that imports Wechaty code. It runs the ``wechaty-puppet-service`` client
-(the ``wechaty`` package itself does not import on Python 3.11), translates puppet events
-into platform-neutral Events and Replies back into ``messageSendText`` with @mentions, and
-keeps the connection alive: the client neither reconnects nor replays anything by itself.
-"""
+"""The WeChat link itself: connect, stay connected, translate events, send."""
 
 from __future__ import annotations
 
 import asyncio
-import io
 import json
-import logging
 import os
 import random
 import re
-import warnings
 from collections import OrderedDict
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote
 
 from loguru import logger
 
-from bot.adapters.base import NotConnected, PermanentSendError, TransientSendError
+from bot.adapters.base import NotConnected, TransientSendError
+from bot.adapters.wechaty.client import (
+    WechatyRefused,
+    WechatySettings,
+    classify_send_error,
+    content_of,
+    discover_endpoint,
+    explain,
+    is_refusal,
+    load_client,
+    scan_prompt,
+    tame_library_logs,
+)
 from bot.clock import Clock
 from bot.redact import mask, redact, register
 from core.events import Event, EventKind, Reply
-
-
-class WechatyUnavailable(RuntimeError):
-    """The puppet-service client cannot be imported here (an unsupported Python version)."""
-
-
-class WechatyRefused(RuntimeError):
-    """The puppet service will not have us (a wrong token): retrying cannot help."""
-
-
-def load_client() -> Any:
-    """Import the client lazily, so the rest of qunbot works where it cannot load."""
-    try:
-        with warnings.catch_warnings():
-            # Its telnetlib import is deprecated (removed in 3.13): a known upstream issue.
-            warnings.filterwarnings("ignore", "'telnetlib' is deprecated", DeprecationWarning)
-            import wechaty_puppet_service
-    except ImportError as error:  # telnetlib is gone in Python 3.13
-        raise WechatyUnavailable(
-            f"the WeChat adapter needs wechaty-puppet-service, which cannot load here ({error}); "
-            "use Python 3.11 or 3.12"
-        ) from None
-    return wechaty_puppet_service
-
-
-_WECHATY_LOG_FORMAT = "%(asctime)s - %(name)s - %(levelname)s - %(message)s"
-
-
-class _ToLoguru(logging.Handler):
-    """Wechaty's own loggers, through loguru (and so its masking: they log the token)."""
-
-    def __init__(self) -> None:
-        super().__init__(level=logging.WARNING)
-
-    def emit(self, record: logging.LogRecord) -> None:
-        text = redact(record.getMessage())
-        logger.bind(library=record.name).log(record.levelname, "wechaty: {}", text)
-
-
-def tame_library_logs(token: str) -> None:
-    """Replace the handlers wechaty_puppet installs on its loggers (stderr, unmasked)."""
-    register(token)
-    handler = _ToLoguru()
-    for candidate in list(logging.Logger.manager.loggerDict.values()):
-        if not isinstance(candidate, logging.Logger) or candidate.propagate:
-            continue
-        formats = {getattr(h.formatter, "_fmt", None) for h in candidate.handlers}
-        if formats == {_WECHATY_LOG_FORMAT}:
-            candidate.handlers = [handler]
-
-
-@dataclass(frozen=True, slots=True)
-class WechatySettings:
-    endpoint: str | None
-    token: str
-    private_chats: bool = False
-    status_file: Path | None = None
-    reconnect_min: timedelta = timedelta(seconds=1)
-    reconnect_max: timedelta = timedelta(minutes=1)
-    # A send the service has not answered within this long counts as failed (and retried).
-    send_timeout: timedelta = timedelta(seconds=20)
-    # The service must answer a probe within this long, else the link is "stalled".
-    liveness: timedelta = timedelta(seconds=30)
-
 
 _LEADING_MENTION = re.compile(r"^\s*@[^\s\u2005]+[\s\u2005]+")
 _SEEN_IDS = 10_000
@@ -151,18 +87,19 @@ class WechatyAdapter:
         while True:
             self._logged_in_once = False
             try:
-                self._puppet = self._new_puppet(client)
                 self._state("connecting")
+                endpoint = self._settings.endpoint or await discover_endpoint(self._settings.token)
+                self._puppet = self._new_puppet(client, endpoint)
                 reason = await self._session()
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # every failure but a refusal means "reconnect"
-                if _is_refusal(error):
+                if is_refusal(error):
                     raise WechatyRefused(
                         f"the puppet service at {self._settings.endpoint} refused the token "
-                        f"{mask(self._settings.token)} ({_explain(error)})"
+                        f"{mask(self._settings.token)} ({explain(error)})"
                     ) from None
-                reason = _explain(error)
+                reason = explain(error)
             self._self_id = None
             await self._drop_puppet()
             self._state("disconnected", reason=reason)
@@ -191,18 +128,22 @@ class WechatyAdapter:
             await asyncio.gather(stream, watchdog, return_exceptions=True)
 
     async def _watch_liveness(self) -> str:
-        """Probe the service while logged in; return why it is considered stalled."""
+        """Probe the service once the link is up; return why it is considered stalled.
+
+        Logged in or not: a service frozen before the login would otherwise hang the
+        connection attempt for good.
+        """
         window = self._settings.liveness.total_seconds()
         while True:
             await self._clock.sleep(window / 2)
-            if self._self_id is None or self._puppet is None:
+            if self._puppet is None or not _link_open(self._puppet):
                 continue
             try:
                 await asyncio.wait_for(self._puppet.ding("qunbot-liveness"), timeout=window)
             except TimeoutError:
                 return f"no answer to a probe within {window:g}s"
             except Exception as error:
-                return f"probe failed: {_explain(error)}"
+                return f"probe failed: {explain(error)}"
 
     async def _drop_puppet(self) -> None:
         puppet, self._puppet = self._puppet, None
@@ -211,7 +152,7 @@ class WechatyAdapter:
         try:
             await asyncio.wait_for(puppet.stop(), timeout=5)
         except Exception as error:  # the link is gone already: nothing more to close
-            logger.debug("puppet stop after a drop: {}", _explain(error))
+            logger.debug("puppet stop after a drop: {}", explain(error))
 
     async def _wait_to_reconnect(self, delay: float) -> None:
         """Sleep ``delay``, but reconnect at once when a refusing endpoint accepts again."""
@@ -240,10 +181,10 @@ class WechatyAdapter:
         writer.close()
         return True
 
-    def _new_puppet(self, client: Any) -> Any:
+    def _new_puppet(self, client: Any, endpoint: str) -> Any:
         from wechaty_puppet import PuppetOptions
 
-        options = PuppetOptions(end_point=self._settings.endpoint, token=self._settings.token)
+        options = PuppetOptions(end_point=endpoint, token=self._settings.token)
         puppet = client.PuppetService(options)
         for name, handler in (
             ("login", self._on_login),
@@ -305,7 +246,7 @@ class WechatyAdapter:
             message = await self._puppet.message_payload(message_id)
         except Exception as error:
             logger.bind(message=message_id).warning(
-                "message payload unavailable: {}", _explain(error)
+                "message payload unavailable: {}", explain(error)
             )
             return
         talker = message.from_id
@@ -411,7 +352,7 @@ class WechatyAdapter:
         except TimeoutError:
             raise TransientSendError(f"no answer from the service within {timeout:g}s") from None
         except (ConnectionError, OSError) as error:
-            raise NotConnected(_explain(error)) from None
+            raise NotConnected(explain(error)) from None
         except Exception as error:
             raise classify_send_error(error) from None
 
@@ -436,103 +377,6 @@ class WechatyAdapter:
         temporary.replace(path)
 
 
-def content_of(message_type: Any) -> str:
-    """``MESSAGE_TYPE_IMAGE`` → ``image``: what a message holds, from the client's enum."""
-    name = str(getattr(message_type, "name", "") or "MESSAGE_TYPE_UNSPECIFIED")
-    return name.removeprefix("MESSAGE_TYPE_").lower()
-
-
-def scan_prompt(qrcode: str) -> str:
-    """The login QR code as terminal art, and a URL that shows it as an image."""
-    import qrcode as qr
-
-    code = qr.QRCode(border=1)
-    code.add_data(qrcode)
-    art = io.StringIO()
-    code.print_ascii(out=art, invert=True)
-    url = f"https://wechaty.js.org/qrcode/{quote(qrcode, safe='')}"
-    return f"{art.getvalue()}\nScan it with WeChat, or open {url}"
-
-
-def _explain(error: BaseException) -> str:
-    """One line for a log, not a gRPC stack trace (and never the token in it)."""
-    text = redact(str(error).strip().splitlines()[0]) if str(error).strip() else ""
-    return f"{type(error).__name__}: {text}" if text else type(error).__name__
-
-
-# gRPC status codes a puppet service answers a send with, and what they mean for it.
-_NEVER = frozenset(
-    {
-        "NOT_FOUND",
-        "INVALID_ARGUMENT",
-        "PERMISSION_DENIED",
-        "FAILED_PRECONDITION",
-        "OUT_OF_RANGE",
-        "UNIMPLEMENTED",
-        "ALREADY_EXISTS",
-        "UNAUTHENTICATED",
-    }
-)
-_LINK_DOWN = frozenset({"UNAVAILABLE", "CANCELLED"})
-
-
-def classify_send_error(error: BaseException) -> Exception:
-    """A refused send as the outbox treats it: never (failed at once), link down (waits,
-    no attempt spent), or anything else (retried with backoff, attempts counted)."""
-    code = getattr(getattr(error, "status", None), "name", "")
-    text = f"{code or type(error).__name__}: {_explain(error)}"
-    if code in _NEVER:
-        return PermanentSendError(text)
-    if code in _LINK_DOWN:
-        return NotConnected(text)
-    return TransientSendError(text)
-
-
-def _is_refusal(error: BaseException) -> bool:
-    status = getattr(error, "status", None)
-    return getattr(status, "name", "") in ("UNAUTHENTICATED", "PERMISSION_DENIED")
-
-
-@dataclass(frozen=True, slots=True)
-class RoomInfo:
-    id: str
-    topic: str
-    members: int
-
-
-async def list_rooms(settings: WechatySettings, timeout: float = 60.0) -> list[RoomInfo]:
-    """Connect once, wait for the login, and list the rooms the account is in."""
-    from wechaty_puppet import PuppetOptions
-
-    client = load_client()
-    tame_library_logs(settings.token)
-    puppet = client.PuppetService(PuppetOptions(end_point=settings.endpoint, token=settings.token))
-    logged_in = asyncio.Event()
-
-    async def on_login(_payload: Any) -> None:
-        logged_in.set()
-
-    puppet.on("login", on_login)
-    runner = asyncio.create_task(puppet.start())
-    waiter = asyncio.create_task(logged_in.wait())
-    try:
-        done, _ = await asyncio.wait(
-            {runner, waiter}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
-        )
-        if runner in done:
-            error = runner.exception()
-            raise ConnectionError(_explain(error) if error else "the service closed the stream")
-        if waiter not in done:
-            raise TimeoutError(f"no login from the puppet service within {timeout:.0f}s")
-        rooms = []
-        for room_id in await puppet.room_list():
-            payload = await puppet.room_payload(room_id)
-            rooms.append(RoomInfo(room_id, payload.topic, len(payload.member_ids)))
-        return rooms
-    finally:
-        waiter.cancel()
-        runner.cancel()
-        try:
-            await asyncio.wait_for(puppet.stop(), timeout=5)
-        except Exception as error:  # best effort: the link may be gone already
-            logger.debug("puppet stop: {}", _explain(error))
+def _link_open(puppet: Any) -> bool:
+    """Whether the client has opened its gRPC channel (``start`` does that first)."""
+    return getattr(puppet, "_puppet_stub", None) is not None
