@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -213,7 +215,12 @@ def test_the_server_killed_mid_conversation_then_back_nothing_lost_nothing_twice
     time.sleep(6)  # the bot sees the broadcast (job store re-read every 5 s) while offline
     puppet_server.restart()
     bot.wait_online(timeout=60)
+    online = time.monotonic()
     puppet_server.wait_sent(lambda s: "停机期间的通知" in texts(s), timeout=30)
+    assert time.monotonic() - online <= 3.0  # decided while offline, sent on reconnect
+    with sqlite3.connect(bot.workdir / "bot.db") as db:
+        [(attempts,)] = db.execute("SELECT attempts FROM outbox WHERE text = '停机期间的通知'")
+    assert attempts == 1  # waiting offline spent no attempt
     puppet_server.say(ROOM, "alice", "签到")
     sent = puppet_server.wait_sent(
         lambda s: "@Alice Alice 签到成功 +10 =10" in texts(s), timeout=30
@@ -333,3 +340,66 @@ def test_a_frozen_server_is_reported_stalled_and_recovered_from(
     puppet_server.say(ROOM, "bob", "积分")
     sent = puppet_server.wait_sent(lambda s: "@Bob Bob 有 0 分" in texts(s), timeout=15)
     assert texts(sent).count("@Bob Bob 有 0 分") == 1
+
+
+SECRET = "insecure_do_not_leak_7f3a9c21"
+
+
+def _run_briefly(workdir: Path, env: dict[str, str], args: list[str], seconds: float) -> str:
+    """Run a qunbot command; stop it after ``seconds`` if still running; all it printed."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        cwd=workdir,
+        env=env,
+    )
+    try:
+        out, _ = proc.communicate(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=20)
+    return out.decode(errors="replace")
+
+
+def test_no_failure_path_prints_or_stores_the_token(puppet_server: Any, tmp_path: Path) -> None:
+    (tmp_path / "config.yaml").write_text(CONFIG, encoding="utf-8")
+    puppet_server.login(BOT, "QunBot")
+    status = tmp_path / "status.json"
+    base = {
+        **os.environ,
+        "QUNBOT_STATUS_FILE": str(status),
+        "QUNBOT_LOG_LEVEL": "DEBUG",
+        "QUNBOT_CONFIG": str(tmp_path / "config.yaml"),
+        "QUNBOT_DB_URL": f"sqlite:///{tmp_path / 'bot.db'}",
+        "WECHATY_PUPPET_SERVICE_TOKEN": SECRET,
+        "WECHATY_LOG": "silly",
+    }
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    unreachable = f"127.0.0.1:{closed.getsockname()[1]}"  # bound, never listening
+    paths = {
+        "refused token": ({"WECHATY_PUPPET_SERVICE_ENDPOINT": puppet_server.endpoint}, 30),
+        "unreachable endpoint": ({"WECHATY_PUPPET_SERVICE_ENDPOINT": unreachable}, 5),
+        "token only, no directory": ({"WECHATY_PUPPET_SERVICE_ENDPOINT": ""}, 5),
+    }
+    outputs = {}
+    try:
+        for name, (extra, seconds) in paths.items():
+            env = {**base, **extra}
+            outputs[name] = _run_briefly(tmp_path, env, ["run", "--adapter", "wechaty"], seconds)
+            outputs[f"{name}: status file"] = status.read_text() if status.exists() else ""
+            outputs[f"{name}: qunbot status"] = _run_briefly(tmp_path, env, ["status"], 20)
+        env = {**base, "WECHATY_PUPPET_SERVICE_ENDPOINT": unreachable}
+        outputs["groups"] = _run_briefly(tmp_path, env, ["groups", "--timeout", "3"], 30)
+    finally:
+        closed.close()
+    with sqlite3.connect(tmp_path / "bot.db") as db:
+        outputs["database"] = "\n".join(db.iterdump())
+    assert "refused the token" in outputs["refused token"], outputs["refused token"][-2000:]
+    assert "reconnecting" in outputs["unreachable endpoint"]
+    assert "service directory" in outputs["token only, no directory"]
+    leaks = [name for name, text in outputs.items() if SECRET in text]
+    assert leaks == [], {name: outputs[name][-1500:] for name in leaks}
+    assert "inse…21" in outputs["refused token"]
