@@ -235,6 +235,10 @@ def test_a_scan_prints_the_qr_code_and_a_url_to_open() -> None:
 # --- the link: reconnects, liveness, offline sends, secrets ----------------------------
 
 
+class ScriptOver(BaseException):
+    """Ends the adapter's connection loop when a test's script has run out."""
+
+
 class ScriptedPuppet(FakePuppet):
     """One connection: logs in (or not), then ends with ``ending`` or hangs."""
 
@@ -281,7 +285,7 @@ def run_connections(
 
     def new_puppet(client: Any, endpoint: str) -> ScriptedPuppet:
         if not script:
-            raise asyncio.CancelledError  # the script is over: stop the loop
+            raise ScriptOver  # the script is over: stop the loop
         login, ending = script.pop(0)
         puppets.append(ScriptedPuppet(adapter, login, ending))
         return puppets[-1]
@@ -305,7 +309,7 @@ def run_connections(
             record(state, **detail)
 
         monkeypatch.setattr(adapter, "_state", recorded)
-    with pytest.raises(asyncio.CancelledError):
+    with pytest.raises(ScriptOver):
         asyncio.run(adapter._stay_connected())
     return adapter, waits, puppets
 
@@ -435,3 +439,13 @@ def test_a_refusal_that_repeats_the_token_is_masked(monkeypatch: pytest.MonkeyPa
 def test_a_service_frozen_before_the_login_is_dropped_too(monkeypatch: pytest.MonkeyPatch) -> None:
     _, waits, puppets = run_connections(monkeypatch, [(False, None)], liveness=0.05)
     assert puppets[0].stopped and len(waits) == 1
+
+
+def test_a_call_the_client_library_cancels_means_reconnect_not_stop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """grpclib cancels its calls when the link breaks; the loop must not take that as a stop."""
+    _, waits, _ = run_connections(
+        monkeypatch, [(True, asyncio.CancelledError()), (True, None)], liveness=0.05
+    )
+    assert len(waits) == 2 and waits[0] <= 1.2

@@ -26,6 +26,7 @@ from bot.adapters.wechaty.client import (
     load_client,
     scan_prompt,
     tame_library_logs,
+    within,
 )
 from bot.clock import Clock
 from bot.redact import mask, redact, register
@@ -92,7 +93,10 @@ class WechatyAdapter:
                 self._puppet = self._new_puppet(client, endpoint)
                 reason = await self._session()
             except asyncio.CancelledError:
-                raise
+                task = asyncio.current_task()
+                if task is None or task.cancelling():
+                    raise  # the bot is stopping
+                reason = "a call was cut off by the client library"
             except Exception as error:  # every failure but a refusal means "reconnect"
                 if is_refusal(error):
                     raise WechatyRefused(
@@ -117,15 +121,20 @@ class WechatyAdapter:
         try:
             done, _ = await asyncio.wait({stream, watchdog}, return_when=asyncio.FIRST_COMPLETED)
             if stream in done:
+                if stream.cancelled():  # gRPC cancels its own calls when the link breaks
+                    return "the event stream was cut off"
                 stream.result()  # raises what ended it
                 return "the event stream ended"
+            if watchdog.cancelled():
+                return "the liveness probe was cut off"
             stalled = watchdog.result()
             self._state("stalled", reason=stalled)
             return f"stalled: {stalled}"
         finally:
             for task in (stream, watchdog):
                 task.cancel()
-            await asyncio.gather(stream, watchdog, return_exceptions=True)
+            # Abandoned, not awaited: a call on a dead link may never see its cancellation.
+            await asyncio.wait({stream, watchdog}, timeout=5)
 
     async def _watch_liveness(self) -> str:
         """Probe the service once the link is up; return why it is considered stalled.
@@ -139,7 +148,7 @@ class WechatyAdapter:
             if self._puppet is None or not _link_open(self._puppet):
                 continue
             try:
-                await asyncio.wait_for(self._puppet.ding("qunbot-liveness"), timeout=window)
+                await within(self._puppet.ding("qunbot-liveness"), window)
             except TimeoutError:
                 return f"no answer to a probe within {window:g}s"
             except Exception as error:
@@ -150,7 +159,7 @@ class WechatyAdapter:
         if puppet is None:
             return
         try:
-            await asyncio.wait_for(puppet.stop(), timeout=5)
+            await within(puppet.stop(), 5)
         except Exception as error:  # the link is gone already: nothing more to close
             logger.debug("puppet stop after a drop: {}", explain(error))
 
@@ -345,7 +354,7 @@ class WechatyAdapter:
             raise NotConnected("not connected to WeChat")
         timeout = self._settings.send_timeout.total_seconds()
         try:
-            await asyncio.wait_for(
+            await within(
                 self._puppet.message_send_text(reply.group, reply.text, list(reply.mentions)),
                 timeout,
             )

@@ -9,16 +9,19 @@ import json
 import logging
 import urllib.request
 import warnings
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from loguru import logger
 
 from bot.adapters.base import NotConnected, PermanentSendError, TransientSendError
 from bot.redact import redact, register
+
+T = TypeVar("T")
 
 
 class WechatyUnavailable(RuntimeError):
@@ -82,6 +85,20 @@ class WechatySettings:
     send_timeout: timedelta = timedelta(seconds=20)
     # The service must answer a probe within this long, else the link is "stalled".
     liveness: timedelta = timedelta(seconds=30)
+
+
+async def within(call: Awaitable[T], seconds: float) -> T:
+    """Await with a deadline that holds even when the call ignores its cancellation.
+
+    ``asyncio.wait_for`` waits for a cancelled call to finish; a gRPC call on a half-dead
+    link may never do, and the bot would hang with it. Here the call is abandoned.
+    """
+    task = asyncio.ensure_future(call)
+    done, _ = await asyncio.wait({task}, timeout=seconds)
+    if not done:
+        task.cancel()
+        raise TimeoutError(f"no answer within {seconds:g}s")
+    return task.result()
 
 
 def content_of(message_type: Any) -> str:
@@ -207,6 +224,6 @@ async def list_rooms(settings: WechatySettings, timeout: float = 60.0) -> list[R
         waiter.cancel()
         runner.cancel()
         try:
-            await asyncio.wait_for(puppet.stop(), timeout=5)
+            await within(puppet.stop(), 5)
         except Exception as error:  # best effort: the link may be gone already
             logger.debug("puppet stop: {}", explain(error))
