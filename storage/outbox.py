@@ -251,7 +251,8 @@ class OutboxTx(TxBase):
         if ids is not None:
             query = query.where(OUTBOX.c.id.in_(list(ids)))
         result = self._execute(
-            query.values(status=OutboxStatus.PENDING, attempts=0, error=None, not_before=now)
-            .returning(OUTBOX.c.id)
+            query.values(
+                status=OutboxStatus.PENDING, attempts=0, error=None, not_before=now
+            ).returning(OUTBOX.c.id)
         )
         return sorted(int(row[0]) for row in result)
