@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -116,12 +117,13 @@ class BotProcess:
                 self.proc.wait(timeout=10)
 
 
-@pytest.fixture
-def bot(puppet_server: Any, tmp_path: Path) -> Iterator[BotProcess]:
-    (tmp_path / "config.yaml").write_text(CONFIG, encoding="utf-8")
+@contextmanager
+def _running_bot(puppet_server: Any, workdir: Path, **env: str) -> Iterator[BotProcess]:
+    (workdir / "config.yaml").write_text(CONFIG, encoding="utf-8")
     puppet_server.login(BOT, "QunBot")
     puppet_server.room(ROOM, "测试群", MEMBERS)
-    process = BotProcess(puppet_server, tmp_path)
+    process = BotProcess(puppet_server, workdir)
+    process.env.update(env)
     process.start()
     try:
         process.wait_online()
@@ -129,6 +131,12 @@ def bot(puppet_server: Any, tmp_path: Path) -> Iterator[BotProcess]:
         yield process
     finally:
         process.stop()
+
+
+@pytest.fixture
+def bot(puppet_server: Any, tmp_path: Path) -> Iterator[BotProcess]:
+    with _running_bot(puppet_server, tmp_path) as process:
+        yield process
 
 
 def texts(sent: list[dict[str, Any]]) -> list[str]:
@@ -274,17 +282,10 @@ def test_sigterm_stops_the_bot_cleanly(puppet_server: Any, bot: BotProcess) -> N
 @pytest.fixture
 def watchful_bot(puppet_server: Any, tmp_path: Path) -> Iterator[BotProcess]:
     """A bot with short liveness and reconnect windows, so freezes show within seconds."""
-    (tmp_path / "config.yaml").write_text(CONFIG, encoding="utf-8")
-    puppet_server.login(BOT, "QunBot")
-    puppet_server.room(ROOM, "测试群", MEMBERS)
-    process = BotProcess(puppet_server, tmp_path)
-    process.env.update({"QUNBOT_LIVENESS": "2", "QUNBOT_RECONNECT_MAX": "3"})
-    process.start()
-    try:
-        process.wait_online()
+    with _running_bot(
+        puppet_server, tmp_path, QUNBOT_LIVENESS="2", QUNBOT_RECONNECT_MAX="3"
+    ) as process:
         yield process
-    finally:
-        process.stop()
 
 
 def _state(bot: BotProcess) -> dict[str, Any]:
