@@ -314,6 +314,7 @@ def outgoing(reply: Reply) -> Outgoing:
         key=reply.key,
         priority=reply.priority,
         rule=reply.rule,
+        broadcast=reply.broadcast,
     )
 
 

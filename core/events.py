@@ -90,3 +90,4 @@ class Reply:
     rule: str | None = field(default=None, compare=False)
     key: str | None = None
     priority: int = 0
+    broadcast: int | None = None  # the broadcast this message delivers, if any

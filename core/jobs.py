@@ -81,11 +81,6 @@ class JobId:
         """An idempotency key for one message of the run at ``stamp`` (``part``: which one)."""
         return f"{self.key}@{stamp}{part}"
 
-    @property
-    def messages_prefix(self) -> str:
-        """What every message key of this job starts with."""
-        return f"{self.key}@"
-
     def __str__(self) -> str:
         return self.key
 

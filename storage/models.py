@@ -163,6 +163,8 @@ class OutboxMessage(SQLModel, table=True):
     mentions: str = Field(default="[]", description="JSON list of member ids")
     priority: int = 0
     rule: str | None = Field(default=None, max_length=128)
+    # The broadcast a message delivers (None for replies and scheduled rules' posts).
+    broadcast_id: int | None = Field(default=None, index=True)
     status: str = Field(default="pending", max_length=16)
     attempts: int = 0
     error: str | None = None

@@ -39,6 +39,7 @@ _OUTBOX_KEYS = (
     "mentions",
     "priority",
     "rule",
+    "broadcast_id",
     "status",
     "attempts",
     "account",
@@ -81,6 +82,7 @@ class Outgoing:
     key: str | None = None
     priority: int = 0
     rule: str | None = None
+    broadcast: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +136,7 @@ class OutboxTx(TxBase):
                 "mentions": json.dumps(list(m.mentions), ensure_ascii=False),
                 "priority": m.priority,
                 "rule": m.rule,
+                "broadcast_id": m.broadcast,
                 "status": OutboxStatus.PENDING,
                 "attempts": 0,
                 "account": "default",
@@ -195,10 +198,11 @@ class OutboxTx(TxBase):
             .values(status=OutboxStatus.FAILED, attempts=OUTBOX.c.attempts + 1, error=error)
         )
 
-    def outbox_counts(self, key_prefix: str | None = None) -> OutboxCounts:
+    def outbox_counts(self, broadcast: int | None = None) -> OutboxCounts:
+        """Messages by status: all of them, or one broadcast's."""
         query = select(OUTBOX.c.status, func.count()).group_by(OUTBOX.c.status)
-        if key_prefix is not None:
-            query = query.where(OUTBOX.c.key.startswith(key_prefix, autoescape=True))
+        if broadcast is not None:
+            query = query.where(OUTBOX.c.broadcast_id == broadcast)
         counts = {str(status): int(n) for status, n in self._execute(query)}
         return OutboxCounts(
             counts.get(OutboxStatus.PENDING, 0),
@@ -206,23 +210,20 @@ class OutboxTx(TxBase):
             counts.get(OutboxStatus.FAILED, 0),
         )
 
-    def deliveries(self, key_prefix: str) -> list[Delivery]:
-        """Per-group delivery state of the messages whose key starts with ``key_prefix``."""
+    def deliveries(self, broadcast: int) -> list[Delivery]:
+        """Per-group delivery state of one broadcast's messages."""
         rows = self._execute(
             select(OUTBOX.c.group_id, OUTBOX.c.status, OUTBOX.c.sent_at, OUTBOX.c.error)
-            .where(OUTBOX.c.key.startswith(key_prefix, autoescape=True))
+            .where(OUTBOX.c.broadcast_id == broadcast)
             .order_by(OUTBOX.c.group_id, OUTBOX.c.id)
         )
         return [Delivery(r[0], r[1], r[2], r[3]) for r in rows]
 
-    def withdraw(self, key_prefix: str) -> int:
-        """Stop the unsent messages under ``key_prefix`` (a cancelled broadcast)."""
+    def withdraw(self, broadcast: int) -> int:
+        """Stop a cancelled broadcast's unsent messages; how many."""
         result = self._execute(
             update(OUTBOX)
-            .where(
-                OUTBOX.c.key.startswith(key_prefix, autoescape=True),
-                OUTBOX.c.status == OutboxStatus.PENDING,
-            )
+            .where(OUTBOX.c.broadcast_id == broadcast, OUTBOX.c.status == OutboxStatus.PENDING)
             .values(status=OutboxStatus.CANCELLED)
         )
         return int(result.rowcount)

@@ -155,7 +155,7 @@ class Broadcasts:
         tx.set_broadcast_status(broadcast_id, BroadcastStatus.CANCELLED, now)
         job = JobId.for_broadcast(broadcast_id)
         self._jobs.remove(job)
-        return tx.withdraw(job.messages_prefix)
+        return tx.withdraw(broadcast_id)
 
     def labels(self, tx: StoreTx, groups: Sequence[str]) -> list[str]:
         """Groups as people read them: ``一群 (g1)``, or the bare id when it has no name."""
@@ -210,6 +210,7 @@ class Broadcasts:
                     at=now.astimezone(zone_of(group)),
                     rule=job.key,
                     key=job.message_key(stamp, f":{group}"),
+                    broadcast=broadcast_id,
                     priority=BROADCAST_PRIORITY,
                 )
             )

@@ -17,7 +17,6 @@ from rich.table import Table
 
 from bot.cli.common import BadRequest, actor_name, config_option, db_option, main, operator
 from core.actors import Actor
-from core.jobs import JobId
 from storage.broadcasts import BroadcastRow
 from storage.store import StoreTx
 from triggers.broadcasts import BroadcastError, BroadcastRequest, Broadcasts, parse_groups
@@ -138,7 +137,7 @@ def broadcast_list(config_path: Path | None, db_url: str | None) -> None:
         broadcasts = session.operations.broadcasts
         table = Table("#", "status", "when", "groups", "by", "sent", "pending", "failed")
         for row in tx.broadcasts():
-            counts = tx.outbox_counts(JobId.for_broadcast(row.id).messages_prefix)
+            counts = tx.outbox_counts(row.id)
             table.add_row(
                 str(row.id),
                 row.status,
@@ -174,8 +173,7 @@ def broadcast_show(number: int, config_path: Path | None, db_url: str | None) ->
         row = _existing(tx, number)
         click.echo(f"#{row.id} {row.status} · {_describe_when(row)} · by {row.created_by}")
         click.echo(f"text: {row.text}")
-        prefix = JobId.for_broadcast(row.id).messages_prefix
-        delivered = {d.group: d for d in tx.deliveries(prefix)}
+        delivered = {d.group: d for d in tx.deliveries(row.id)}
         zone = ZoneInfo(row.timezone)
         table = Table("group", "status", f"sent at ({row.timezone})", "error")
         for group in session.operations.broadcasts.targets(tx, row):

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import create_engine, inspect, text
 from sqlmodel import SQLModel
 
-from storage.migrate import alembic_config
+from storage.migrate import alembic_config, upgrade_to_head
 from storage.store import Store
 
 
@@ -37,3 +40,26 @@ def test_pending_rows_are_indexed_partially(store: Store) -> None:
     for name in ("ix_memberships_pending_welcome", "ix_outbox_pending"):
         where = indexes[name].get("dialect_options", {})
         assert any("where" in key for key in where), (name, indexes[name])
+
+
+def test_existing_broadcast_messages_get_their_broadcast_id(tmp_path: Path) -> None:
+    """0008 fills the new column from the keys earlier versions wrote."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0007")
+        for key in ("broadcast:12@2026-11-24T20:00:g1", "rule:早报:g1@2026-11-24T08:00#0", None):
+            connection.execute(
+                text(
+                    "INSERT INTO outbox (key, account, group_id, text, mentions, priority,"
+                    " status, attempts, decided_at, not_before) VALUES (:k, 'default', 'g1',"
+                    " 'x', '[]', 0, 'pending', 0, '2026-11-24 12:00:00', '2026-11-24 12:00:00')"
+                ),
+                {"k": key},
+            )
+    upgrade_to_head(engine)
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT key, broadcast_id FROM outbox ORDER BY id")).all()
+    engine.dispose()
+    assert [r[1] for r in rows] == [12, None, None]

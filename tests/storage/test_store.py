@@ -221,11 +221,13 @@ def test_confirm_sent_is_read_back_exactly(store: Store) -> None:
 
     sent_at = at("2026-11-24T08:00:01.123456")
     with store.transaction() as tx:
-        tx.enqueue([Outgoing(group="g1", text="hi", decided_at=at("2026-11-24T08:00"), key="k1")])
+        tx.enqueue(
+            [Outgoing("g1", "hi", at("2026-11-24T08:00"), key="broadcast:7@x:g1", broadcast=7)]
+        )
         [row] = tx.due_messages(sent_at, 10)
     store.confirm_sent(row.id, sent_at)
     with store.transaction() as tx:
-        [delivery] = tx.deliveries("k1")
+        [delivery] = tx.deliveries(7)
         assert (delivery.status, delivery.sent_at) == ("sent", sent_at)
         assert tx.due_messages(sent_at, 10) == []
         assert tx.outbox_counts().sent == 1
