@@ -239,6 +239,21 @@ class ScriptOver(BaseException):
     """Ends the adapter's connection loop when a test's script has run out."""
 
 
+class Stub:
+    """The client's gRPC stub: puppet stop/start calls, answered (or never, when frozen)."""
+
+    def __init__(self, frozen: bool = False) -> None:
+        self.frozen = frozen
+
+    async def stop(self) -> None:
+        if self.frozen:
+            await asyncio.Event().wait()
+
+    async def start(self) -> None:
+        if self.frozen:
+            await asyncio.Event().wait()
+
+
 class ScriptedPuppet(FakePuppet):
     """One connection: logs in (or not), then ends with ``ending`` or hangs."""
 
@@ -246,12 +261,16 @@ class ScriptedPuppet(FakePuppet):
         super().__init__()
         self._adapter, self._login, self._ending = adapter, login, ending
         self.stopped = False
-        self._puppet_stub = object()  # the channel is open, as after the client's start
+        self.puppet_stub = Stub()
+        self._puppet_stub: Stub | None = None
 
     def on(self, name: str, handler: Any) -> None:
         pass
 
-    async def start(self) -> None:
+    def _init_puppet(self) -> None:
+        self._puppet_stub = self.puppet_stub  # the channel is open, as in the client
+
+    async def _listen_for_event(self) -> None:
         if self._login:
             await self._adapter._on_login(SimpleNamespace(contact_id="bot_wxid"))
         if self._ending is None:
@@ -449,3 +468,25 @@ def test_a_call_the_client_library_cancels_means_reconnect_not_stop(
         monkeypatch, [(True, asyncio.CancelledError()), (True, None)], liveness=0.05
     )
     assert len(waits) == 2 and waits[0] <= 1.2
+
+
+def test_a_service_back_from_a_crash_that_never_starts_the_puppet_is_retried(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Its ding may answer while its start call never does: the start has a deadline too."""
+    real = ScriptedPuppet.__init__
+
+    def frozen_start(self: ScriptedPuppet, *args: Any) -> None:
+        real(self, *args)
+        self.puppet_stub = Stub(frozen=not self._login)
+
+    monkeypatch.setattr(ScriptedPuppet, "__init__", frozen_start)
+
+    async def answering(self: ScriptedPuppet, data: str) -> None:
+        return None
+
+    monkeypatch.setattr(ScriptedPuppet, "ding", answering)  # the link itself is alive
+    _, waits, puppets = run_connections(
+        monkeypatch, [(False, None), (True, ConnectionResetError("x"))], liveness=0.05
+    )
+    assert len(waits) == 2 and puppets[0].stopped  # the stuck start was given up, then retried

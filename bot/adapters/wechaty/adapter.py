@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -116,7 +117,7 @@ class WechatyAdapter:
 
     async def _session(self) -> str:
         """One connection, until its stream ends or it stops answering; why it ended."""
-        stream = asyncio.create_task(self._puppet.start(), name="wechaty-stream")
+        stream = asyncio.create_task(self._open_stream(), name="wechaty-stream")
         watchdog = asyncio.create_task(self._watch_liveness(), name="wechaty-liveness")
         try:
             done, _ = await asyncio.wait({stream, watchdog}, return_when=asyncio.FIRST_COMPLETED)
@@ -135,6 +136,22 @@ class WechatyAdapter:
                 task.cancel()
             # Abandoned, not awaited: a call on a dead link may never see its cancellation.
             await asyncio.wait({stream, watchdog}, timeout=5)
+
+    async def _open_stream(self) -> None:
+        """The client's ``start``, step by step, each call with a deadline.
+
+        ``PuppetService.start`` (wechaty-puppet-service 0.8.10, pinned) sets up the channel,
+        asks the service to stop and start the puppet, then listens; a service just back
+        from a crash can leave those calls unanswered for good, so here each has the
+        liveness window to answer, and the link is retried otherwise.
+        """
+        puppet = self._puppet
+        puppet._init_puppet()  # the channel and stub, as the client's own start does
+        deadline = self._settings.liveness.total_seconds()
+        with contextlib.suppress(Exception):  # the client ignores a failed stop, too
+            await within(puppet.puppet_stub.stop(), deadline)
+        await within(puppet.puppet_stub.start(), deadline)
+        await puppet._listen_for_event()
 
     async def _watch_liveness(self) -> str:
         """Probe the service once the link is up; return why it is considered stalled.
