@@ -375,8 +375,9 @@ def test_a_frozen_service_is_reported_stalled_and_dropped(
     assert all(p.stopped for p in puppets)  # each stalled link was closed, then replaced
     assert len(waits) == 2 and waits[0] <= 1.2  # it had logged in: rejoin at once
     log = (tmp_path / "states.log").read_text().splitlines()
-    assert log[:4] == [
+    assert log[:5] == [
         "connecting",
+        "waiting_for_login",
         "logged_in",
         "stalled no answer to a probe within 0.05s",
         "disconnected stalled: no answer to a probe within 0.05s",

@@ -150,8 +150,9 @@ class PuppetServerPeer:
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
-    def start(self, grpc_port: int = 0, control_port: int = 0) -> None:
-        """Start the node process and wait for its READY line (0 = let it pick free ports)."""
+    def start(self, grpc_port: int = 0, control_port: int = 0, world: Path | None = None) -> None:
+        """Start the node process and wait for its READY line (0 = let it pick free ports);
+        ``world``: a ``/state`` snapshot file it holds before its gRPC port listens."""
         if self.running:
             raise RuntimeError("the puppet server is already running")
         self._starts += 1
@@ -173,6 +174,7 @@ class PuppetServerPeer:
                     "--token",
                     self.token,
                     "--exit-on-stdin-eof",
+                    *(["--world", str(world)] if world else []),
                 ],
                 cwd=SERVER_DIR,
                 env=env,
@@ -207,9 +209,13 @@ class PuppetServerPeer:
         """
         if self.running:
             self.kill()
-        self.start(self.grpc_port, self.control_port)
+        world = None
         if self._world is not None:
-            self._request("POST", "/state", self._world)
+            # Loaded before the gRPC port listens: a client reconnecting at once must find
+            # the account there, as it would on a real service back from a crash.
+            world = self._workdir / "world.json"
+            world.write_text(json.dumps(self._world), encoding="utf-8")
+        self.start(self.grpc_port, self.control_port, world)
 
     def stop(self) -> None:
         """Graceful SIGTERM (SIGKILL after a few seconds); safe to call when already stopped."""

@@ -151,6 +151,8 @@ class WechatyAdapter:
         with contextlib.suppress(Exception):  # the client ignores a failed stop, too
             await within(puppet.puppet_stub.stop(), deadline)
         await within(puppet.puppet_stub.start(), deadline)
+        # The service answers; the login (or a QR code to scan) comes on the stream.
+        self._state("waiting_for_login")
         await puppet._listen_for_event()
 
     async def _watch_liveness(self) -> str:

@@ -8,9 +8,13 @@
  * (messages, joins, leaves, topic changes). Everything the connected client sends is
  * recorded and served back at `GET /sent`.
  *
- * Usage: node server.mjs [--grpc-port N] [--control-port N] [--token T] [--exit-on-stdin-eof]
+ * Usage: node server.mjs [--grpc-port N] [--control-port N] [--token T] [--world FILE]
+ *                        [--exit-on-stdin-eof]
  *   Ports default to $QUNBOT_E2E_GRPC_PORT / $QUNBOT_E2E_CONTROL_PORT, else 0 (pick a free one).
  *   The token defaults to $QUNBOT_E2E_TOKEN, else "insecure_qunbot_e2e". TLS is off.
+ *   --world loads a GET /state snapshot before the gRPC port listens: a service coming back
+ *   from a crash has its account at once, so a client that reconnects in the first
+ *   millisecond is logged in (POST /state after the start would leave it waiting for good).
  *   Prints exactly one line `READY grpc=PORT control=PORT` on stdout once both listen.
  *
  * Control API (loopback, JSON in and out; errors are {"error": "..."} with 4xx):
@@ -36,6 +40,7 @@
  */
 import http from 'node:http'
 import net from 'node:net'
+import { readFile } from 'node:fs/promises'
 import { randomUUID } from 'node:crypto'
 
 import * as PUPPET from 'wechaty-puppet'
@@ -74,6 +79,7 @@ function parseOptions (argv, env) {
     controlPort: parsePort(env.QUNBOT_E2E_CONTROL_PORT ?? 0, 'control port'),
     token: env.QUNBOT_E2E_TOKEN || DEFAULT_TOKEN,
     exitOnStdinEof: false,
+    world: undefined,
   }
   for (let i = 0; i < argv.length; i++) {
     const value = () => {
@@ -84,6 +90,7 @@ function parseOptions (argv, env) {
       case '--grpc-port': options.grpcPort = parsePort(value(), '--grpc-port'); break
       case '--control-port': options.controlPort = parsePort(value(), '--control-port'); break
       case '--token': options.token = value(); break
+      case '--world': options.world = value(); break
       case '--exit-on-stdin-eof': options.exitOnStdinEof = true; break
       default: throw new Error(`unknown argument ${argv[i]}`)
     }
@@ -681,6 +688,7 @@ async function main () {
   const grpcPort = options.grpcPort || await freePort()
 
   const world = new World()
+  if (options.world) world.restore(JSON.parse(await readFile(options.world, 'utf8')))
   const puppet = new ScriptedPuppet(world)
   const grpcServer = new PuppetServer({
     endpoint: `${HOST}:${grpcPort}`,
