@@ -22,17 +22,19 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert
 
 from bench.core import BenchContext, Result, Target, raw_sqlite, sqlite_url
 from bench.generate import ConfigSpec, group_ids, make_config, person_name
+from bot.adapters.base import AlwaysOnline
 from bot.clock import FakeClock
 from bot.dispatcher import Dispatcher
 from bot.outbox import Outbox, Pacing
-from core.events import Event, EventKind, Reply
+from core.effects import Effect
+from core.events import Event, EventKind
 from storage.store import Store
 from storage.tables import CHECKINS, GROUPS, INTERACTIONS, MEMBERS, MEMBERSHIPS
 from triggers.engine import Engine
@@ -59,23 +61,19 @@ class Params:
         return cls(groups=50)
 
 
-class RecordingAdapter:
+class RecordingAdapter(AlwaysOnline):
     """Sends nothing; notes when each message would have gone out, on the fake clock."""
 
     def __init__(self, clock: FakeClock) -> None:
         self.clock = clock
-        self.sent: list[tuple[datetime, Reply]] = []
-
-    @property
-    def online_since(self) -> datetime | None:
-        return datetime.min.replace(tzinfo=UTC)
+        self.sent: list[tuple[datetime, Effect]] = []
 
     async def events(self) -> AsyncIterator[Event]:
         return
         yield  # pragma: no cover
 
-    async def send(self, reply: Reply) -> None:
-        self.sent.append((self.clock.now(), reply))
+    async def perform(self, effect: Effect) -> None:
+        self.sent.append((self.clock.now(), effect))
 
 
 def seed(store: Store, p: Params, seed_value: int) -> None:

@@ -38,11 +38,13 @@ from bench.core import (
     sqlite_url,
 )
 from bench.generate import START, ConfigSpec, TranscriptSpec, events, make_config
+from bot.adapters.base import AlwaysOnline
 from bot.dispatcher import Dispatcher
 from bot.outbox import Outbox, Pacing
 from bot.runtime import RunOptions
 from bot.runtime import run as run_bot
-from core.events import Event, EventKind, Reply
+from core.effects import Effect
+from core.events import Event, EventKind
 from storage.store import Store
 from triggers.engine import Engine
 from triggers.loader import compile_text
@@ -140,7 +142,7 @@ def to_event(arrival: Arrival, start: datetime) -> Event:
     return Event(EventKind(kind), group, at, member, name, inviter=inviter)
 
 
-class ArrivalAdapter:
+class ArrivalAdapter(AlwaysOnline):
     """Hands each event to the runtime once the simulated clock reaches its arrival."""
 
     def __init__(self, arrivals: list[Arrival], start: datetime, clock: SimClock) -> None:
@@ -148,10 +150,6 @@ class ArrivalAdapter:
         self._start = start
         self._clock = clock
         self.sent = 0
-
-    @property
-    def online_since(self) -> datetime | None:
-        return datetime.min.replace(tzinfo=UTC)
 
     async def events(self) -> AsyncIterator[Event]:
         for arrival in self._arrivals:
@@ -163,7 +161,7 @@ class ArrivalAdapter:
                 self._clock.skip_to(event.at)
             yield event
 
-    async def send(self, reply: Reply) -> None:
+    async def perform(self, effect: Effect) -> None:
         self.sent += 1
 
 
@@ -187,7 +185,7 @@ def simulate_qunbot(
     process = dispatcher.process
     took: list[float] = []
 
-    def timed_process(batch: list[Event]) -> list[Reply]:
+    def timed_process(batch: list[Event]) -> list[Effect]:
         began = time.perf_counter()
         replies = process(batch)
         took.append(time.perf_counter() - began)

@@ -42,7 +42,8 @@ from bot.dispatcher import Dispatcher
 from bot.outbox import Outbox, Pacing
 from bot.runtime import RunOptions
 from bot.runtime import run as run_bot
-from core.events import Event, Reply
+from core.effects import Effect
+from core.events import Event
 from storage.store import Store
 from triggers.engine import Engine
 from triggers.loader import compile_text
@@ -89,7 +90,7 @@ def replay_instrumented(
     timings = Timings(batches=[])
     process, send_due = dispatcher.process, outbox.send_due
 
-    def timed_process(batch: list[Event]) -> list[Reply]:
+    def timed_process(batch: list[Event]) -> list[Effect]:
         start = time.perf_counter()
         replies = process(batch)
         took = time.perf_counter() - start

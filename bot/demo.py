@@ -13,7 +13,8 @@ from bot.adapters.replay import ReplayAdapter
 from bot.app import Bot
 from bot.clock import FakeClock
 from bot.runtime import RunOptions
-from core.events import Event, EventKind, Reply
+from core.effects import Effect
+from core.events import Event, EventKind
 from core.resources import demo_transcript_path
 
 
@@ -47,10 +48,10 @@ class DemoAdapter(ReplayAdapter):
         elif event.kind is EventKind.LEAVE:
             self._show(event.at, f"[dim]{when}[/] [red]← {who} left[/]")
 
-    async def send(self, reply: Reply) -> None:
-        when = local_time(self._bot, reply.group, reply.at)
-        body = escape(reply.text).replace("\n", "\n            ")
-        self._show(reply.at, f"[dim]{when}[/] [cyan]🤖 {body}[/]")
+    async def perform(self, effect: Effect) -> None:
+        when = local_time(self._bot, effect.group, effect.at)
+        body = escape(effect.describe()).replace("\n", "\n            ")
+        self._show(effect.at, f"[dim]{when}[/] [cyan]🤖 {body}[/]")
 
 
 def play(bot: Bot, console: Console) -> None:

@@ -18,9 +18,9 @@ from bot.operations import SYSTEM, Operations
 from bot.scheduler import JobBook
 from bot.timers import Timers
 from core.actors import Actor
-from core.events import Event, EventKind, Reply
+from core.effects import Effect
+from core.events import Event, EventKind
 from core.jobs import WELCOME, JobKind, Tick
-from storage.outbox import Outgoing
 from storage.seen import KEEP_SEEN
 from storage.store import Store, StoreTx
 from triggers.engine import Engine, Outcome
@@ -123,16 +123,16 @@ class Dispatcher:
         self.settle()
         self.jobs.close()
 
-    def process(self, events: Sequence[Event]) -> list[Reply]:
+    def process(self, events: Sequence[Event]) -> list[Effect]:
         """Handle a batch; its replies go to the outbox in the same transaction as its state."""
-        replies: list[Reply] = []
+        replies: list[Effect] = []
         with self.store.transaction() as tx:
             for event in events:
                 replies += self._fire_due(event.at, tx)
                 if event.kind is not EventKind.TICK or event.tick is not None:
                     replies += self._handle(event, tx) or []
                 replies += self._fire_due(event.at, tx)
-            tx.enqueue([outgoing(r) for r in replies])
+            tx.enqueue(replies)
         return replies
 
     def settle(self) -> None:
@@ -148,22 +148,22 @@ class Dispatcher:
         owed = [t for t in (self.timers.next_due(), self.jobs.next_due()) if t is not None]
         return min(owed) if owed else None
 
-    def drain(self) -> list[Reply]:
+    def drain(self) -> list[Effect]:
         """Fire every pending timer at its own time (the end of a transcript)."""
-        replies: list[Reply] = []
+        replies: list[Effect] = []
         while (due := self.timers.next_due()) is not None:
             with self.store.transaction() as tx:
                 fired = self._fire_due(due, tx)
-                tx.enqueue([outgoing(r) for r in fired])
+                tx.enqueue(fired)
             replies += fired
         return replies
 
-    def _fire_due(self, now: datetime, tx: StoreTx) -> list[Reply]:
+    def _fire_due(self, now: datetime, tx: StoreTx) -> list[Effect]:
         """Everything due by ``now``, in time order: welcome timers and scheduled jobs."""
         self._watch_clock(now)
         if not self._catching_up and ((soonest := self.next_due()) is None or soonest > now):
             return []  # the common case, twice per event
-        replies: list[Reply] = []
+        replies: list[Effect] = []
         if self._catching_up:
             self._catching_up = False
             for run in self.jobs.due(now, catch_up=True):
@@ -199,7 +199,7 @@ class Dispatcher:
         if seen is None or now > seen:
             self._clock_seen = now
 
-    def _tick(self, job: Tick, at: datetime, tx: StoreTx) -> list[Reply]:
+    def _tick(self, job: Tick, at: datetime, tx: StoreTx) -> list[Effect]:
         handled = self._handle(Event(kind=EventKind.TICK, group="", at=at, tick=job), tx)
         if handled is None:
             failures = self._tick_failures[job] = self._tick_failures.get(job, 0) + 1
@@ -216,7 +216,7 @@ class Dispatcher:
         self._tick_failures.pop(job, None)
         return handled
 
-    def _handle(self, event: Event, tx: StoreTx) -> list[Reply] | None:
+    def _handle(self, event: Event, tx: StoreTx) -> list[Effect] | None:
         """Record the event, then let the rules react; None when it failed and was rolled back.
 
         The rules run in a savepoint of their own: if an action fails, the event itself
@@ -303,19 +303,6 @@ class Dispatcher:
 def _log(event: Event) -> Any:
     """The logger with the event's context: bound only when there is something to log."""
     return logger.bind(group=event.group, member=event.member, kind=event.kind.value)
-
-
-def outgoing(reply: Reply) -> Outgoing:
-    return Outgoing(
-        group=reply.group,
-        text=reply.text,
-        decided_at=reply.at,
-        mentions=reply.mentions,
-        key=reply.key,
-        priority=reply.priority,
-        rule=reply.rule,
-        broadcast=reply.broadcast,
-    )
 
 
 def _stamp(path: Path | None) -> tuple[float, int] | None:

@@ -17,7 +17,7 @@ from pathlib import Path
 from loguru import logger
 
 from bot.scheduler import JobBook
-from core.actors import Actor, Denied
+from core.actors import ROLE_RANK, Actor, Denied
 from core.jobs import Schedule
 from core.statuses import Outcome
 from storage.store import Store, StoreTx
@@ -25,7 +25,6 @@ from triggers.broadcasts import Broadcasts
 from triggers.loader import load_ruleset
 from triggers.ruleset import RuleSet
 
-ROLE_RANK = {"member": 0, "operator": 1, "admin": 2, "owner": 3}
 # Who may do what; the bot's own housekeeping (the file watcher) acts as "system".
 NEEDED_ROLE = {
     "broadcast": "operator",
@@ -33,6 +32,7 @@ NEEDED_ROLE = {
     "cancel": "operator",
     "grant": "admin",
     "reload": "admin",
+    "remove": "admin",
     "retry": "operator",
 }
 SYSTEM = "system"

@@ -1,9 +1,10 @@
-"""The outbox worker: sends stored messages at a pace that keeps the account safe.
+"""The outbox worker: performs stored effects at a pace that keeps the account safe.
 
-Every outgoing message is a row before it is sent (see ``StoreTx.enqueue``). The worker
-sends due rows in priority order, spaced per account by a minimum gap with random jitter
-and a per-minute cap, retries transient failures with backoff and marks permanent ones
-failed. A crash between sending and confirming resends at most the one message that was in flight.
+Every effect (a message, a removal) is a row before it is performed (see
+``StoreTx.enqueue``). The worker performs due rows in priority order, spaced per account by
+a minimum gap with random jitter and a per-minute cap, retries transient failures with
+backoff and marks permanent ones failed. A crash between performing and confirming repeats
+at most the one effect that was in flight.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import random
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -19,7 +20,6 @@ from loguru import logger
 
 from bot.adapters.base import Adapter, NotConnected, PermanentSendError, TransientSendError
 from bot.clock import Clock
-from core.events import Reply
 from storage.outbox import OutboxRow
 from storage.store import Store
 from triggers.config import SendingConfig
@@ -112,7 +112,7 @@ class Outbox:
                 error = await self._send(row)
                 if isinstance(error, NotConnected):
                     # The link dropped: the message waits for it, its attempts unspent.
-                    logger.bind(group=row.message.group).info(
+                    logger.bind(group=row.effect.group).info(
                         "not sent, the platform is offline ({}): waiting for it", error
                     )
                     return sent
@@ -121,18 +121,12 @@ class Outbox:
                 self._confirm(row, self._clock.now(), error)
 
     async def _send(self, row: OutboxRow) -> Exception | None:
-        message = row.message
-        reply = Reply(
-            group=message.group,
-            text=message.text,
-            at=message.decided_at.astimezone(self._zone_of(message.group)),
-            mentions=message.mentions,
-            rule=message.rule,
-            key=message.key,
-            priority=message.priority,
-        )
+        effect = row.effect
+        if effect.kind not in self._adapter.effects:
+            return PermanentSendError(f"this platform adapter cannot {effect.kind.value}")
+        local = replace(effect, at=effect.at.astimezone(self._zone_of(effect.group)))
         try:
-            await self._adapter.send(reply)
+            await self._adapter.perform(local)
         except (PermanentSendError, *_TRANSIENT) as error:
             return error
         now = self._clock.now()
@@ -144,7 +138,7 @@ class Outbox:
         if error is None:
             self._store.confirm_sent(row.id, at)
             return
-        log = logger.bind(group=row.message.group, rule=row.message.rule, key=row.message.key)
+        log = logger.bind(group=row.effect.group, rule=row.effect.rule, key=row.effect.key)
         attempts = row.attempts + 1
         with self._store.transaction(durable=False) as tx:
             if isinstance(error, PermanentSendError) or attempts >= self._pacing.max_attempts:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+ROLE_RANK = {"member": 0, "operator": 1, "admin": 2, "owner": 3}
+"""Roles, weakest first: a role may do what every weaker one may."""
+
 
 @dataclass(frozen=True, slots=True)
 class Actor:

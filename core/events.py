@@ -1,13 +1,13 @@
 """The platform-neutral event model: the only shape the engine ever sees.
 
-Adapters translate platform traffic into :class:`Event` and :class:`Reply` back, so
-nothing behind an adapter imports platform code.
+Adapters translate platform traffic into :class:`Event` (and perform
+:class:`core.effects.Effect` back), so nothing behind an adapter imports platform code.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
@@ -73,21 +73,3 @@ class Event:
         object.__setattr__(self, "name", clean_name(self.name))
         if self.group_name is not None:
             object.__setattr__(self, "group_name", clean_name(self.group_name))
-
-
-@dataclass(frozen=True, slots=True)
-class Reply:
-    """What the bot says in a group; ``rule`` names the rule that decided it, for logs.
-
-    ``key`` makes the decision idempotent (a briefing per group and day); ``priority``
-    orders the outbox: replies to members (0) go before broadcasts.
-    """
-
-    group: str
-    text: str
-    at: datetime
-    mentions: tuple[str, ...] = ()
-    rule: str | None = field(default=None, compare=False)
-    key: str | None = None
-    priority: int = 0
-    broadcast: int | None = None  # the broadcast this message delivers, if any

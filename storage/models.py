@@ -136,7 +136,7 @@ class UnansweredQuestion(SQLModel, table=True):
 
 
 class OutboxMessage(SQLModel, table=True):
-    """Every outgoing message is a row first; a worker sends it and marks it.
+    """Every effect (a message, a removal) is a row first; a worker performs it and marks it.
 
     ``key`` makes deciding to send the same thing twice store it once (a briefing per
     group and day, a broadcast per group); replies to members have no key.
@@ -158,8 +158,11 @@ class OutboxMessage(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     key: str | None = Field(default=None, max_length=256, unique=True)
     account: str = Field(default="default", max_length=128)
+    # What to do (``core.effects.EffectKind``): send ``text``, or remove ``member``.
+    kind: str = Field(default="send_text", max_length=32)
     group_id: str = Field(max_length=128)
     text: str
+    member: str | None = Field(default=None, max_length=128)
     mentions: str = Field(default="[]", description="JSON list of member ids")
     priority: int = 0
     rule: str | None = Field(default=None, max_length=128)

@@ -1,4 +1,4 @@
-"""The outbox: every outgoing message is a row first, sent and confirmed later."""
+"""The outbox: every effect (a message, a removal) is a row first, performed and confirmed later."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from sqlalchemy import (
     update,
 )
 
+from core.effects import Effect, EffectKind
 from core.statuses import OutboxStatus
 from storage.tables import (
     OUTBOX,
@@ -34,8 +35,10 @@ MARK_SENT = (
 
 _OUTBOX_KEYS = (
     "key",
+    "kind",
     "group_id",
     "text",
+    "member",
     "mentions",
     "priority",
     "rule",
@@ -59,6 +62,10 @@ _OUTBOX_DUE = (
         OUTBOX.c.rule,
         OUTBOX.c.attempts,
         OUTBOX.c.not_before,
+        OUTBOX.c.kind,
+        OUTBOX.c.member,
+        OUTBOX.c.account,
+        OUTBOX.c.broadcast_id,
     )
     .where(OUTBOX.c.status == OutboxStatus.PENDING, OUTBOX.c.not_before <= bindparam("now"))
     .order_by(OUTBOX.c.priority, OUTBOX.c.id)
@@ -72,23 +79,11 @@ _Q_OUTBOX_DUE = {
 
 
 @dataclass(frozen=True, slots=True)
-class Outgoing:
-    """A message the bot decided to send; ``key`` (when set) makes the decision idempotent."""
-
-    group: str
-    text: str
-    decided_at: datetime
-    mentions: tuple[str, ...] = ()
-    key: str | None = None
-    priority: int = 0
-    rule: str | None = None
-    broadcast: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class OutboxRow:
+    """A stored effect due now; ``effect.at`` is when it was decided, in UTC."""
+
     id: int
-    message: Outgoing
+    effect: Effect
     attempts: int
     not_before: datetime
 
@@ -122,28 +117,30 @@ class Delivery:
 
 
 class OutboxTx(TxBase):
-    """Enqueue (idempotent by key), claim what is due, record what became of each message."""
+    """Enqueue (idempotent by key), claim what is due, record what became of each effect."""
 
-    def enqueue(self, messages: Sequence[Outgoing]) -> int:
-        """Store messages to send; one whose key is already stored is dropped. Returns how many."""
-        if not messages:
+    def enqueue(self, effects: Sequence[Effect]) -> int:
+        """Store effects to perform; one whose key is stored already is dropped. How many?"""
+        if not effects:
             return 0
         rows = [
             {
-                "key": m.key,
-                "group_id": m.group,
-                "text": m.text,
-                "mentions": json.dumps(list(m.mentions), ensure_ascii=False),
-                "priority": m.priority,
-                "rule": m.rule,
-                "broadcast_id": m.broadcast,
+                "key": e.key,
+                "kind": e.kind,
+                "group_id": e.group,
+                "text": e.text,
+                "member": e.member,
+                "mentions": json.dumps(list(e.mentions), ensure_ascii=False),
+                "priority": e.priority,
+                "rule": e.rule,
+                "broadcast_id": e.broadcast,
                 "status": OutboxStatus.PENDING,
                 "attempts": 0,
-                "account": "default",
-                "decided_at": m.decided_at,
-                "not_before": m.decided_at,
+                "account": e.account,
+                "decided_at": e.at,
+                "not_before": e.at,
             }
-            for m in messages
+            for e in effects
         ]
         return self._insert(self._prebuilt("once", OUTBOX), _OUTBOX_KEYS, rows)
 
@@ -160,14 +157,18 @@ class OutboxTx(TxBase):
         return [
             OutboxRow(
                 id=r[0],
-                message=Outgoing(
+                effect=Effect(
                     group=r[1],
                     text=r[2],
-                    decided_at=r[3],
+                    at=r[3],
                     mentions=tuple(json.loads(r[4])),
                     key=r[5],
                     priority=r[6],
                     rule=r[7],
+                    kind=EffectKind(r[10]),
+                    member=r[11],
+                    account=r[12],
+                    broadcast=r[13],
                 ),
                 attempts=r[8],
                 not_before=r[9],
@@ -229,7 +230,7 @@ class OutboxTx(TxBase):
         return int(result.rowcount)
 
     def failed_messages(self, limit: int = 100) -> list[FailedMessage]:
-        """Failed messages, newest first."""
+        """Failed effects, newest first; ``text`` says what a removal was to do."""
         rows = self._execute(
             select(
                 OUTBOX.c.id,
@@ -239,12 +240,27 @@ class OutboxTx(TxBase):
                 OUTBOX.c.attempts,
                 OUTBOX.c.error,
                 OUTBOX.c.decided_at,
+                OUTBOX.c.kind,
+                OUTBOX.c.member,
             )
             .where(OUTBOX.c.status == OutboxStatus.FAILED)
             .order_by(OUTBOX.c.id.desc())
             .limit(limit)
         )
-        return [FailedMessage(*row) for row in rows]
+        return [
+            FailedMessage(
+                id=row[0],
+                group=row[1],
+                text=Effect(
+                    row[1], row[2], row[6], kind=EffectKind(row[7]), member=row[8]
+                ).describe(),
+                rule=row[3],
+                attempts=row[4],
+                error=row[5],
+                decided_at=row[6],
+            )
+            for row in rows
+        ]
 
     def requeue(self, ids: Sequence[int] | None, now: datetime) -> list[int]:
         """Failed messages (all, or these) pending again with fresh attempts; their ids."""

@@ -71,7 +71,12 @@ class Transcript:
 
     @property
     def texts(self) -> list[str]:
-        return [line["text"] for line in self.said]
+        return [line["text"] for line in self.said if "remove" not in line]
+
+    @property
+    def removed(self) -> list[tuple[str, str]]:
+        """(group, member) for each member the bot removed."""
+        return [(line["group"], line["remove"]) for line in self.said if "remove" in line]
 
 
 def message(when: str, sender: str, text_: str, group: str = "g1", **extra: Any) -> str:

@@ -17,7 +17,8 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from loguru import logger
 
-from core.events import Reply, clean_text
+from core.effects import Effect
+from core.events import clean_text
 from core.jobs import JobId, JobSpec, Schedule
 from core.statuses import BroadcastStatus
 from storage.broadcasts import BroadcastRow
@@ -185,7 +186,7 @@ class Broadcasts:
         scheduled: datetime,
         now: datetime,
         zone_of: Callable[[str], ZoneInfo],
-    ) -> list[Reply]:
+    ) -> list[Effect]:
         """A due broadcast: one keyed message per target group."""
         row = tx.broadcast(broadcast_id)
         if row is None or row.status != BroadcastStatus.SCHEDULED:
@@ -204,7 +205,7 @@ class Broadcasts:
                 )
                 continue
             replies.append(
-                Reply(
+                Effect(
                     group=group,
                     text=text,
                     at=now.astimezone(zone_of(group)),

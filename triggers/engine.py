@@ -9,11 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import partial
 from itertools import groupby
 
 from loguru import logger
 
-from core.events import Event, EventKind, Reply
+from core.effects import Effect
+from core.events import Event, EventKind
 from core.jobs import WELCOME, JobKind, Tick
 from storage.store import StoreTx
 from triggers.actions.base import ActionContext, Control, Match
@@ -36,7 +38,7 @@ _KIND_TO_EVENT = {
 
 @dataclass(slots=True)
 class Outcome:
-    replies: list[Reply] = field(default_factory=list)
+    replies: list[Effect] = field(default_factory=list)
     fired: list[str] = field(default_factory=list)
 
 
@@ -81,6 +83,7 @@ class Engine:
                 wake=wake,
                 role=role.value,
                 control=control,
+                role_of=partial(_role_in, ruleset, event.group),
             )
             for action in rule.actions:
                 outcome.replies += action.run(event, match, ctx)
@@ -148,9 +151,9 @@ class Engine:
         return Outcome(replies=keyed, fired=[rule.name])
 
 
-def flush_welcomes(now: datetime, tx: StoreTx, wake: Wake, ruleset: RuleSet) -> list[Reply]:
+def flush_welcomes(now: datetime, tx: StoreTx, wake: Wake, ruleset: RuleSet) -> list[Effect]:
     """Send every welcome batch that is due: one message per group and welcome rule."""
-    replies: list[Reply] = []
+    replies: list[Effect] = []
     pending = tx.due_welcomes(now)
     for (group_id, rule), batch_iter in groupby(pending, key=lambda p: (p.group, p.rule)):
         batch = list(batch_iter)
@@ -178,3 +181,7 @@ def flush_welcomes(now: datetime, tx: StoreTx, wake: Wake, ruleset: RuleSet) -> 
     if following is not None:
         wake(following, WELCOME)
     return replies
+
+
+def _role_in(ruleset: RuleSet, group: str, member: str) -> str:
+    return ruleset.roles.role_of(group, member).value

@@ -1,1 +1,1 @@
-"""Platform adapters: the only code that knows a platform; they speak Event and Reply."""
+"""Platform adapters: the only code that knows a platform; they speak Event and Effect."""

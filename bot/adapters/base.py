@@ -6,19 +6,23 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Protocol
 
-from core.events import Event, Reply
+from core.effects import Effect, EffectKind
+from core.events import Event
 
 
 class Adapter(Protocol):
-    """Turns platform traffic into Events and Replies into platform messages.
+    """Turns platform traffic into Events, and performs Effects on the platform.
 
     ``events`` ends when the source is exhausted (a transcript, closed stdin); a live
-    platform adapter never ends it on its own.
+    platform adapter never ends it on its own. ``effects`` are the kinds ``perform`` can
+    do; the outbox fails any other kind for good instead of retrying it.
     """
+
+    effects: frozenset[EffectKind]
 
     def events(self) -> AsyncIterator[Event]: ...
 
-    async def send(self, reply: Reply) -> None: ...
+    async def perform(self, effect: Effect) -> None: ...
 
     @property
     def online_since(self) -> datetime | None:
@@ -39,8 +43,13 @@ class PermanentSendError(Exception):
     """The platform will never take this message (the group is gone, the text is refused)."""
 
 
+EVERY_EFFECT = frozenset(EffectKind)
+
+
 class AlwaysOnline:
     """For adapters with no connection to lose: transcripts and the console."""
+
+    effects: frozenset[EffectKind] = EVERY_EFFECT
 
     @property
     def online_since(self) -> datetime | None:

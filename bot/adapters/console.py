@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo
 
 from bot.adapters.base import AlwaysOnline
 from bot.clock import moved, supported
-from core.events import Event, EventKind, Reply
+from core.effects import Effect
+from core.events import Event, EventKind
 from triggers.schema_types import parse_duration
 
 HELP = """\
@@ -190,7 +191,7 @@ class ConsoleAdapter(AlwaysOnline):
     def _local_now(self) -> datetime:
         return self._clock.now().astimezone(self._zone_of(self.group))
 
-    async def send(self, reply: Reply) -> None:
-        local = reply.at.astimezone(self._zone_of(reply.group))
-        body = reply.text.replace("\n", "\n      ")
-        self._say(f"  🤖 [{reply.group} {local:%H:%M}] {body}")
+    async def perform(self, effect: Effect) -> None:
+        local = effect.at.astimezone(self._zone_of(effect.group))
+        body = effect.describe().replace("\n", "\n      ")
+        self._say(f"  🤖 [{effect.group} {local:%H:%M}] {body}")

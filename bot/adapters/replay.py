@@ -15,7 +15,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, V
 
 from bot.adapters.base import AlwaysOnline
 from bot.clock import FakeClock, supported
-from core.events import Event, EventKind, Reply
+from core.effects import Effect, EffectKind
+from core.events import Event, EventKind
 
 
 class _Line(BaseModel):
@@ -106,16 +107,14 @@ def _decoded(raw: str | bytes) -> str:
         ) from None
 
 
-def reply_to_json(reply: Reply) -> str:
-    return json.dumps(
-        {
-            "at": reply.at.isoformat(),
-            "group": reply.group,
-            "text": reply.text,
-            "mentions": list(reply.mentions),
-        },
-        ensure_ascii=False,
-    )
+def effect_to_json(effect: Effect) -> str:
+    """A message as ``{at, group, text, mentions}``; a removal as ``{at, group, remove}``."""
+    line: dict[str, Any] = {"at": effect.at.isoformat(), "group": effect.group}
+    if effect.kind is EffectKind.REMOVE_MEMBER:
+        line["remove"] = effect.member
+    else:
+        line |= {"text": effect.text, "mentions": list(effect.mentions)}
+    return json.dumps(line, ensure_ascii=False)
 
 
 class ReplayAdapter(AlwaysOnline):
@@ -154,5 +153,5 @@ class ReplayAdapter(AlwaysOnline):
     def on_event(self, event: Event) -> None:
         """Hook for adapters that show the transcript as it plays (the demo)."""
 
-    async def send(self, reply: Reply) -> None:
-        print(reply_to_json(reply), file=self._out, flush=True)
+    async def perform(self, effect: Effect) -> None:
+        print(effect_to_json(effect), file=self._out, flush=True)

@@ -30,12 +30,15 @@ ADMIN_RULES = """
   - {name: 取消, when: {command: [/cancel]}, do: {action: admin, command: cancel}}
   - {name: 加分, when: {command: [/grant]}, do: {action: admin, command: grant}}
   - {name: 重载, when: {command: [/reload]}, do: {action: admin, command: reload}}
+  - {name: 踢, when: {command: [/remove]}, do: {action: admin, command: remove}}
 """
 CONFIG = f"""
 groups: [{{id: g1, name: 一群}}, {{id: g2, name: 二群}}]
 roles:
   - {{member: alice, role: admin}}
   - {{member: oscar, role: operator, groups: [g1]}}
+  - {{member: olga, role: owner}}
+  - {{member: adam, role: admin}}
 rules:
 {ADMIN_RULES}
   - {{name: ping, when: {{command: [ping]}}, do: {{action: reply, text: pong}}}}
@@ -241,10 +244,10 @@ class Recorder(AlwaysOnline):
         return
         yield
 
-    async def send(self, reply) -> None:  # type: ignore[no-untyped-def]
+    async def perform(self, effect) -> None:  # type: ignore[no-untyped-def]
         if self.crash_after is not None and len(self.sent) == self.crash_after:
             raise Crash
-        self.sent.append(reply.group)
+        self.sent.append(effect.group)
 
 
 def test_a_crash_mid_200_group_broadcast_then_a_restart_delivers_each_group_once(
@@ -507,3 +510,74 @@ def test_a_broadcast_template_file_that_is_not_utf8_is_a_usage_error(tmp_path: P
     common = ["--config", str(config), "--db", f"sqlite:///{tmp_path / 'bot.db'}"]
     code, out = cli("broadcast", "add", *common, "--groups", "g1", "--template", str(body))
     assert code == 2 and "not UTF-8 text" in out and "Traceback" not in out
+
+
+def test_an_admin_removes_a_member_after_saying_so_and_it_is_audited(store: Store) -> None:
+    out = replay(
+        ruleset_from(CONFIG),
+        store,
+        [
+            message("2026-11-24T08:00:00", "spam1", "加V看片", name="Ad Guy"),
+            message("2026-11-24T08:00:01", "bob", "ping"),
+            message("2026-11-24T08:01:00", "alice", "/remove @Ad Guy 发广告", mentions=["spam1"]),
+            message("2026-11-24T08:01:01", "alice", "/remove bob"),
+        ],
+    )
+    assert out.said[1:] == [
+        {
+            "at": "2026-11-24T08:01:00+08:00",
+            "group": "g1",
+            "text": "@Alice 已将 Ad Guy 移出本群（发广告）。",
+            "mentions": ["alice"],
+        },
+        {"at": "2026-11-24T08:01:00+08:00", "group": "g1", "remove": "spam1"},
+        {
+            "at": "2026-11-24T08:01:01+08:00",
+            "group": "g1",
+            "text": "@Alice 已将 Bob 移出本群。",
+            "mentions": ["alice"],
+        },
+        {"at": "2026-11-24T08:01:01+08:00", "group": "g1", "remove": "bob"},
+    ]
+    assert audit(store) == [("alice", "remove", "ok"), ("alice", "remove", "ok")]
+
+
+@pytest.mark.parametrize(
+    ("sender", "command", "answer"),
+    [
+        ("bob", "/remove carol", "⛔ 只有管理员及以上可以使用 /remove。"),
+        ("oscar", "/remove carol", "⛔ 只有管理员及以上可以使用 /remove。"),
+        ("alice", "/remove alice", "❌ 不能移出自己。"),
+        ("alice", "/remove adam", "❌ Adam 是管理员，不能由你移出。"),
+        ("alice", "/remove olga", "❌ Olga 是群主，不能由你移出。"),
+        (
+            "alice",
+            "/remove nobody",
+            "❌ nobody 不是本群当前成员（按成员 id 和群昵称查找过 'nobody'）。",
+        ),
+        ("alice", "/remove", "❌ 用法：/remove <@成员|成员id> [原因]"),
+    ],
+)
+def test_remove_is_refused_to_members_for_oneself_for_equal_roles_and_strangers(
+    store: Store, sender: str, command: str, answer: str
+) -> None:
+    lines = [
+        message("2026-11-24T08:00:00", who, "ping")
+        for who in ("alice", "bob", "carol", "oscar", "adam", "olga")
+    ]
+    out = replay(
+        ruleset_from(CONFIG), store, [*lines, message("2026-11-24T08:01:00", sender, command)]
+    )
+    assert out.removed == []
+    assert out.texts[-1] == f"@{sender.title()} {answer}"
+    assert audit(store)[-1][1:] == ("remove", "refused" if "⛔" in answer else "error")
+
+
+def test_an_owner_may_remove_an_admin(store: Store) -> None:
+    lines = [
+        message("2026-11-24T08:00:00", "adam", "ping"),
+        message("2026-11-24T08:01:00", "olga", "/remove adam 换届"),
+    ]
+    out = replay(ruleset_from(CONFIG), store, lines)
+    assert out.removed == [("g1", "adam")]
+    assert out.texts[-1] == "@Olga 已将 Adam 移出本群（换届）。"

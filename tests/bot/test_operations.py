@@ -14,7 +14,7 @@ from bot.cli import main
 from bot.dispatcher import Dispatcher
 from bot.operations import SYSTEM
 from core.actors import Actor, Denied
-from storage.outbox import Outgoing
+from core.effects import Effect
 from storage.store import Store
 from triggers.engine import Engine
 
@@ -92,12 +92,7 @@ def test_failed_messages_are_listed_and_queued_again_by_an_operator(tmp_path: Pa
     url = f"sqlite:///{tmp_path / 'bot.db'}"
     store = Store(url)
     with store.transaction() as tx:
-        tx.enqueue(
-            [
-                Outgoing(group="g1", text=f"第{n}条", decided_at=at("2026-11-24T08:00"))
-                for n in (1, 2)
-            ]
-        )
+        tx.enqueue([Effect(group="g1", text=f"第{n}条", at=at("2026-11-24T08:00")) for n in (1, 2)])
         first, second = (row.id for row in tx.due_messages(at("2026-11-24T08:00"), 10))
         tx.mark_failed(first, "PermanentSendError: NOT_FOUND: room gone")
     store.close()

@@ -15,8 +15,8 @@ import pytest
 from bot.adapters.base import AlwaysOnline, PermanentSendError, TransientSendError
 from bot.clock import FakeClock
 from bot.outbox import Outbox, Pacing
-from core.events import Event, Reply
-from storage.outbox import Outgoing
+from core.effects import Effect, EffectKind
+from core.events import Event
 from storage.store import Store
 
 T0 = datetime(2026, 11, 24, 8, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -37,7 +37,7 @@ class RecordingAdapter(AlwaysOnline):
         crash_after: int | None = None,
     ) -> None:
         self.clock = clock
-        self.sent: list[tuple[datetime, Reply]] = []
+        self.sent: list[tuple[datetime, Effect]] = []
         self.fail = fail or {}
         self.crash_after = crash_after
 
@@ -45,26 +45,26 @@ class RecordingAdapter(AlwaysOnline):
         return
         yield
 
-    async def send(self, reply: Reply) -> None:
+    async def perform(self, effect: Effect) -> None:
         if self.crash_after is not None and len(self.sent) == self.crash_after:
             raise Crash
-        failures = self.fail.get(reply.group)
+        failures = self.fail.get(effect.group)
         if failures:
             raise failures.pop(0)
-        self.sent.append((self.clock.now(), reply))
+        self.sent.append((self.clock.now(), effect))
 
 
-def enqueue(store: Store, messages: list[Outgoing]) -> int:
+def enqueue(store: Store, messages: list[Effect]) -> int:
     with store.transaction() as tx:
         return tx.enqueue(messages)
 
 
-def fan_out(groups: int, key: str = "broadcast:1", priority: int = 10) -> list[Outgoing]:
+def fan_out(groups: int, key: str = "broadcast:1", priority: int = 10) -> list[Effect]:
     return [
-        Outgoing(
+        Effect(
             group=f"g{i:03d}",
             text=f"通知 {i}",
-            decided_at=T0,
+            at=T0,
             key=f"{key}:g{i:03d}",
             priority=priority,
             broadcast=1,
@@ -80,7 +80,7 @@ def outbox(store: Store, adapter: RecordingAdapter, pacing: Pacing, seed: int = 
 def test_the_same_key_is_stored_once(store: Store) -> None:
     assert enqueue(store, fan_out(3)) == 3
     assert enqueue(store, fan_out(3)) == 0
-    unkeyed = Outgoing(group="g1", text="hi", decided_at=T0)
+    unkeyed = Effect(group="g1", text="hi", at=T0)
     assert enqueue(store, [unkeyed, unkeyed]) == 2  # replies to members carry no key
     with store.transaction() as tx:
         assert tx.outbox_counts().pending == 5
@@ -88,12 +88,35 @@ def test_the_same_key_is_stored_once(store: Store) -> None:
 
 def test_replies_go_before_broadcasts(store: Store) -> None:
     enqueue(store, fan_out(3))
-    enqueue(store, [Outgoing(group="g9", text="answer", decided_at=T0)])
+    enqueue(store, [Effect(group="g9", text="answer", at=T0)])
     clock = FakeClock(T0)
     adapter = RecordingAdapter(clock)
     asyncio.run(outbox(store, adapter, Pacing.immediate()).send_due())
     assert [r.text for _, r in adapter.sent] == ["answer", "通知 0", "通知 1", "通知 2"]
     assert adapter.sent[0][1].at == T0
+
+
+def test_effects_keep_their_kind_member_and_account_through_the_store(store: Store) -> None:
+    removal = replace(Effect.remove_member("g1", "spammer", T0, rule="踢"), account="second")
+    enqueue(store, [Effect("g1", "已移出", T0, ("alice",)), removal])
+    adapter = RecordingAdapter(FakeClock(T0))
+    asyncio.run(outbox(store, adapter, Pacing.immediate()).send_due())
+    assert [effect for _, effect in adapter.sent] == [
+        Effect("g1", "已移出", T0, ("alice",)),
+        removal,
+    ]
+
+
+def test_an_effect_the_adapter_cannot_perform_fails_at_once_with_the_reason(store: Store) -> None:
+    enqueue(store, [Effect.remove_member("g1", "spammer", T0), Effect("g1", "hi", T0)])
+    adapter = RecordingAdapter(FakeClock(T0))
+    adapter.effects = frozenset({EffectKind.SEND_TEXT})
+    assert asyncio.run(outbox(store, adapter, Pacing.immediate()).send_due()) == 1
+    assert [effect.text for _, effect in adapter.sent] == ["hi"]
+    with store.transaction() as tx:
+        [failed] = tx.failed_messages()
+    assert (failed.text, failed.attempts) == ("remove spammer from g1", 1)
+    assert failed.error == "PermanentSendError: this platform adapter cannot remove_member"
 
 
 def test_pacing_keeps_the_gap_and_the_minute_cap(store: Store) -> None:
@@ -115,7 +138,7 @@ def test_pacing_keeps_the_gap_and_the_minute_cap(store: Store) -> None:
 
 
 def test_a_transient_failure_is_retried_with_backoff_then_sent(store: Store) -> None:
-    enqueue(store, [Outgoing(group="g1", text="hi", decided_at=T0, key="k1")])
+    enqueue(store, [Effect(group="g1", text="hi", at=T0, key="k1")])
     clock = FakeClock(T0)
     adapter = RecordingAdapter(
         clock, fail={"g1": [TransientSendError("timeout"), ConnectionError("down")]}
@@ -142,7 +165,7 @@ def test_a_transient_failure_is_retried_with_backoff_then_sent(store: Store) -> 
 
 
 def test_a_permanent_failure_is_marked_failed_with_its_reason(store: Store) -> None:
-    enqueue(store, [Outgoing(group="gone", text="hi", decided_at=T0, key="k")])
+    enqueue(store, [Effect(group="gone", text="hi", at=T0, key="k")])
     clock = FakeClock(T0)
     adapter = RecordingAdapter(clock, fail={"gone": [PermanentSendError("room not found")]})
     asyncio.run(outbox(store, adapter, Pacing.immediate()).send_due())
@@ -156,7 +179,7 @@ def test_a_permanent_failure_is_marked_failed_with_its_reason(store: Store) -> N
 
 
 def test_attempts_run_out(store: Store) -> None:
-    enqueue(store, [Outgoing(group="g1", text="hi", decided_at=T0, key="k")])
+    enqueue(store, [Effect(group="g1", text="hi", at=T0, key="k")])
     clock = FakeClock(T0)
     adapter = RecordingAdapter(clock, fail={"g1": [TransientSendError("x")] * 10})
     worker = outbox(
@@ -209,7 +232,7 @@ class FlakyLink(RecordingAdapter):
 
 
 def test_nothing_is_sent_and_no_attempt_spent_while_the_platform_is_down(store: Store) -> None:
-    enqueue(store, [Outgoing(group="g1", text="hi", decided_at=T0, key="k")])
+    enqueue(store, [Effect(group="g1", text="hi", at=T0, key="k")])
     clock = FakeClock(T0)
     link = FlakyLink(clock, since=None)
     worker = outbox(store, link, Pacing.immediate())
@@ -225,7 +248,7 @@ def test_after_a_login_answers_go_out_and_broadcasts_wait_out_the_quiet_period(
     store: Store,
 ) -> None:
     enqueue(store, fan_out(2))
-    enqueue(store, [Outgoing(group="g9", text="answer", decided_at=T0)])
+    enqueue(store, [Effect(group="g9", text="answer", at=T0)])
     clock = FakeClock(T0)
     link = FlakyLink(clock, since=T0 - timedelta(minutes=1))
     worker = outbox(store, link, replace(Pacing.immediate(), login_quiet=timedelta(minutes=5)))

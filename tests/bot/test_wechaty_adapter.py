@@ -33,8 +33,8 @@ from bot.clock import FakeClock
 from bot.logs import configure
 from bot.outbox import Outbox, Pacing
 from bot.redact import mask
-from core.events import Event, EventKind, Reply
-from storage.outbox import Outgoing
+from core.effects import Effect, EffectKind
+from core.events import Event, EventKind
 from storage.store import Store
 
 T0 = datetime(2026, 11, 24, 8, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -51,6 +51,7 @@ class Kind:
 class FakePuppet:
     messages: dict[str, Any] = field(default_factory=dict)
     sent: list[tuple[str, str, list[str]]] = field(default_factory=list)
+    removed: list[tuple[str, str]] = field(default_factory=list)
     fail_with: Exception | None = None
 
     async def message_payload(self, message_id: str) -> Any:
@@ -67,6 +68,11 @@ class FakePuppet:
             raise self.fail_with
         self.sent.append((conversation, text, mentions))
         return "id"
+
+    async def room_delete(self, room: str, contact: str) -> None:
+        if self.fail_with is not None:
+            raise self.fail_with
+        self.removed.append((room, contact))
 
 
 def message(
@@ -186,20 +192,32 @@ def test_room_join_leave_and_topic() -> None:
 
 def test_sending_maps_failures_to_retry_or_give_up() -> None:
     adapter, puppet = online()
-    asyncio.run(adapter.send(Reply("room1", "hi @Bob", T0, mentions=("bob",))))
+    asyncio.run(adapter.perform(Effect("room1", "hi @Bob", T0, mentions=("bob",))))
     assert puppet.sent == [("room1", "hi @Bob", ["bob"])]
     puppet.fail_with = ConnectionRefusedError("refused")
     with pytest.raises(TransientSendError):
-        asyncio.run(adapter.send(Reply("room1", "x", T0)))
+        asyncio.run(adapter.perform(Effect("room1", "x", T0)))
     puppet.fail_with = type(
         "GRPCError", (Exception,), {"status": SimpleNamespace(name="NOT_FOUND")}
     )("gone")
     with pytest.raises(PermanentSendError):
-        asyncio.run(adapter.send(Reply("room1", "x", T0)))
+        asyncio.run(adapter.perform(Effect("room1", "x", T0)))
     asyncio.run(adapter._on_logout(SimpleNamespace(contact_id="bot_wxid", data="bye")))
     assert adapter.online_since is None
     with pytest.raises(TransientSendError, match="not connected"):
-        asyncio.run(adapter.send(Reply("room1", "x", T0)))
+        asyncio.run(adapter.perform(Effect("room1", "x", T0)))
+
+
+def test_a_removal_goes_to_the_room_and_a_refusal_is_final() -> None:
+    adapter, puppet = online()
+    assert EffectKind.REMOVE_MEMBER in adapter.effects
+    asyncio.run(adapter.perform(Effect.remove_member("room1", "spammer", T0)))
+    assert (puppet.removed, puppet.sent) == ([("room1", "spammer")], [])
+    puppet.fail_with = type(
+        "GRPCError", (Exception,), {"status": SimpleNamespace(name="PERMISSION_DENIED")}
+    )("not an admin of this room")
+    with pytest.raises(PermanentSendError, match="not an admin"):
+        asyncio.run(adapter.perform(Effect.remove_member("room1", "bob", T0)))
 
 
 def test_backoff_grows_with_jitter_and_caps() -> None:
@@ -391,14 +409,15 @@ def test_a_send_while_offline_waits_without_spending_an_attempt(store: Store) ->
 
     class Flaky:
         online_since: datetime | None = T0
+        effects = adapter.effects
 
-        async def send(self, reply: Reply) -> None:
-            await adapter.send(reply)
+        async def perform(self, effect: Effect) -> None:
+            await adapter.perform(effect)
 
     flaky = Flaky()
     outbox = Outbox(store, flaky, clock, Pacing.immediate(), lambda group: ZoneInfo("UTC"))
     with store.transaction() as tx:
-        tx.enqueue([Outgoing(group="room1", text="答复", decided_at=T0)])
+        tx.enqueue([Effect(group="room1", text="答复", at=T0)])
     assert asyncio.run(outbox.send_due()) == 0  # the link dropped under it
     with store.transaction() as tx:
         [row] = tx.due_messages(T0, 10)
@@ -435,7 +454,7 @@ def test_a_send_the_service_never_answers_times_out() -> None:
 
     puppet.message_send_text = hang  # type: ignore[method-assign]
     with pytest.raises(TransientSendError, match="no answer"):
-        asyncio.run(adapter.send(Reply("room1", "x", T0)))
+        asyncio.run(adapter.perform(Effect("room1", "x", T0)))
 
 
 def test_a_refusal_that_repeats_the_token_is_masked(monkeypatch: pytest.MonkeyPatch) -> None:

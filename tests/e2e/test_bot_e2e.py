@@ -47,6 +47,9 @@ rules:
   - name: echo trap
     when: {{keywords: [欢迎, 签到成功, 退款说明]}}
     do: {{action: reply, text: "I answered myself"}}
+  - name: remove
+    when: {{command: [/remove]}}
+    do: {{action: admin, command: remove}}
   - name: faq
     when: {{question: true}}
     priority: -10
@@ -184,6 +187,34 @@ def test_the_bot_does_not_answer_its_own_messages(puppet_server: Any, bot: BotPr
     puppet_server.wait_sent(lambda s: any("欢迎" in t for t in texts(s)), timeout=20)
     time.sleep(2)  # time enough for an echo to be answered, if the bot answered echoes
     assert "I answered myself" not in texts(puppet_server.sent())
+
+
+def test_an_admin_removes_a_member_through_the_service(puppet_server: Any, bot: BotProcess) -> None:
+    puppet_server.say(ROOM, "bob", "签到")
+    puppet_server.say(ROOM, "alice", "/remove bob 发广告")
+    puppet_server.wait_sent(
+        lambda s: "@Alice 已将 Bob 移出本群（发广告）。" in texts(s), timeout=20
+    )
+    deadline = time.monotonic() + 20
+    while "bob" in _room(puppet_server)["members"]:
+        assert time.monotonic() < deadline, puppet_server.log_tail()
+        time.sleep(0.05)
+    # The service reports the removal back as a leave; the store records it.
+    while True:
+        with sqlite3.connect(bot.workdir / "bot.db") as db:
+            left = db.execute("SELECT left_at FROM memberships WHERE member_id = 'bob'").fetchone()
+        if left is not None and left[0] is not None:
+            break
+        assert time.monotonic() < deadline, bot.log.read_text()[-3000:]
+        time.sleep(0.05)
+    with sqlite3.connect(bot.workdir / "bot.db") as db:
+        assert db.execute("SELECT status FROM outbox WHERE kind = 'remove_member'").fetchall() == [
+            ("sent",)
+        ]
+
+
+def _room(puppet_server: Any) -> dict[str, Any]:
+    return next(room for room in puppet_server.state()["rooms"] if room["id"] == ROOM)
 
 
 def test_the_server_killed_mid_conversation_then_back_nothing_lost_nothing_twice(

@@ -43,7 +43,7 @@ def test_pending_rows_are_indexed_partially(store: Store) -> None:
 
 
 def test_existing_broadcast_messages_get_their_broadcast_id(tmp_path: Path) -> None:
-    """0008 fills the new column from the keys earlier versions wrote."""
+    """0008 fills the new column from the keys earlier versions wrote; 0009 makes them messages."""
     engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
     config = alembic_config()
     with engine.begin() as connection:
@@ -60,6 +60,9 @@ def test_existing_broadcast_messages_get_their_broadcast_id(tmp_path: Path) -> N
             )
     upgrade_to_head(engine)
     with engine.connect() as connection:
-        rows = connection.execute(text("SELECT key, broadcast_id FROM outbox ORDER BY id")).all()
+        rows = connection.execute(
+            text("SELECT key, broadcast_id, kind, member FROM outbox ORDER BY id")
+        ).all()
     engine.dispose()
     assert [r[1] for r in rows] == [12, None, None]
+    assert {(r[2], r[3]) for r in rows} == {("send_text", None)}  # 0009: they were messages

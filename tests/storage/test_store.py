@@ -217,12 +217,12 @@ def test_concurrent_check_ins_from_two_processes_count_once(db_url: str) -> None
 
 
 def test_confirm_sent_is_read_back_exactly(store: Store) -> None:
-    from storage.outbox import Outgoing
+    from core.effects import Effect
 
     sent_at = at("2026-11-24T08:00:01.123456")
     with store.transaction() as tx:
         tx.enqueue(
-            [Outgoing("g1", "hi", at("2026-11-24T08:00"), key="broadcast:7@x:g1", broadcast=7)]
+            [Effect("g1", "hi", at("2026-11-24T08:00"), key="broadcast:7@x:g1", broadcast=7)]
         )
         [row] = tx.due_messages(sent_at, 10)
     store.confirm_sent(row.id, sent_at)

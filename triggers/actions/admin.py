@@ -1,6 +1,7 @@
-"""Admin commands in the chat: broadcast, confirm, cancel, grant points, reload the config.
+"""Admin commands in the chat: broadcast, confirm, cancel, grant points, remove a member,
+reload the config.
 
-Each command needs a role (operators broadcast; admins grant points and reload) and
+Each command needs a role (operators broadcast; admins grant points, remove and reload) and
 answers a clear refusal otherwise. The operations layer checks the role and writes every
 attempt, refused or done, to the audit log; this module only reads the chat's words.
 """
@@ -15,8 +16,9 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from core.actors import Actor, Denied
-from core.events import Event, Reply
+from core.actors import ROLE_RANK, Actor, Denied
+from core.effects import Effect
+from core.events import Event
 from storage.points import InsufficientPoints
 from triggers.actions.base import ActionContext, ActionModel, BuildKit, Control, Match
 from triggers.actions.points import MAX_GRANT
@@ -29,6 +31,7 @@ class Command(StrEnum):
     CONFIRM = "confirm"
     CANCEL = "cancel"
     GRANT = "grant"
+    REMOVE = "remove"
     RELOAD = "reload"
 
 
@@ -38,6 +41,7 @@ USAGE = {
     Command.CONFIRM: "用法：/confirm <群发编号>",
     Command.CANCEL: "用法：/cancel <群发编号>",
     Command.GRANT: "用法：/grant <@成员|成员id> <积分，可为负> [原因]",
+    Command.REMOVE: "用法：/remove <@成员|成员id> [原因]",
     Command.RELOAD: "用法：/reload",
 }
 
@@ -48,7 +52,7 @@ class AdminConfig(ActionModel):
     accepts: ClassVar[frozenset[EventType]] = frozenset({EventType.MESSAGE})
 
     action: Literal["admin"]
-    command: Command = Field(description="broadcast, confirm, cancel, grant or reload")
+    command: Command = Field(description="broadcast, confirm, cancel, grant, remove or reload")
 
     def build(self, kit: BuildKit) -> AdminAction:
         return AdminAction(self.command)
@@ -62,26 +66,21 @@ class Refusal(Exception):
 class AdminAction:
     command: Command
 
-    def run(self, event: Event, match: Match, ctx: ActionContext) -> list[Reply]:
+    def run(self, event: Event, match: Match, ctx: ActionContext) -> list[Effect]:
         if ctx.control is None:
             text = "❌ 这个机器人没有开启管理功能"
         else:
             actor = Actor(event.member, ctx.role, event.group)
             try:
                 with ctx.control.audited(ctx.tx, actor, self.command.value, match.args, event.at):
+                    if self.command is Command.REMOVE:
+                        return _remove(event, match.args, ctx)
                     text = self._do(event, match, ctx, ctx.control)
             except Denied as denied:
                 text = f"⛔ 只有{ROLE_NAMES[denied.needed]}及以上可以使用 /{self.command.value}。"
             except Refusal as refusal:
                 text = f"❌ {refusal}"
-        reply = Reply(
-            event.group,
-            f"@{event.name or event.member} {text}",
-            ctx.local(event.at),
-            (event.member,),
-            rule=ctx.rule,
-        )
-        return [reply]
+        return [_answer(event, text, ctx)]
 
     def _do(self, event: Event, match: Match, ctx: ActionContext, control: Control) -> str:
         words = match.args.split()
@@ -115,7 +114,7 @@ class AdminAction:
             raise Refusal(USAGE[Command.GRANT])
         delta = _amount(words[points_at])
         reason = " ".join(words[points_at + 1 :]) or "管理员调整"
-        target, name = _grant_target(event, " ".join(words[:points_at]), ctx)
+        target, name = _current_member(event, " ".join(words[:points_at]), ctx)
         try:
             balance = ctx.tx.grant_points(
                 event.group, target, delta, reason, event.at, actor=event.member
@@ -198,8 +197,43 @@ def _amount(word: str) -> int:
     return delta
 
 
-def _grant_target(event: Event, typed: str, ctx: ActionContext) -> tuple[str, str]:
-    """The current member of this group a /grant names: (id, display name).
+def _answer(event: Event, text: str, ctx: ActionContext) -> Effect:
+    """The command's outcome, @ the admin who gave it."""
+    return Effect(
+        event.group,
+        f"@{event.name or event.member} {text}",
+        ctx.local(event.at),
+        (event.member,),
+        rule=ctx.rule,
+    )
+
+
+def _remove(event: Event, args: str, ctx: ActionContext) -> list[Effect]:
+    """``<@name|id> [reason]``: the answer, then the removal (performed in that order).
+
+    Nobody removes themselves or a member whose role is as strong as theirs.
+    """
+    args = args.strip()
+    typed, _, reason = args.partition(" ")
+    if not typed:
+        raise Refusal(USAGE[Command.REMOVE])
+    if event.mentions:  # the @name of a resolved mention may hold spaces: the reason follows it
+        at_name = f"@{ctx.tx.name_of(event.mentions[0])}"
+        typed, reason = (at_name, args[len(at_name) :]) if args.startswith(at_name) else (args, "")
+    target, name = _current_member(event, typed, ctx)
+    if target == event.member:
+        raise Refusal("不能移出自己。")
+    if ROLE_RANK[ctx.role_of(target)] >= ROLE_RANK[ctx.role]:
+        raise Refusal(f"{name} 是{ROLE_NAMES.get(ctx.role_of(target), '成员')}，不能由你移出。")
+    why = f"（{reason.strip()}）" if reason.strip() else ""
+    return [
+        _answer(event, f"已将 {name} 移出本群{why}。", ctx),
+        Effect.remove_member(event.group, target, ctx.local(event.at), rule=ctx.rule),
+    ]
+
+
+def _current_member(event: Event, typed: str, ctx: ActionContext) -> tuple[str, str]:
+    """The current member of this group a command names: (id, display name).
 
     An @mention the platform resolved wins; else the typed "@name" or id is looked up
     among current members by id, then by display name. Unknown, gone or ambiguous: refused.

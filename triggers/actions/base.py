@@ -1,6 +1,6 @@
 """What every action shares: the match it is handed, the context it runs in, how it is built.
 
-An action is ``(event, match, ctx) -> list[Reply]``: it changes state only through the
+An action is ``(event, match, ctx) -> list[Effect]``: it changes state only through the
 store transaction in ``ctx`` and never calls the platform.
 """
 
@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 from zoneinfo import ZoneInfo
 
 from core.actors import Actor
-from core.events import Event, Reply
+from core.effects import Effect
+from core.events import Event
 from core.jobs import Tick
 from storage.store import StoreTx
 from triggers.faq_index import FaqHit
@@ -76,6 +77,8 @@ class ActionContext:
     wake: Callable[[datetime, Tick], None]
     role: str = "member"
     control: Control | None = None
+    # The role another member of this group holds (who may act on whom).
+    role_of: Callable[[str], str] = field(default=lambda member: "member")
 
     def local(self, at: datetime) -> datetime:
         return at.astimezone(self.group.tz)
@@ -93,7 +96,7 @@ class ActionContext:
 
 
 class Action(Protocol):
-    def run(self, event: Event, match: Match, ctx: ActionContext) -> list[Reply]: ...
+    def run(self, event: Event, match: Match, ctx: ActionContext) -> list[Effect]: ...
 
 
 class BuildError(Exception):
@@ -180,7 +183,7 @@ def say(
     event: Event,
     ctx: ActionContext,
     mentions: tuple[str, ...] = (),
-) -> list[Reply]:
+) -> list[Effect]:
     """Render one reply into the event's group, or nothing when the action has no template."""
     if template is None:
         return []
@@ -192,7 +195,7 @@ def say(
         for member in mentions
     ]
     return [
-        Reply(
+        Effect(
             event.group,
             mentioned(text, names),
             ctx.local(event.at),

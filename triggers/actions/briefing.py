@@ -15,7 +15,8 @@ from typing import Any, ClassVar, Literal
 from loguru import logger
 from pydantic import Field
 
-from core.events import Event, Reply
+from core.effects import Effect
+from core.events import Event
 from triggers.actions.base import ActionContext, BuildError, BuildKit, Match, Templated, say
 from triggers.schema_types import EventType
 from triggers.templates import Renderable
@@ -100,7 +101,7 @@ class BriefingAction:
     first_checkins: int
     template: Renderable
 
-    def run(self, event: Event, match: Match, ctx: ActionContext) -> list[Reply]:
+    def run(self, event: Event, match: Match, ctx: ActionContext) -> list[Effect]:
         local = ctx.local(event.at)
         today = local.date()
         yesterday = today - timedelta(days=1)

@@ -7,7 +7,8 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator
 
-from core.events import Event, Reply
+from core.effects import Effect
+from core.events import Event
 from triggers.actions.base import (
     BASE_VARIABLES,
     SAMPLE_BASE,
@@ -82,7 +83,7 @@ class CheckinAction:
     def points_for(self, streak: int) -> int:
         return self.points + self.streak_bonus.get(streak, 0)
 
-    def run(self, event: Event, match: Match, ctx: ActionContext) -> list[Reply]:
+    def run(self, event: Event, match: Match, ctx: ActionContext) -> list[Effect]:
         day = ctx.local(event.at).date()
         result = ctx.tx.check_in(event.group, event.member, day, event.at, self.points_for)
         balance: int | None = None

@@ -7,7 +7,8 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
-from core.events import Event, Reply
+from core.effects import Effect
+from core.events import Event
 from triggers.actions.base import ActionContext, BuildError, BuildKit, Match, Templated, say
 from triggers.faq_catalog import FaqCatalog
 from triggers.schema_types import EventType
@@ -45,7 +46,7 @@ class FaqAction:
     record_unanswered: bool
     miss_template: Renderable | None
 
-    def run(self, event: Event, match: Match, ctx: ActionContext) -> list[Reply]:
+    def run(self, event: Event, match: Match, ctx: ActionContext) -> list[Effect]:
         if match.searched and self.threshold is None:
             hit = match.faq  # the question trigger searched already; a miss stays a miss
         else:

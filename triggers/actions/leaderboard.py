@@ -9,7 +9,8 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
-from core.events import Event, Reply
+from core.effects import Effect
+from core.events import Event
 from triggers.actions.base import ActionContext, BuildKit, Match, Templated, say
 from triggers.schema_types import EventType
 from triggers.templates import Renderable
@@ -68,7 +69,7 @@ class LeaderboardAction:
     size: int
     template: Renderable
 
-    def run(self, event: Event, match: Match, ctx: ActionContext) -> list[Reply]:
+    def run(self, event: Event, match: Match, ctx: ActionContext) -> list[Effect]:
         asked = normalize(match.args).split(" ", 1)[0] if match.args else ""
         period = PERIOD_WORDS.get(asked, self.period)
         since = period_start(period, ctx.local(event.at))

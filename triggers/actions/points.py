@@ -8,7 +8,8 @@ from typing import Any, ClassVar, Literal
 from loguru import logger
 from pydantic import Field, field_validator
 
-from core.events import Event, Reply
+from core.effects import Effect
+from core.events import Event
 from storage.points import InsufficientPoints
 from triggers.actions.base import ActionContext, BuildKit, Match, Templated, say
 from triggers.schema_types import EventType
@@ -53,7 +54,7 @@ class GrantPointsAction:
     reason: str | None
     template: Renderable | None
 
-    def run(self, event: Event, match: Match, ctx: ActionContext) -> list[Reply]:
+    def run(self, event: Event, match: Match, ctx: ActionContext) -> list[Effect]:
         reason = self.reason or ctx.rule
         try:
             balance = ctx.tx.grant_points(event.group, event.member, self.amount, reason, event.at)
@@ -101,7 +102,7 @@ class MyPointsConfig(Templated):
 class MyPointsAction:
     template: Renderable
 
-    def run(self, event: Event, match: Match, ctx: ActionContext) -> list[Reply]:
+    def run(self, event: Event, match: Match, ctx: ActionContext) -> list[Effect]:
         standing = ctx.tx.standing(event.group, event.member, ctx.local(event.at).date())
         context = {
             **ctx.base_context(event),

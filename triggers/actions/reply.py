@@ -1,4 +1,4 @@
-"""Reply with a template: the plain keyword-reply of every group bot."""
+"""Effect with a template: the plain keyword-reply of every group bot."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from core.events import Event, Reply
+from core.effects import Effect
+from core.events import Event
 from triggers.actions.base import ActionContext, BuildError, BuildKit, Match, Templated, say
 from triggers.templates import Renderable
 
@@ -37,6 +38,6 @@ class ReplyAction:
     template: Renderable
     mention: bool
 
-    def run(self, event: Event, match: Match, ctx: ActionContext) -> list[Reply]:
+    def run(self, event: Event, match: Match, ctx: ActionContext) -> list[Effect]:
         context = {**ctx.base_context(event), "match": match.as_context(), "message": event.text}
         return say(self.template, context, event, ctx, (event.member,) if self.mention else ())

@@ -13,7 +13,8 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
-from core.events import Event, Reply
+from core.effects import Effect
+from core.events import Event
 from core.jobs import WELCOME
 from storage.welcomes import PendingWelcome
 from triggers.actions.base import (
@@ -69,7 +70,7 @@ class WelcomeAction:
     guide: str
     template: Renderable
 
-    def run(self, event: Event, match: Match, ctx: ActionContext) -> list[Reply]:
+    def run(self, event: Event, match: Match, ctx: ActionContext) -> list[Effect]:
         due = ctx.tx.queue_welcome(event.group, event.member, ctx.rule, self.burst_window)
         ctx.wake(due, WELCOME)
         return []
@@ -79,7 +80,7 @@ class WelcomeAction:
 
     def greet(
         self, group: GroupInfo, pending: Sequence[PendingWelcome], now: datetime, rule: str
-    ) -> Reply:
+    ) -> Effect:
         members = [
             {"id": p.member, "name": p.name, "inviter": p.inviter, "inviter_name": p.inviter_name}
             for p in pending
@@ -94,7 +95,7 @@ class WelcomeAction:
             "group_rules": list(self.group_rules),
             "guide": self.guide,
         }
-        return Reply(
+        return Effect(
             group=group.id,
             text=mentioned(render(self.template, context), [p.name or p.member for p in pending]),
             at=local_now,

@@ -31,13 +31,17 @@ from bot.adapters.wechaty.client import (
 )
 from bot.clock import Clock
 from bot.redact import mask, redact, register
-from core.events import Event, EventKind, Reply
+from core.effects import Effect, EffectKind
+from core.events import Event, EventKind
 
 _LEADING_MENTION = re.compile(r"^\s*@[^\s\u2005]+[\s\u2005]+")
 _SEEN_IDS = 10_000
 
 
 class WechatyAdapter:
+    # A removal needs the bot account to own or administer the group; the service says no otherwise.
+    effects = frozenset({EffectKind.SEND_TEXT, EffectKind.REMOVE_MEMBER})
+
     def __init__(
         self, settings: WechatySettings, clock: Clock, rng: random.Random | None = None
     ) -> None:
@@ -368,15 +372,16 @@ class WechatyAdapter:
 
     # --- sending ------------------------------------------------------------------------
 
-    async def send(self, reply: Reply) -> None:
+    async def perform(self, effect: Effect) -> None:
         if self._puppet is None or self._self_id is None:
             raise NotConnected("not connected to WeChat")
         timeout = self._settings.send_timeout.total_seconds()
+        if effect.kind is EffectKind.REMOVE_MEMBER:
+            call = self._puppet.room_delete(effect.group, effect.member)
+        else:
+            call = self._puppet.message_send_text(effect.group, effect.text, list(effect.mentions))
         try:
-            await within(
-                self._puppet.message_send_text(reply.group, reply.text, list(reply.mentions)),
-                timeout,
-            )
+            await within(call, timeout)
         except TimeoutError:
             raise TransientSendError(f"no answer from the service within {timeout:g}s") from None
         except (ConnectionError, OSError) as error:
