@@ -94,8 +94,9 @@ class Outbox:
         return self._pacing_of()
 
     async def send_due(self) -> int:
-        """Send every message that is due now; returns how many were sent."""
+        """Perform every effect that is due now; returns how many were performed."""
         sent = 0
+        self._store.fold_sent()  # what a run that crashed journaled, before reading the outbox
         while True:
             online_since = self._adapter.online_since
             if online_since is None:
@@ -107,18 +108,21 @@ class Outbox:
                 rows = tx.due_messages(now, _CHUNK, max_priority=0 if quiet else None)
             if not rows:
                 return sent
-            for row in rows:
-                await self._pace()
-                error = await self._send(row)
-                if isinstance(error, NotConnected):
-                    # The link dropped: the message waits for it, its attempts unspent.
-                    logger.bind(group=row.effect.group).info(
-                        "not sent, the platform is offline ({}): waiting for it", error
-                    )
-                    return sent
-                sent += error is None
-                # Confirm each send at once: a crash can only repeat the one in flight.
-                self._confirm(row, self._clock.now(), error)
+            try:
+                for row in rows:
+                    await self._pace()
+                    error = await self._send(row)
+                    if isinstance(error, NotConnected):
+                        # The link dropped: the message waits for it, its attempts unspent.
+                        logger.bind(group=row.effect.group).info(
+                            "not sent, the platform is offline ({}): waiting for it", error
+                        )
+                        return sent
+                    sent += error is None
+                    # Each mark is journaled at once: a crash repeats only the one in flight.
+                    self._confirm(row, self._clock.now(), error)
+            finally:
+                self._store.fold_sent()  # the chunk's marks, in one transaction
 
     async def _send(self, row: OutboxRow) -> Exception | None:
         effect = row.effect

@@ -108,7 +108,8 @@ class CheckIn(SQLModel, table=True):
     __tablename__ = "checkins"
     __table_args__ = (
         UniqueConstraint("group_id", "member_id", "day", name="uq_checkins_group_member_day"),
-        Index("ix_checkins_group_day", "group_id", "day"),
+        # With the rank last, the day's next rank is an index lookup (max), not a count.
+        Index("ix_checkins_group_day_rank", "group_id", "day", "rank"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -11,6 +11,7 @@ from typing import cast
 from sqlalchemy import (
     bindparam,
     func,
+    or_,
     select,
     update,
 )
@@ -22,9 +23,13 @@ from storage.tables import (
 )
 from storage.unit_of_work import TxBase
 
-MARK_SENT = (
+# A journaled mark may find its message withdrawn meanwhile (a cancelled broadcast): it went.
+_MARK_SENT = (
     update(OUTBOX)
-    .where(OUTBOX.c.id == bindparam("mid"))
+    .where(
+        OUTBOX.c.id == bindparam("mid"),
+        or_(OUTBOX.c.status == OutboxStatus.PENDING, OUTBOX.c.status == OutboxStatus.CANCELLED),
+    )
     .values(
         status=OutboxStatus.SENT,
         sent_at=bindparam("at"),
@@ -182,8 +187,9 @@ class OutboxTx(TxBase):
         ).scalar_one()
         return cast(datetime | None, due)
 
-    def mark_sent(self, message_id: int, at: datetime) -> None:
-        self._run(MARK_SENT, mid=message_id, at=at)
+    def mark_sent(self, marks: Sequence[tuple[int, datetime]]) -> None:
+        """Effects performed: ``(id, when)`` pairs, in one statement."""
+        self._run_many(_MARK_SENT, [{"mid": mid, "at": at} for mid, at in marks])
 
     def retry_later(self, message_id: int, not_before: datetime, error: str) -> None:
         self._execute(

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import (
+    Integer,
     and_,
     bindparam,
+    case,
     func,
     insert,
     select,
+    true,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.tables import (
     CHECKINS,
@@ -28,22 +32,6 @@ from storage.unit_of_work import TxBase
 
 _Q_CHECKIN = select(CHECKINS.c.streak, CHECKINS.c.rank, CHECKINS.c.points, CHECKINS.c.at).where(
     CHECKINS.c.group_id == G, CHECKINS.c.member_id == M, CHECKINS.c.day == DAY
-)
-
-_Q_CHECKINS_ON_DAY = (
-    select(func.count())
-    .select_from(CHECKINS)
-    .where(CHECKINS.c.group_id == G, CHECKINS.c.day == DAY)
-)
-
-# A member's check-ins of ``day`` and the day before: is this a repeat, and the streak.
-_Q_RECENT_CHECKINS = select(
-    CHECKINS.c.day, CHECKINS.c.streak, CHECKINS.c.rank, CHECKINS.c.points, CHECKINS.c.at
-).where(
-    CHECKINS.c.group_id == G,
-    CHECKINS.c.member_id == M,
-    CHECKINS.c.day <= DAY,
-    CHECKINS.c.day >= bindparam("yesterday"),
 )
 
 _Q_INSERT_LEDGER = insert(LEDGER)
@@ -88,8 +76,6 @@ _Q_LAST_CHECKIN = (
     .limit(1)
 )
 
-_CHECKIN_KEYS = ("group_id", "member_id", "day", "streak", "rank", "points", "at")
-
 _LEDGER_KEYS = ("group_id", "member_id", "delta", "reason", "actor_id", "at")
 
 _Q_BOARD_ALL = (
@@ -120,6 +106,74 @@ _Q_BOARD_SINCE = (
     .order_by(_BOARD_PERIOD.c.total.desc(), _BOARD_PERIOD.c.member_id)
     .limit(bindparam("limit"))
 )
+
+
+@dataclass(frozen=True, slots=True)
+class CheckinPoints:
+    """What a check-in earns: ``base`` every day, and ``bonus[n]`` more on day ``n`` of a streak."""
+
+    base: int
+    bonus: tuple[tuple[int, int], ...] = ()
+
+    def for_streak(self, streak: int) -> int:
+        return self.base + dict(self.bonus).get(streak, 0)
+
+
+_CHECKIN_COLUMNS = ["group_id", "member_id", "day", "streak", "rank", "points", "at"]
+_CHECKIN_STATEMENTS: dict[tuple[str, tuple[tuple[int, int], ...]], Any] = {}
+
+
+def _checkin_statement(dialect: str, bonus: tuple[tuple[int, int], ...]) -> Any:
+    """The whole check-in as one INSERT … SELECT: streak, rank and points computed by the
+    database from the rows it holds, nothing inserted when the member checked in already.
+
+    One statement per bonus table (a config has few), built once.
+    """
+    key = (dialect, bonus)
+    statement = _CHECKIN_STATEMENTS.get(key)
+    if statement is not None:
+        return statement
+    earlier, today = CHECKINS.alias("earlier"), CHECKINS.alias("today")
+    streak = select(
+        (
+            func.coalesce(
+                select(earlier.c.streak)
+                .where(
+                    earlier.c.group_id == G,
+                    earlier.c.member_id == M,
+                    earlier.c.day == bindparam("yesterday", type_=CHECKINS.c.day.type),
+                )
+                .scalar_subquery(),
+                0,
+            )
+            + 1
+        ).label("streak")
+    ).subquery("new")
+    rank = (
+        func.coalesce(
+            select(func.max(today.c.rank))
+            .where(today.c.group_id == G, today.c.day == DAY)
+            .scalar_subquery(),
+            0,
+        )
+        + 1
+    )
+    points: Any = bindparam("base", type_=Integer)
+    if bonus:
+        points = points + case(dict(bonus), value=streak.c.streak, else_=0)
+    source = select(
+        G, M, DAY, streak.c.streak, rank, points, bindparam("at", type_=CHECKINS.c.at.type)
+    ).where(true())  # SQLite needs a WHERE to read the ON CONFLICT that follows as its own
+    upsert = (sqlite if dialect == "sqlite" else postgresql).insert(CHECKINS)
+    statement = (
+        upsert.from_select(
+            ["group_id", "member_id", "day", "streak", "rank", "points", "at"], source
+        )
+        .on_conflict_do_nothing(index_elements=["group_id", "member_id", "day"])
+        .returning(CHECKINS.c.streak, CHECKINS.c.rank, CHECKINS.c.points)
+    )
+    _CHECKIN_STATEMENTS[key] = statement
+    return statement
 
 
 class InsufficientPoints(Exception):
@@ -165,44 +219,28 @@ class PointsTx(TxBase):
     """The append-only ledger with each membership caching its sum as the balance."""
 
     def check_in(
-        self,
-        group: str,
-        member: str,
-        day: date,
-        at: datetime,
-        points_for_streak: Callable[[int], int],
+        self, group: str, member: str, day: date, at: datetime, points: CheckinPoints
     ) -> CheckInResult:
-        """Check a member in for a local day, once; a repeat returns the first check-in."""
-        yesterday = day - timedelta(days=1)
-        recent = {
-            row[0]: row[1:]
-            for row in self._run(
-                _Q_RECENT_CHECKINS, g=group, m=member, day=day, yesterday=yesterday
-            )
-        }
-        if day in recent:
-            streak, rank, points, first_at = recent[day]
-            return CheckInResult(
-                new=False, day=day, streak=streak, rank=rank, points=points, at=first_at
-            )
-        streak = recent[yesterday][0] + 1 if yesterday in recent else 1
-        rank = 1 + int(self._scalar(_Q_CHECKINS_ON_DAY, g=group, day=day))
-        points = points_for_streak(streak)
-        row = {
-            "group_id": group,
-            "member_id": member,
-            "day": day,
-            "streak": streak,
-            "rank": rank,
-            "points": points,
-            "at": at,
-        }
-        if not self._insert(self._prebuilt("once", CHECKINS), _CHECKIN_KEYS, [row]):
-            # Another process checked this member in first; the constraint decided.
-            raced = self._checkin_row(group, member, day)
-            assert raced is not None
-            return raced
-        return CheckInResult(new=True, day=day, streak=streak, rank=rank, points=points, at=at)
+        """Check a member in for a local day, once; a repeat returns the first check-in.
+
+        One statement when the check-in is new; the unique key decides a repeat (or a race
+        with another process), which then reads the first one.
+        """
+        done = self._first(
+            _checkin_statement(self._c.dialect.name, points.bonus),
+            g=group,
+            m=member,
+            day=day,
+            yesterday=day - timedelta(days=1),
+            base=points.base,
+            at=at,
+        )
+        if done is None:
+            first = self._checkin_row(group, member, day)
+            assert first is not None
+            return first
+        streak, rank, earned = done
+        return CheckInResult(new=True, day=day, streak=streak, rank=rank, points=earned, at=at)
 
     def _checkin_row(self, group: str, member: str, day: date) -> CheckInResult | None:
         row = self._first(_Q_CHECKIN, g=group, m=member, day=day)

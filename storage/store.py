@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import (
     Engine,
@@ -24,10 +23,11 @@ from storage.faq_queue import FaqQueueTx
 from storage.groups import GroupsTx
 from storage.members import MembersTx
 from storage.migrate import upgrade_to_head
-from storage.outbox import MARK_SENT, OutboxTx
+from storage.outbox import OutboxTx
 from storage.points import PointsTx
 from storage.prepared import Statements
 from storage.seen import SeenTx
+from storage.sent_journal import SentJournal, journal_path
 from storage.unit_of_work import KnownRows
 from storage.welcomes import WelcomesTx
 
@@ -41,7 +41,8 @@ class Store:
         check_connection(self.engine, url)
         upgrade_to_head(self.engine)
         self._light = create_db_engine(url, durable=False) if is_sqlite(self.engine) else None
-        self._marker: Any = None  # a driver connection kept for confirming sends (SQLite)
+        self._journal_path = journal_path(self.engine.url.database) if self._light else None
+        self._journal: SentJournal | None = None
         self._known = KnownRows()
         self._statements = Statements(self.engine.dialect)
 
@@ -74,32 +75,44 @@ class Store:
         return self._light if self._light is not None else self.engine
 
     def confirm_sent(self, message_id: int, at: datetime) -> None:
-        """Mark one outbox message sent: once per message, so it must be cheap.
+        """Mark one outbox effect performed: once per effect, so it must be cheap.
 
-        On SQLite three plain statements on a connection kept for the purpose (a tenth of
-        a SQLAlchemy transaction's cost), committed without an fsync like every "sent" mark.
+        A SQLite file gets the mark in its journal (see ``storage.sent_journal``), folded
+        in bulk by :meth:`fold_sent`; other databases get it at once, committed without
+        waiting for the disk.
         """
-        if self._light is None:
-            with self.transaction(durable=False) as tx:
-                tx.mark_sent(message_id, at)
+        journal = self._sent_journal()
+        if journal is not None:
+            journal.append(message_id, at)
             return
-        if self._marker is None:
-            self._marker = self._light.raw_connection()
-        mark = self._statements(MARK_SENT)
-        cursor = self._marker.cursor()
-        try:
-            cursor.execute("BEGIN IMMEDIATE")
-            cursor.execute(mark.sql, mark.parameters({"mid": message_id, "at": at}))
-            cursor.execute("COMMIT")
-        except BaseException:
-            cursor.execute("ROLLBACK")
-            raise
-        finally:
-            cursor.close()
+        with self.transaction(durable=False) as tx:
+            tx.mark_sent([(message_id, at)])
+
+    def fold_sent(self) -> int:
+        """Write the journaled marks into the outbox in one transaction; how many.
+
+        The sending worker calls it after each chunk it drains and before its first, which
+        also folds what a run that crashed left in the journal.
+        """
+        journal = self._sent_journal()
+        if journal is None or not journal.pending:
+            return 0
+        marks = journal.pending
+        with self.transaction(durable=False) as tx:
+            tx.mark_sent(marks)
+        journal.folded()
+        return len(marks)
+
+    def _sent_journal(self) -> SentJournal | None:
+        """Opened by the first confirmation or fold: only the sending process touches it."""
+        if self._journal is None and self._journal_path is not None:
+            self._journal = SentJournal(self._journal_path)
+        return self._journal
 
     def close(self) -> None:
-        if self._marker is not None:
-            self._marker.close()
+        if self._journal is not None:
+            self.fold_sent()
+            self._journal.close()
         self.engine.dispose()
         if self._light is not None:
             self._light.dispose()

@@ -90,6 +90,12 @@ class TxBase:
 
     def _insert(self, statement: Any, keys: Sequence[str], rows: Sequence[dict[str, Any]]) -> int:
         """Insert many rows with one prepared statement; how many rows it wrote."""
+        return self._run_many(statement, rows, keys)
+
+    def _run_many(
+        self, statement: Any, rows: Sequence[dict[str, Any]], keys: Sequence[str] = ()
+    ) -> int:
+        """Run a prebuilt statement once per row of values; how many rows it changed."""
         prepared = self._sql(statement, keys)
         self._open_savepoints()
         if len(rows) == 1:  # the usual case; a one-row executemany costs five times more

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
 import random
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -257,3 +263,36 @@ def test_after_a_login_answers_go_out_and_broadcasts_wait_out_the_quiet_period(
     clock.set(T0 + timedelta(minutes=4))
     asyncio.run(worker.send_due())
     assert [r.text for _, r in link.sent] == ["answer", "通知 0", "通知 1"]
+
+
+@pytest.mark.parametrize("kill_at", [0.03, 0.35, 0.75])
+def test_a_kill_during_a_burst_of_confirmations_repeats_at_most_one_message(
+    db_url: str, tmp_path: Path, kill_at: float
+) -> None:
+    """SIGKILL while messages leave as fast as the platform takes them, then a restart."""
+    burst = 20_000 if db_url.startswith("sqlite") else 3_000  # a commit per message there
+    kill_after = int(burst * kill_at)
+    out = tmp_path / "platform.txt"
+    command = [sys.executable, str(Path(__file__).with_name("burst_child.py")), db_url, str(out)]
+    dying = subprocess.Popen([*command, str(burst)], env={**os.environ, "PYTHONPATH": "."})
+    deadline = time.monotonic() + 60
+    while _lines(out) < kill_after and dying.poll() is None:
+        assert time.monotonic() < deadline, "the burst never got going"
+        time.sleep(0.001)
+    dying.send_signal(signal.SIGKILL)
+    dying.wait(timeout=10)
+    at_kill = _lines(out)
+    assert at_kill < burst, "the burst ended before the kill: nothing was tested"
+    subprocess.run(
+        [*command, str(burst)], check=True, timeout=120, env={**os.environ, "PYTHONPATH": "."}
+    )
+    said = out.read_text().splitlines()
+    assert set(said) == {f"m{n}" for n in range(burst)}
+    assert len(said) - burst <= 1, (at_kill, len(said) - burst)
+
+
+def _lines(path: Path) -> int:
+    try:
+        return path.read_bytes().count(b"\n")
+    except FileNotFoundError:
+        return 0

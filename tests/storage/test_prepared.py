@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import bindparam, column, select, table
 from support import at
 
+from storage.points import CheckinPoints
 from storage.prepared import prepare
 from storage.store import Store, StoreTx
 from storage.tables import CHECKINS, LEDGER
@@ -40,7 +41,7 @@ def test_prepared_writes_read_back_identically_through_sqlalchemy(store: Store) 
     when = at("2026-11-24T08:00:01.250000")
     with store.transaction() as tx:
         tx.observe("g1", "bob", when, name="Bob")
-        tx.check_in("g1", "bob", date(2026, 11, 24), when, lambda streak: 10)
+        tx.check_in("g1", "bob", date(2026, 11, 24), when, CheckinPoints(10))
         tx.grant_points("g1", "bob", 5, "gift", when, actor="alice")
     with store.transaction() as tx:
         row = tx._c.execute(select(CHECKINS.c.day, CHECKINS.c.at, CHECKINS.c.points)).one()

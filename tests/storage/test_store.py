@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 from support import at
 
-from storage.points import InsufficientPoints
+from core.effects import Effect
+from storage.points import CheckinPoints, InsufficientPoints
 from storage.store import Store
 from storage.tables import CHECKINS, LEDGER
 
-
-def ten(streak: int) -> int:
-    return 10
+ten = CheckinPoints(10)
 
 
 def test_observe_creates_group_member_and_membership_once(store: Store) -> None:
@@ -226,6 +226,7 @@ def test_confirm_sent_is_read_back_exactly(store: Store) -> None:
         )
         [row] = tx.due_messages(sent_at, 10)
     store.confirm_sent(row.id, sent_at)
+    store.fold_sent()
     with store.transaction() as tx:
         [delivery] = tx.deliveries(7)
         assert (delivery.status, delivery.sent_at) == ("sent", sent_at)
@@ -281,3 +282,41 @@ def test_day_stats_count_members_who_joined_not_joins(store: Store) -> None:
             "g1", date(2026, 11, 24), at("2026-11-24T00:00"), at("2026-11-25T00:00"), 3
         )
     assert (stats.joins, stats.leaves) == (1, 1)
+
+
+def test_journaled_marks_outlive_the_process_and_a_torn_line_is_ignored(tmp_path: Path) -> None:
+    """A SQLite file's marks wait in ``<db>-sent`` until folded; the next run folds them."""
+    url = f"sqlite:///{tmp_path / 'q.db'}"
+    first = Store(url)
+    when = at("2026-11-24T08:00")
+    with first.transaction() as tx:
+        tx.enqueue([Effect("g1", f"m{n}", when) for n in range(3)])
+        ids = [row.id for row in tx.due_messages(when, 10)]
+    first.confirm_sent(ids[0], when)
+    first.confirm_sent(ids[1], when)
+    with first.transaction() as tx:
+        assert tx.outbox_counts().sent == 0  # journaled, not folded: the process dies here
+    journal = tmp_path / "q.db-sent"
+    with journal.open("ab") as torn:
+        torn.write(f"{ids[2]} 2026-11-24T08:0".encode())  # killed mid-write
+    second = Store(url)
+    assert second.fold_sent() == 2
+    assert journal.read_bytes() == b""
+    with second.transaction() as tx:
+        assert [row.effect.text for row in tx.due_messages(when, 10)] == ["m2"]
+        assert tx.outbox_counts().sent == 2
+    second.close()
+    first.close()
+
+
+def test_a_mark_for_a_message_withdrawn_meanwhile_still_says_sent(store: Store) -> None:
+    when = at("2026-11-24T08:00")
+    with store.transaction() as tx:
+        tx.enqueue([Effect("g1", "hi", when, key="broadcast:3@x:g1", broadcast=3)])
+        [row] = tx.due_messages(when, 10)
+    store.confirm_sent(row.id, when)
+    with store.transaction() as tx:
+        tx.withdraw(3)  # the operator cancels while the mark waits in the journal
+    store.fold_sent()
+    with store.transaction() as tx:
+        assert [d.status for d in tx.deliveries(3)] == ["sent"]

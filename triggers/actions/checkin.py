@@ -9,6 +9,7 @@ from pydantic import Field, field_validator
 
 from core.effects import Effect
 from core.events import Event
+from storage.points import CheckinPoints
 from triggers.actions.base import (
     BASE_VARIABLES,
     SAMPLE_BASE,
@@ -55,7 +56,8 @@ class CheckinConfig(Templated):
     def build(self, kit: BuildKit) -> CheckinAction:
         template = self.build_template(kit, "checkin.j2", VARIABLES, SAMPLE)
         assert template is not None
-        return CheckinAction(self.points, dict(self.streak_bonus), template, self._already(kit))
+        points = CheckinPoints(self.points, tuple(sorted(self.streak_bonus.items())))
+        return CheckinAction(points, template, self._already(kit))
 
     def _already(self, kit: BuildKit) -> Renderable:
         if self.already_text is not None and self.already_template is not None:
@@ -75,24 +77,19 @@ class CheckinConfig(Templated):
 
 @dataclass(frozen=True, slots=True)
 class CheckinAction:
-    points: int
-    streak_bonus: dict[int, int]
+    points: CheckinPoints
     template: Renderable
     already_template: Renderable
 
-    def points_for(self, streak: int) -> int:
-        return self.points + self.streak_bonus.get(streak, 0)
-
     def run(self, event: Event, match: Match, ctx: ActionContext) -> list[Effect]:
         day = ctx.local(event.at).date()
-        result = ctx.tx.check_in(event.group, event.member, day, event.at, self.points_for)
+        result = ctx.tx.check_in(event.group, event.member, day, event.at, self.points)
+        base = self.points.base
         balance: int | None = None
         if result.new and result.points:
-            bonus = result.points - self.points
-            if self.points:
-                balance = ctx.tx.grant_points(
-                    event.group, event.member, self.points, "checkin", event.at
-                )
+            bonus = result.points - base
+            if base:
+                balance = ctx.tx.grant_points(event.group, event.member, base, "checkin", event.at)
             if bonus:
                 reason = f"streak_bonus:{result.streak}"
                 balance = ctx.tx.grant_points(event.group, event.member, bonus, reason, event.at)
@@ -102,7 +99,7 @@ class CheckinAction:
             **ctx.base_context(event),
             "checkin": {
                 "points": result.points,
-                "bonus": result.points - self.points if result.new else 0,
+                "bonus": result.points - base if result.new else 0,
                 "streak": result.streak,
                 "rank": result.rank,
                 "day": day.isoformat(),
