@@ -219,8 +219,8 @@ class Dispatcher:
     def _handle(self, event: Event, tx: StoreTx) -> list[Effect] | None:
         """Record the event, then let the rules react; None when it failed and was rolled back.
 
-        The rules run in a savepoint of their own: if an action fails, the event itself
-        is still recorded.
+        One savepoint holds the event and its rules' changes. If a rule fails, all of it
+        rolls back and the event is recorded again without rules: it still counts.
         """
         if event.kind is not EventKind.TICK and not self.engine.ruleset.serves(event.group):
             topic = event.group_name or ""
@@ -230,32 +230,49 @@ class Dispatcher:
             self._bind(topic, event, tx)
         try:
             with tx.savepoint():
-                if event.kind is not EventKind.TICK and not self._record(event, tx):
-                    _log(event).info("repeated {}: no news, no rules", event.kind.value)
-                    return []
-                try:
-                    with tx.savepoint():
-                        outcome = self.engine.handle(event, tx, self.timers.wake, self.operations)
-                except Exception as error:
-                    if event.kind is EventKind.TICK:
-                        raise
-                    log = _log(event)
-                    if isinstance(error, TemplateProblem):  # the admin's to fix, not a bug
-                        log.error("rules failed on this event, rolled back: {}", error)
-                    else:
-                        log.exception("rules failed on this event; their changes were rolled back")
-                    outcome = Outcome()
-                if event.kind is EventKind.MESSAGE:
-                    rule = outcome.fired[0] if outcome.fired else None
-                    text = event.text if event.content == "text" else None
-                    kind = "message" if event.content == "text" else event.content
-                    tx.record_interaction(event.group, event.member, kind, event.at, text, rule)
+                outcome = self._record_and_react(event, tx, react=True)
+        except _RulesFailed as failed:
+            log = _log(event)
+            if isinstance(failed.error, TemplateProblem):  # the admin's to fix, not a bug
+                log.error("rules failed on this event, rolled back: {}", failed.error)
+            else:
+                log.opt(exception=failed.error).error(
+                    "rules failed on this event; their changes were rolled back"
+                )
+            try:
+                with tx.savepoint():
+                    outcome = self._record_and_react(event, tx, react=False)
+            except Exception:
+                _log(event).exception("event failed; its changes were rolled back")
+                return None
         except Exception:
             _log(event).exception("event failed; its changes were rolled back")
             return None
+        if outcome is None:
+            _log(event).info("repeated {}: no news, no rules", event.kind.value)
+            return []
         for name in outcome.fired:
             _log(event).bind(rule=name).debug("rule fired")
         return outcome.replies
+
+    def _record_and_react(self, event: Event, tx: StoreTx, react: bool) -> Outcome | None:
+        """The event's record and, when ``react``, its rules' outcome; None for a repeat."""
+        if event.kind is not EventKind.TICK and not self._record(event, tx):
+            return None
+        outcome = Outcome()
+        if react:
+            try:
+                outcome = self.engine.handle(event, tx, self.timers.wake, self.operations)
+            except Exception as error:
+                if event.kind is EventKind.TICK:
+                    raise  # a job's failure is the job's: see _tick
+                raise _RulesFailed(error) from error
+        if event.kind is EventKind.MESSAGE:
+            rule = outcome.fired[0] if outcome.fired else None
+            text = event.text if event.content == "text" else None
+            kind = "message" if event.content == "text" else event.content
+            tx.record_interaction(event.group, event.member, kind, event.at, text, rule)
+        return outcome
 
     def _bind(self, topic: str, event: Event, tx: StoreTx) -> None:
         """A group the config names by topic speaks for the first time: bind it for good."""
@@ -298,6 +315,14 @@ class Dispatcher:
         elif event.kind is EventKind.TOPIC:
             tx.record_interaction(event.group, event.member, "topic", event.at, event.group_name)
         return True
+
+
+class _RulesFailed(Exception):
+    """A rule raised while handling an event: the event is recorded again without rules."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 def _log(event: Event) -> Any:

@@ -116,6 +116,10 @@ def _make_sqlite_transactional(engine: Engine, *, in_memory: bool, durable: bool
         cursor.execute("PRAGMA synchronous=FULL" if durable else "PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=5000")
+        # A year of a busy group outgrows the default 2 MB page cache; statement journals
+        # (a savepoint's undo for one statement) in memory, not in temporary files.
+        cursor.execute("PRAGMA cache_size=-65536")
+        cursor.execute("PRAGMA temp_store=MEMORY")
         cursor.close()
 
     @event.listens_for(engine, "begin")

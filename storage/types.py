@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import DateTime, Dialect
 from sqlalchemy.types import TypeDecorator
@@ -37,14 +37,21 @@ class UtcDateTime(TypeDecorator[datetime]):
         if dialect.name != "sqlite":
             return super().bind_processor(dialect)
 
+        # An event's time is written several times in a row (the interaction, the check-in,
+        # the ledger, the outbox): the same object converts once.
+        last: list[Any] = [None, None]
+
         def to_text(value: datetime | None) -> str | None:
             if value is None:
                 return None
+            if value is last[0]:
+                return cast(str, last[1])
             if value.tzinfo is None:
                 raise ValueError("naive datetime passed to the store; pass an aware one")
-            if value.tzinfo is not UTC:
-                value = value.astimezone(UTC)
-            return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+            utc = value if value.tzinfo is UTC else value.astimezone(UTC)
+            text = utc.replace(tzinfo=None).isoformat(" ", "microseconds")
+            last[0], last[1] = value, text
+            return text
 
         return to_text
 
