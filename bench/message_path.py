@@ -208,7 +208,7 @@ def run(ctx: BenchContext, params: Params | None = None) -> list[Result]:
             "events/s",
             raw_rate,
             "raw sqlite3 rows/s",
-            (Target(">=", 10_000), Target(">=", 0.25, on="ratio")),
+            (Target(">=", 10_000), Target(">=", 0.35, on="ratio")),
             notes,
         ),
         Result(

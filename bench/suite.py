@@ -9,6 +9,7 @@ from bench.core import Workload
 WORKLOADS = (
     "message_path",
     "checkin",
+    "postgres",
     "rule_scaling",
     "latency",
     "briefing_fanout",
