@@ -24,7 +24,7 @@ from storage.tables import (
 from storage.unit_of_work import TxBase
 
 # A journaled mark may find its message withdrawn meanwhile (a cancelled broadcast): it went.
-_MARK_SENT = (
+MARK_SENT = (
     update(OUTBOX)
     .where(
         OUTBOX.c.id == bindparam("mid"),
@@ -189,7 +189,7 @@ class OutboxTx(TxBase):
 
     def mark_sent(self, marks: Sequence[tuple[int, datetime]]) -> None:
         """Effects performed: ``(id, when)`` pairs, in one statement."""
-        self._run_many(_MARK_SENT, [{"mid": mid, "at": at} for mid, at in marks])
+        self._run_many(MARK_SENT, [{"mid": mid, "at": at} for mid, at in marks])
 
     def retry_later(self, message_id: int, not_before: datetime, error: str) -> None:
         self._execute(
