@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import suppress
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,9 +16,10 @@ from typing import Any
 from loguru import logger
 
 from bot.operations import SYSTEM, Operations
+from bot.reply_budget import ReplyBudget
 from bot.scheduler import JobBook
 from bot.timers import Timers
-from core.actors import Actor
+from core.actors import ROLE_RANK, Actor
 from core.effects import Effect
 from core.events import Event, EventKind
 from core.jobs import WELCOME, JobKind, Tick
@@ -56,6 +58,7 @@ class Dispatcher:
         self._clock_seen: datetime | None = None
         self._tick_failures: dict[Tick, int] = {}
         self.operations = Operations(lambda: self.engine.ruleset, self.jobs, self.reload)
+        self.budget = ReplyBudget(self._member_limits)
 
     def reload(self, now: datetime, actor: str) -> list[str]:
         """Swap in the config file's rules if they are valid; else keep the old ones.
@@ -132,8 +135,17 @@ class Dispatcher:
                 if event.kind is not EventKind.TICK or event.tick is not None:
                     replies += self._handle(event, tx) or []
                 replies += self._fire_due(event.at, tx)
+            replies = self.budget.admit(replies, self._staff)
             tx.enqueue(replies)
         return replies
+
+    def _member_limits(self) -> tuple[int, timedelta]:
+        sending = self.engine.ruleset.config.sending
+        return sending.member_budget, sending.member_window
+
+    def _staff(self, group: str, member: str) -> bool:
+        """Operators and above: their replies are not counted against a budget."""
+        return ROLE_RANK[self.engine.ruleset.roles.role_of(group, member).value] > 0
 
     def settle(self) -> None:
         """Write what the schedule learned (next run times) to the job store.
@@ -253,7 +265,12 @@ class Dispatcher:
             return []
         for name in outcome.fired:
             _log(event).bind(rule=name).debug("rule fired")
-        return outcome.replies
+        if event.kind is not EventKind.MESSAGE:
+            return outcome.replies
+        return [
+            replace(r, requester=event.member) if r.requester is None else r
+            for r in outcome.replies
+        ]
 
     def _record_and_react(self, event: Event, tx: StoreTx, react: bool) -> Outcome | None:
         """The event's record and, when ``react``, its rules' outcome; None for a repeat."""

@@ -26,6 +26,7 @@ from triggers.config import SendingConfig
 
 _TRANSIENT = (TransientSendError, ConnectionError, TimeoutError, OSError)
 _CHUNK = 100
+_CANDIDATES = 20  # paced: how many due effects compete for the next slot
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +85,7 @@ class Outbox:
         self._rng = rng or random.Random()
         self._last_sent: datetime | None = None
         self._recent: deque[datetime] = deque()
+        self._served: deque[str | None] = deque(maxlen=_CANDIDATES)  # requesters, latest last
 
     def next_due(self) -> datetime | None:
         with self._store.transaction() as tx:
@@ -97,20 +99,9 @@ class Outbox:
         """Perform every effect that is due now; returns how many were performed."""
         sent = 0
         self._store.fold_sent()  # what a run that crashed journaled, before reading the outbox
-        while True:
-            online_since = self._adapter.online_since
-            if online_since is None:
-                return sent  # the platform is down: everything stays pending
-            now = self._clock.now()
-            # Right after a login, only answers go out; broadcasts wait out the quiet period.
-            quiet = now < online_since + self._pacing.login_quiet
-            with self._store.transaction() as tx:
-                rows = tx.due_messages(now, _CHUNK, max_priority=0 if quiet else None)
-            if not rows:
-                return sent
+        while rows := await self._next_rows():
             try:
                 for row in rows:
-                    await self._pace()
                     error = await self._send(row)
                     if isinstance(error, NotConnected):
                         # The link dropped: the message waits for it, its attempts unspent.
@@ -123,6 +114,44 @@ class Outbox:
                     self._confirm(row, self._clock.now(), error)
             finally:
                 self._store.fold_sent()  # the chunk's marks, in one transaction
+        return sent
+
+    async def _next_rows(self) -> list[OutboxRow]:
+        """What goes out next: unpaced, a chunk in order; paced, one effect, chosen once the
+        pace allows it, so that an answer decided during the wait can take the slot.
+
+        Paced, requesters take turns: among the oldest candidates, the one whose requester
+        was served least in the last few sends goes first (a member's backlog never holds
+        up another member's answer by more than a slot or two).
+        """
+        if not self._pacing.paced:
+            return self._due(_CHUNK)
+        if not self._due(1):
+            return []
+        await self._pace()
+        candidates = self._due(_CANDIDATES)
+        if not candidates:
+            return []
+        served = self._served
+        chosen = min(
+            enumerate(candidates),
+            key=lambda pair: (
+                pair[1].effect.priority,
+                served.count(pair[1].effect.requester) if pair[1].effect.requester else 0,
+                pair[0],
+            ),
+        )
+        return [chosen[1]]
+
+    def _due(self, limit: int) -> list[OutboxRow]:
+        online_since = self._adapter.online_since
+        if online_since is None:
+            return []  # the platform is down: everything stays pending
+        now = self._clock.now()
+        # Right after a login, only answers go out; broadcasts wait out the quiet period.
+        quiet = now < online_since + self._pacing.login_quiet
+        with self._store.transaction() as tx:
+            return tx.due_messages(now, limit, 0 if quiet else None, by_turns=self._pacing.paced)
 
     async def _send(self, row: OutboxRow) -> Exception | None:
         effect = row.effect
@@ -136,6 +165,7 @@ class Outbox:
         now = self._clock.now()
         self._last_sent = now
         self._recent.append(now)
+        self._served.append(effect.requester)
         return None
 
     def _confirm(self, row: OutboxRow, at: datetime, error: Exception | None) -> None:

@@ -27,7 +27,9 @@ class Effect:
 
     ``key`` makes the decision idempotent (a briefing per group and day); ``priority``
     orders the outbox: answers to members (0) go before broadcasts. ``text`` is the
-    message for :attr:`EffectKind.SEND_TEXT`; ``member`` whom a removal is about.
+    message for :attr:`EffectKind.SEND_TEXT`; ``member`` whom a removal is about;
+    ``requester`` the member whose message this answers (the outbox takes turns between
+    requesters, and each has a reply budget).
     """
 
     group: str
@@ -41,6 +43,7 @@ class Effect:
     kind: EffectKind = EffectKind.SEND_TEXT
     member: str | None = None
     account: str = DEFAULT_ACCOUNT
+    requester: str | None = None
 
     @classmethod
     def remove_member(

@@ -57,6 +57,21 @@ def create_db_engine(url: str, *, durable: bool = True) -> Engine:
     return engine
 
 
+def create_marks_engine(url: URL) -> Engine:
+    """PostgreSQL connections on which each statement commits by itself, without waiting for
+    the disk (``synchronous_commit=off``): one round trip to mark a message sent instead of a
+    transaction's five. Such a commit survives a crash of the bot, maybe not of the server."""
+    engine = create_engine(url, isolation_level="AUTOCOMMIT", pool_size=1)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("SET synchronous_commit TO OFF")
+        cursor.close()
+
+    return engine
+
+
 def _checked_url(url: str) -> URL:
     """The parsed URL, or a :class:`DatabaseUrlError` for what can be told without connecting."""
     try:

@@ -164,6 +164,8 @@ class OutboxMessage(SQLModel, table=True):
     group_id: str = Field(max_length=128)
     text: str
     member: str | None = Field(default=None, max_length=128)
+    # Whose message this answers: the worker takes turns between requesters.
+    requester: str | None = Field(default=None, max_length=128)
     mentions: str = Field(default="[]", description="JSON list of member ids")
     priority: int = 0
     rule: str | None = Field(default=None, max_length=128)

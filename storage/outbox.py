@@ -6,10 +6,11 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import (
     bindparam,
+    case,
     func,
     or_,
     select,
@@ -44,6 +45,7 @@ _OUTBOX_KEYS = (
     "group_id",
     "text",
     "member",
+    "requester",
     "mentions",
     "priority",
     "rule",
@@ -55,31 +57,55 @@ _OUTBOX_KEYS = (
     "not_before",
 )
 
-_OUTBOX_DUE = (
-    select(
-        OUTBOX.c.id,
-        OUTBOX.c.group_id,
-        OUTBOX.c.text,
-        OUTBOX.c.decided_at,
-        OUTBOX.c.mentions,
-        OUTBOX.c.key,
-        OUTBOX.c.priority,
-        OUTBOX.c.rule,
-        OUTBOX.c.attempts,
-        OUTBOX.c.not_before,
-        OUTBOX.c.kind,
-        OUTBOX.c.member,
-        OUTBOX.c.account,
-        OUTBOX.c.broadcast_id,
-    )
-    .where(OUTBOX.c.status == OutboxStatus.PENDING, OUTBOX.c.not_before <= bindparam("now"))
-    .order_by(OUTBOX.c.priority, OUTBOX.c.id)
-    .limit(bindparam("limit"))
+_DUE_COLUMNS = (
+    OUTBOX.c.id,
+    OUTBOX.c.group_id,
+    OUTBOX.c.text,
+    OUTBOX.c.decided_at,
+    OUTBOX.c.mentions,
+    OUTBOX.c.key,
+    OUTBOX.c.priority,
+    OUTBOX.c.rule,
+    OUTBOX.c.attempts,
+    OUTBOX.c.not_before,
+    OUTBOX.c.kind,
+    OUTBOX.c.member,
+    OUTBOX.c.account,
+    OUTBOX.c.broadcast_id,
+    OUTBOX.c.requester,
 )
 
-_Q_OUTBOX_DUE = {
-    False: _OUTBOX_DUE,
-    True: _OUTBOX_DUE.where(OUTBOX.c.priority <= bindparam("max_priority")),
+# Each requester's pending effects numbered oldest first: effects are taken turn by turn,
+# so a member's tenth pending answer waits behind everyone else's first. Effects that answer
+# nobody (scheduled posts) are each a requester of their own.
+_TURN = (
+    func.row_number()
+    .over(
+        partition_by=[OUTBOX.c.requester, case((OUTBOX.c.requester.is_(None), OUTBOX.c.id))],
+        order_by=OUTBOX.c.id,
+    )
+    .label("turn")
+)
+
+
+def _due(max_priority: bool, by_turns: bool) -> Any:
+    pending = select(*_DUE_COLUMNS, *([_TURN] if by_turns else [])).where(
+        OUTBOX.c.status == OutboxStatus.PENDING, OUTBOX.c.not_before <= bindparam("now")
+    )
+    if max_priority:
+        pending = pending.where(OUTBOX.c.priority <= bindparam("max_priority"))
+    if not by_turns:
+        return pending.order_by(OUTBOX.c.priority, OUTBOX.c.id).limit(bindparam("limit"))
+    due = pending.subquery("due")
+    return (
+        select(*(due.c[column.name] for column in _DUE_COLUMNS))
+        .order_by(due.c.priority, due.c.turn, due.c.id)
+        .limit(bindparam("limit"))
+    )
+
+
+_Q_OUTBOX_DUE: dict[tuple[int, int], Any] = {
+    (capped, turns): _due(bool(capped), bool(turns)) for capped in (0, 1) for turns in (0, 1)
 }
 
 
@@ -135,6 +161,7 @@ class OutboxTx(TxBase):
                 "group_id": e.group,
                 "text": e.text,
                 "member": e.member,
+                "requester": e.requester,
                 "mentions": json.dumps(list(e.mentions), ensure_ascii=False),
                 "priority": e.priority,
                 "rule": e.rule,
@@ -150,11 +177,12 @@ class OutboxTx(TxBase):
         return self._insert(self._prebuilt("once", OUTBOX), _OUTBOX_KEYS, rows)
 
     def due_messages(
-        self, now: datetime, limit: int, max_priority: int | None = None
+        self, now: datetime, limit: int, max_priority: int | None = None, by_turns: bool = False
     ) -> list[OutboxRow]:
-        """Pending messages whose time has come: replies before broadcasts, oldest first."""
+        """Pending effects whose time has come: replies before broadcasts, oldest first; or,
+        ``by_turns``, each requester's oldest before anyone's second (paced sending)."""
         rows = self._run(
-            _Q_OUTBOX_DUE[max_priority is not None],
+            _Q_OUTBOX_DUE[int(max_priority is not None), int(by_turns)],
             now=now,
             limit=limit,
             max_priority=max_priority,
@@ -174,6 +202,7 @@ class OutboxTx(TxBase):
                     member=r[11],
                     account=r[12],
                     broadcast=r[13],
+                    requester=r[14],
                 ),
                 attempts=r[8],
                 not_before=r[9],

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import (
     Engine,
@@ -19,7 +18,7 @@ from sqlalchemy import (
 from storage.activity import ActivityTx
 from storage.audit import AuditTx
 from storage.broadcasts import BroadcastsTx
-from storage.db import check_connection, create_db_engine, is_sqlite
+from storage.db import check_connection, create_db_engine, create_marks_engine, is_sqlite
 from storage.faq_queue import FaqQueueTx
 from storage.groups import GroupsTx
 from storage.members import MembersTx
@@ -44,7 +43,7 @@ class Store:
         self._light = create_db_engine(url, durable=False) if is_sqlite(self.engine) else None
         self._journal_path = journal_path(self.engine.url.database) if self._light else None
         self._journal: SentJournal | None = None
-        self._marker: Any = None  # confirms sends where there is no journal (see confirm_sent)
+        self._marks: Engine | None = None  # PostgreSQL: marks sends (see confirm_sent)
         self._known = KnownRows()
         self._statements = Statements(self.engine.dialect)
 
@@ -87,22 +86,19 @@ class Store:
         if journal is not None:
             journal.append(message_id, at)
             return
-        if self._marker is None:
-            self._marker = self._open_marker()
+        if self._light is not None:  # SQLite without a file of its own: nothing to journal
+            with self.transaction(durable=False) as tx:
+                tx.mark_sent([(message_id, at)])
+            return
+        if self._marks is None:
+            self._marks = create_marks_engine(self.engine.url)
         mark = self._statements(MARK_SENT)
-        with closing(self._marker.cursor()) as cursor:
-            cursor.execute(mark.sql, mark.parameters({"mid": message_id, "at": at}))
-
-    def _open_marker(self) -> Any:
-        """A driver connection that commits each statement by itself, without waiting for
-        the disk: one round trip a mark instead of a transaction's five."""
-        engine = self._light or self.engine
-        connection: Any = engine.raw_connection()
-        if not is_sqlite(engine):  # SQLite's driver connections commit by themselves already
-            connection.driver_connection.autocommit = True
+        connection = self._marks.raw_connection()
+        try:
             with closing(connection.cursor()) as cursor:
-                cursor.execute("SET synchronous_commit TO OFF")
-        return connection
+                cursor.execute(mark.sql, mark.parameters({"mid": message_id, "at": at}))
+        finally:
+            connection.close()
 
     def fold_sent(self) -> int:
         """Write the journaled marks into the outbox in one transaction; how many.
@@ -129,8 +125,8 @@ class Store:
         if self._journal is not None:
             self.fold_sent()
             self._journal.close()
-        if self._marker is not None:
-            self._marker.close()
+        if self._marks is not None:
+            self._marks.dispose()
         self.engine.dispose()
         if self._light is not None:
             self._light.dispose()

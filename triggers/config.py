@@ -263,6 +263,13 @@ class SendingConfig(StrictModel):
     backoff: Duration = Field(
         default=timedelta(seconds=10), description="first retry wait; doubles each time"
     )
+    member_budget: int = Field(
+        default=6, ge=1, description="most replies to one member within member_window"
+    )
+    member_window: Duration = Field(
+        default=timedelta(minutes=1),
+        description="the window of member_budget; the same reply twice in it is sent once",
+    )
 
 
 class QunbotConfig(StrictModel):

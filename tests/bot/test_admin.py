@@ -204,7 +204,8 @@ def test_reload_swaps_valid_rules_and_keeps_the_old_ones_on_a_bad_file(
     refused = say("2026-11-24T08:00:03+08:00", "alice", "/reload")
     assert refused[0].startswith("@Alice ❌ 配置有误，仍在使用旧配置（1 处问题）：")
     assert "unknown key 'txt'" in refused[0]
-    assert say("2026-11-24T08:00:04+08:00", "bob", "ping") == ["pong v2"]
+    # A minute later: the same reply to the same member within a minute is sent once.
+    assert say("2026-11-24T08:01:04+08:00", "bob", "ping") == ["pong v2"]
     assert [a for a in audit(store) if a[1] == "reload"] == [
         ("alice", "reload", "ok"),
         ("alice", "reload", "error"),

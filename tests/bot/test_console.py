@@ -262,7 +262,7 @@ def test_qunbot_run_sends_through_the_paced_outbox_and_hot_reloads(
     bot.wait_for("PONG2")
     config.write_text(PING.replace("text: PONG1", "txt: PONG3"), encoding="utf-8")
     bot.wait_for("config reload refused")
-    bot.type("bob: ping")
+    bot.type("carol: ping")  # bob got PONG2 a moment ago: the same reply is not sent twice
     bot.wait_for("PONG2")
     seen = bot.quit()
     assert not any("PONG3" in line for line in seen)

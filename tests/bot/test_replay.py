@@ -61,7 +61,7 @@ def test_a_bad_line_is_reported_with_its_number_and_the_run_goes_on(store) -> No
             "{broken",
             "",
             message("2026-11-24T07:00:00", "bob", "ping"),
-            message("2026-11-24T08:00:02", "bob", "ping"),
+            message("2026-11-24T08:01:02", "bob", "ping"),  # the same reply: a minute apart
         ],
     )
     assert out.texts == ["pong", "pong"]
@@ -82,7 +82,7 @@ def test_output_lines_are_json_in_order_with_the_fixed_keys(store) -> None:  # t
 def test_invalid_utf8_is_reported_with_its_line_and_skipped(store) -> None:  # type: ignore[no-untyped-def]
     good = message("2026-11-24T08:00:00", "bob", "ping").encode()
     bad = message("2026-11-24T08:00:01", "bob", "pingX").encode().replace(b"X", b"\xff")
-    out = replay(ruleset_from(ECHO), store, [good, bad, good.replace(b"08:00:00", b"08:00:02")])
+    out = replay(ruleset_from(ECHO), store, [good, bad, good.replace(b"08:00:00", b"08:01:02")])
     assert out.texts == ["pong", "pong"]
     assert out.stderr.splitlines() == ["line 2: not UTF-8 (byte 0xff at column 116); skipped"]
 
