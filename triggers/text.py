@@ -36,8 +36,46 @@ _ZH_INTERROGATIVES = (
     "有没有",
     "请问",
 )
-# Sentence-final particles that only ask at the end ("好吗", "你呢"), punctuation allowed after.
-_ZH_FINAL_PARTICLES = ("吗", "呢")
+# Sentence-final particles that only ask at the end ("好吗", "你呢", "能开专票不", "发货了没"),
+# punctuation allowed after; not where they end a statement ("就这么", "我才不", "还没有").
+_ZH_FINAL_PARTICLES = (
+    "吗",
+    "呢",
+    "嘛",
+    "(?<![这那])么",
+    "(?<![才就也都还并绝决我你他她它再不])不",
+    "(?<![还都也并从])没有?",
+)
+# Whole messages that end like questions but only greet or acknowledge ("在吗", "好的", "收到？").
+_NOT_QUESTIONS = frozenset(
+    {
+        "在吗",
+        "在么",
+        "在嘛",
+        "在不在",
+        "在不",
+        "有人吗",
+        "有人在吗",
+        "收到",
+        "谢谢",
+        "多谢",
+        "感谢",
+        "好的",
+        "好滴",
+        "好吧",
+        "嗯嗯",
+        "ok",
+        "你好",
+        "大家好",
+        "早上好",
+        "晚安",
+        "是吗",
+        "真的吗",
+        "对吗",
+        "好吗",
+    }
+)
+_EDGE_PUNCTUATION = "!?.,;:~。、 "
 # English questions open with a wh-word or an inverted auxiliary.
 _EN_OPENERS = (
     "how",
@@ -58,6 +96,7 @@ _EN_OPENERS = (
 
 _QUESTION = re.compile(
     r"\?\W*$"
+    r"|([^\W不没])[不没]\1"  # A-not-A: 行不行, 好不好, 去没去
     rf"|{'|'.join(_ZH_INTERROGATIVES)}"
     rf"|(?:{'|'.join(_ZH_FINAL_PARTICLES)})\W*$"
     rf"|^(?:{'|'.join(_EN_OPENERS)})\b"
@@ -142,6 +181,8 @@ def looks_like_question(text: str) -> bool:
 
 def is_question(clean: str) -> bool:
     """:func:`looks_like_question` for text already normalised (the matcher's)."""
+    if clean.strip(_EDGE_PUNCTUATION) in _NOT_QUESTIONS:
+        return False
     return _QUESTION.search(clean) is not None
 
 
