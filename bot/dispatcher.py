@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import suppress
-from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -265,12 +264,7 @@ class Dispatcher:
             return []
         for name in outcome.fired:
             _log(event).bind(rule=name).debug("rule fired")
-        if event.kind is not EventKind.MESSAGE:
-            return outcome.replies
-        return [
-            replace(r, requester=event.member) if r.requester is None else r
-            for r in outcome.replies
-        ]
+        return outcome.replies
 
     def _record_and_react(self, event: Event, tx: StoreTx, react: bool) -> Outcome | None:
         """The event's record and, when ``react``, its rules' outcome; None for a repeat."""

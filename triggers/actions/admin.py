@@ -205,6 +205,7 @@ def _answer(event: Event, text: str, ctx: ActionContext) -> Effect:
         ctx.local(event.at),
         (event.member,),
         rule=ctx.rule,
+        requester=event.member,
     )
 
 

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from core.actors import Actor
 from core.effects import Effect
-from core.events import Event
+from core.events import Event, EventKind
 from core.jobs import Tick
 from storage.store import StoreTx
 from triggers.faq_index import FaqHit
@@ -201,6 +201,7 @@ def say(
             ctx.local(event.at),
             mentions=mentions,
             rule=ctx.rule,
+            requester=event.member if event.kind is EventKind.MESSAGE else None,
         )
     ]
 
