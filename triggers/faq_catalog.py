@@ -69,5 +69,8 @@ class FaqCatalog:
             return None
         return self._index.search(text, self.threshold if threshold is None else threshold)
 
+    def candidates(self, text: str, limit: int = 3) -> list[FaqHit]:
+        return self._index.candidates(text, limit) if self._templates else []
+
     def template(self, key: str) -> Renderable:
         return self._templates[key]

@@ -151,19 +151,7 @@ class FaqIndex:
 
     def search(self, text: str, threshold: float) -> FaqHit | None:
         """The best entry scoring at least ``threshold`` (0-100); ties go to the earlier one."""
-        clean = normalize(text)
-        core = _core(clean)
-        tokens = _tokens(core)
-        keyword_hits = self._keyword_hits(clean)
-        shared: dict[int, float] = dict.fromkeys(keyword_hits, math.inf)
-        walked = len(keyword_hits)
-        for token in sorted(tokens):
-            entries = self._postings.get(token, ())
-            walked += len(entries)
-            for entry in entries:
-                shared[entry] = shared.get(entry, 0.0) + self._idf[token]
-        self.last_postings = walked
-        ranked = heapq.nsmallest(TOP_K, shared, key=lambda e: (-shared[e] / self._norms[e], e))
+        core, tokens, keyword_hits, shared, ranked = self._ranked(text)
         unindexed = [t for t in tokens if t in self._idf and t not in self._postings]
         spare = self._weight(unindexed)  # what the unindexed tokens could add, at most
         best: tuple[float, int, FaqHit] | None = None
@@ -185,6 +173,33 @@ class FaqIndex:
         if best is None or best[0] < threshold:
             return None
         return best[2]
+
+    def candidates(self, text: str, limit: int = 3) -> list[FaqHit]:
+        """The best ``limit`` entries with their scores, whatever the threshold: for admins
+        tuning their FAQ (``qunbot faq test``), not the message path."""
+        core, tokens, keyword_hits, _, ranked = self._ranked(text)
+        hits = [self._score(entry, core, tokens, keyword_hits.get(entry)) for entry in ranked]
+        return sorted(hits, key=lambda hit: -hit.score)[:limit]
+
+    def _ranked(
+        self, text: str
+    ) -> tuple[str, frozenset[str], dict[int, str], dict[int, float], list[int]]:
+        """The message's core and tokens, its keyword hits, the IDF each entry shares with
+        it, and the TOP_K entries sharing the most for their size."""
+        clean = normalize(text)
+        core = _core(clean)
+        tokens = _tokens(core)
+        keyword_hits = self._keyword_hits(clean)
+        shared: dict[int, float] = dict.fromkeys(keyword_hits, math.inf)
+        walked = len(keyword_hits)
+        for token in sorted(tokens):
+            entries = self._postings.get(token, ())
+            walked += len(entries)
+            for entry in entries:
+                shared[entry] = shared.get(entry, 0.0) + self._idf[token]
+        self.last_postings = walked
+        ranked = heapq.nsmallest(TOP_K, shared, key=lambda e: (-shared[e] / self._norms[e], e))
+        return core, tokens, keyword_hits, shared, ranked
 
     def _ceiling(self, entry: int, indexed: float, unindexed: list[str], length: int) -> float:
         """The most this entry can score (plus slack for rounding): skipping hopeless

@@ -1,0 +1,72 @@
+"""``qunbot faq``: the FAQ as admins tune it — what it holds, and what it makes of a question."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from bot.cli.common import EXIT_CONFIG, config_option, main, report
+from bot.settings import Settings
+from triggers.loader import ConfigError, load_ruleset
+from triggers.ruleset import RuleSet
+from triggers.text import looks_like_question
+
+
+@main.group()
+def faq() -> None:
+    """The FAQ (答疑): list its entries, test a question against it."""
+
+
+def _ruleset(config_path: Path | None) -> RuleSet:
+    try:
+        return load_ruleset(config_path or Path(Settings().config))
+    except ConfigError as error:
+        report(error)
+        raise SystemExit(EXIT_CONFIG) from None
+
+
+@faq.command("list")
+@config_option
+def faq_list(config_path: Path | None) -> None:
+    """Every entry: its id, the questions and keywords that find it, its answer."""
+    config = _ruleset(config_path).config.faq
+    click.echo(
+        f"{len(config.entries)} entr{'y' if len(config.entries) == 1 else 'ies'}, "
+        f"threshold {config.threshold:g}"
+    )
+    for entry in config.entries:
+        click.echo(f"\n{entry.id}")
+        for question in entry.questions:
+            click.echo(f"  question: {question}")
+        if entry.keywords:
+            click.echo(f"  keywords: {', '.join(entry.keywords)}")
+        click.echo(f"  answer:   {entry.answer.strip()[:120]}")
+
+
+@faq.command("test")
+@click.argument("question")
+@click.option("--top", default=3, show_default=True, help="How many candidates to show.")
+@config_option
+def faq_test(question: str, top: int, config_path: Path | None) -> None:
+    """What the bot makes of QUESTION: the best entries with their scores, and the verdict."""
+    ruleset = _ruleset(config_path)
+    threshold = ruleset.faq.threshold
+    asks = looks_like_question(question)
+    click.echo(f"reads as a question: {'yes' if asks else 'no'}")
+    hits = ruleset.faq.candidates(question, top)
+    if not hits:
+        click.echo("no entry shares a word with it")
+    for rank, hit in enumerate(hits, start=1):
+        mark = "answers" if rank == 1 and hit.score >= threshold else "below the threshold"
+        if rank > 1 and hit.score >= threshold:
+            mark = "would answer, but ranks lower"
+        click.echo(f"{rank}. {hit.key}  score {hit.score:.1f}  ({mark}; matched {hit.matched!r})")
+    answered = bool(hits) and hits[0].score >= threshold
+    if answered:
+        verdict = f"answered with {hits[0].key!r}"
+    elif asks:
+        verdict = "not answered: a question, so the faq rule queues it as unanswered"
+    else:
+        verdict = "not answered, and not a question: ignored"
+    click.echo(f"threshold {threshold:g}: {verdict}")
