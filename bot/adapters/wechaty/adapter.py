@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
-import os
 import random
 import re
 from collections import OrderedDict
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from loguru import logger
@@ -29,8 +27,9 @@ from bot.adapters.wechaty.client import (
     tame_library_logs,
     within,
 )
+from bot.adapters.wechaty.status_file import publish
 from bot.clock import Clock
-from bot.redact import mask, redact, register
+from bot.redact import mask, register
 from core.effects import Effect, EffectKind
 from core.events import Event, EventKind
 
@@ -392,22 +391,15 @@ class WechatyAdapter:
     # --- status -------------------------------------------------------------------------
 
     def _state(self, state: str, **detail: str) -> None:
-        logger.bind(endpoint=self._settings.endpoint, token=mask(self._settings.token)).info(
-            "wechaty adapter: {}{}", state, f" {detail}" if detail else ""
-        )
-        if self._settings.status_file is None:
-            return
-        status = {
-            "state": state,
-            "pid": os.getpid(),
-            "since": self._clock.now().astimezone(UTC).isoformat(),
-            "endpoint": self._settings.endpoint,
+        settings = self._settings
+        publish(
+            state,
+            self._clock.now(),
+            settings.endpoint,
+            settings.token,
+            settings.status_file,
             **detail,
-        }
-        path = self._settings.status_file
-        temporary = path.with_suffix(path.suffix + ".tmp")
-        temporary.write_text(redact(json.dumps(status, ensure_ascii=False)), encoding="utf-8")
-        temporary.replace(path)
+        )
 
 
 def _link_open(puppet: Any) -> bool:
