@@ -12,7 +12,6 @@ from sqlalchemy import (
     bindparam,
     case,
     func,
-    insert,
     select,
     true,
     update,
@@ -33,8 +32,6 @@ from storage.unit_of_work import TxBase
 _Q_CHECKIN = select(CHECKINS.c.streak, CHECKINS.c.rank, CHECKINS.c.points, CHECKINS.c.at).where(
     CHECKINS.c.group_id == G, CHECKINS.c.member_id == M, CHECKINS.c.day == DAY
 )
-
-_Q_INSERT_LEDGER = insert(LEDGER)
 
 # No row comes back when the change would take the balance below zero (see grant_points).
 _Q_ADD_POINTS = (
@@ -75,8 +72,6 @@ _Q_LAST_CHECKIN = (
     .order_by(CHECKINS.c.day.desc())
     .limit(1)
 )
-
-_LEDGER_KEYS = ("group_id", "member_id", "delta", "reason", "actor_id", "at")
 
 _Q_BOARD_ALL = (
     select(MEMBERSHIPS.c.member_id, MEMBERS.c.name, MEMBERSHIPS.c.points)
@@ -267,15 +262,16 @@ class PointsTx(TxBase):
         balance = self._scalar(_Q_ADD_POINTS, g=group, m=member, delta=delta)
         if balance is None:
             raise InsufficientPoints(self.balance(group, member), delta)
-        entry = {
-            "group_id": group,
-            "member_id": member,
-            "delta": delta,
-            "reason": reason,
-            "actor_id": actor,
-            "at": at,
-        }
-        self._insert(_Q_INSERT_LEDGER, _LEDGER_KEYS, [entry])
+        self._ledger.append(
+            {
+                "group_id": group,
+                "member_id": member,
+                "delta": delta,
+                "reason": reason,
+                "actor_id": actor,
+                "at": at,
+            }
+        )
         return int(balance)
 
     def balance(self, group: str, member: str) -> int:
@@ -296,6 +292,7 @@ class PointsTx(TxBase):
         if since is None:
             rows = self._run(_Q_BOARD_ALL, g=group, limit=limit)
         else:
+            self.flush()  # the period's board reads the ledger
             rows = self._run(_Q_BOARD_SINCE, g=group, since=since, limit=limit)
         return [
             LeaderboardRow(rank=i, member=r[0], name=r[1] or r[0], points=int(r[2]))
@@ -304,6 +301,7 @@ class PointsTx(TxBase):
 
     def ledger_total(self, group: str, member: str) -> int:
         """The balance recomputed from the ledger: what the cached balance must equal."""
+        self.flush()
         total = self._execute(
             select(func.coalesce(func.sum(LEDGER.c.delta), 0)).where(
                 LEDGER.c.group_id == group, LEDGER.c.member_id == member

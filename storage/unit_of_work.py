@@ -19,11 +19,15 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.prepared import Statements
-from storage.tables import CHECKINS, INTERACTIONS, MEMBERSHIPS, OUTBOX, SEEN
+from storage.tables import CHECKINS, INTERACTIONS, LEDGER, MEMBERSHIPS, OUTBOX, SEEN
 
 INSERT_INTERACTION = insert(INTERACTIONS)
 
 INTERACTION_KEYS = ("group_id", "member_id", "kind", "text", "rule", "at")
+
+INSERT_LEDGER = insert(LEDGER)
+
+LEDGER_KEYS = ("group_id", "member_id", "delta", "reason", "actor_id", "at")
 
 _UPSERTS: dict[tuple[str, str, str], Any] = {}
 
@@ -67,6 +71,7 @@ class TxBase:
         assert driver is not None
         self._cursor: Any = driver.cursor()
         self._interactions: list[dict[str, Any]] = []
+        self._ledger: list[dict[str, Any]] = []  # points ledger rows, written like interactions
         self._savepoints: list[str] = []  # declared, innermost last
         self._opened = 0  # how many of them have been issued
 
@@ -115,14 +120,15 @@ class TxBase:
         """
         name = f"qunbot_event_{len(self._savepoints) + 1}"
         self._savepoints.append(name)
-        buffered = len(self._interactions)
+        buffered = len(self._interactions), len(self._ledger)
         try:
             yield
         except BaseException:
             if self._opened == len(self._savepoints):
                 self._cursor.execute(f"ROLLBACK TO SAVEPOINT {name}")
                 self._cursor.execute(f"RELEASE SAVEPOINT {name}")
-            del self._interactions[buffered:]
+            del self._interactions[buffered[0] :]
+            del self._ledger[buffered[1] :]
             self._staged.clear()
             self._known.clear()
             raise
@@ -145,10 +151,17 @@ class TxBase:
         return self._c.execute(statement, *args)
 
     def flush(self) -> None:
-        """Write the buffered interaction rows: one statement for the whole batch."""
+        """Write the buffered interaction and ledger rows: one statement each for the batch.
+
+        Nothing reads them on the message path; whatever does (reports, leaderboards over
+        a period, the ledger total) flushes first.
+        """
         if self._interactions:
             self._insert(INSERT_INTERACTION, INTERACTION_KEYS, self._interactions)
             self._interactions = []
+        if self._ledger:
+            self._insert(INSERT_LEDGER, LEDGER_KEYS, self._ledger)
+            self._ledger = []
 
     def _upsert(self, table: Table) -> Any:
         dialect = sqlite if self._c.dialect.name == "sqlite" else postgresql
