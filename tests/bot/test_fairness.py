@@ -150,3 +150,15 @@ def test_a_budget_spent_in_one_window_is_back_in_the_next(store: Store) -> None:
     lines += [message("2026-11-24T08:01:30", "bob", "说 again")]
     out = replay(ruleset_from(CONFIG.format(budget=3)), store, lines)
     assert out.texts == ["收到：0", "收到：2", "收到：4", "收到：again"]
+
+
+def test_a_member_over_budget_is_logged_once_a_window_not_once_a_reply(
+    store: Store, warnings: list[str]
+) -> None:
+    lines = [message(f"2026-11-24T08:00:{s:02d}", "bob", f"说 {s}") for s in range(10)]
+    lines += [message("2026-11-24T08:01:30", "bob", f"说 第{n}次") for n in range(3)]
+    out = replay(ruleset_from(CONFIG.format(budget=2)), store, lines)
+    assert out.texts == ["收到：0", "收到：1", "收到：第0次", "收到：第1次"]
+    held = [w for w in warnings if "held back" in w]
+    assert len(held) == 2, held  # one for each window in which bob went over
+    assert "'member': 'bob'" in held[0] and "'group': 'g1'" in held[0]

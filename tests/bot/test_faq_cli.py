@@ -78,6 +78,6 @@ def test_a_bad_config_is_one_clear_error(tmp_path: Path) -> None:
     assert "threshold" in out
 
 
-def test_the_sample_config_lists(tmp_path: Path) -> None:
+def test_the_sample_config_lists() -> None:
     code, out = faq("list", config=SAMPLE_CONFIG)
     assert code == 0 and "refund" in out
