@@ -22,6 +22,7 @@ from core.actors import ROLE_RANK, Actor
 from core.effects import Effect
 from core.events import Event, EventKind
 from core.jobs import WELCOME, JobKind, Tick
+from storage.members import Speaker
 from storage.seen import KEEP_SEEN
 from storage.store import Store, StoreTx
 from triggers.engine import Engine, Outcome
@@ -129,6 +130,7 @@ class Dispatcher:
         """Handle a batch; its replies go to the outbox in the same transaction as its state."""
         replies: list[Effect] = []
         with self.store.transaction() as tx:
+            tx.expect_speakers(self._speakers(events))
             for event in events:
                 replies += self._fire_due(event.at, tx)
                 if event.kind is not EventKind.TICK or event.tick is not None:
@@ -137,6 +139,22 @@ class Dispatcher:
             replies = self.budget.admit(replies, self._staff)
             tx.enqueue(replies)
         return replies
+
+    def _speakers(self, events: Sequence[Event]) -> list[Speaker]:
+        """Who the batch's messages come from, in the groups this config serves."""
+        ruleset = self.engine.ruleset
+        return [
+            Speaker(
+                e.group,
+                e.member,
+                e.at,
+                e.name,
+                e.group_name or "",
+                ruleset.group_info(e.group, e.group_name or "").name,
+            )
+            for e in events
+            if e.kind is EventKind.MESSAGE and e.member and ruleset.serves(e.group)
+        ]
 
     def _member_limits(self) -> tuple[int, timedelta]:
         sending = self.engine.ruleset.config.sending

@@ -24,7 +24,7 @@ from storage.tables import (
     UNANSWERED,
     G,
 )
-from storage.unit_of_work import TxBase
+from storage.unit_of_work import INTERACTIONS_BUFFER, TxBase
 
 _Q_DAY_KINDS = (
     select(INTERACTIONS.c.kind, func.count(), func.count(func.distinct(INTERACTIONS.c.member_id)))
@@ -82,7 +82,8 @@ class ActivityTx(TxBase):
         rule: str | None = None,
     ) -> None:
         """Buffered until the batch commits (or a read needs it): the hottest write of all."""
-        self._interactions.append(
+        self._buffer(
+            INTERACTIONS_BUFFER,
             {
                 "group_id": group,
                 "member_id": member,
@@ -90,7 +91,7 @@ class ActivityTx(TxBase):
                 "text": text,
                 "rule": rule,
                 "at": at,
-            }
+            },
         )
 
     def day_stats(

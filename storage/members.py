@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import (
@@ -20,7 +22,7 @@ from storage.tables import (
     THIS_MEMBERSHIP,
     M,
 )
-from storage.unit_of_work import TxBase
+from storage.unit_of_work import WANTED, TxBase, chunks
 
 _IDENTITY_KEYS = ("id", "name", "first_seen_at")
 
@@ -45,6 +47,14 @@ _Q_JOIN = (
     )
 )
 
+_Q_MEMBERSHIPS_OF = select(
+    MEMBERSHIPS.c.group_id, MEMBERSHIPS.c.member_id, MEMBERSHIPS.c.left_at
+).join_from(
+    WANTED,
+    MEMBERSHIPS,
+    (MEMBERSHIPS.c.group_id == WANTED.c.g) & (MEMBERSHIPS.c.member_id == WANTED.c.m),
+)
+
 _Q_LEAVE = (
     update(MEMBERSHIPS)
     .where(THIS_MEMBERSHIP, MEMBERSHIPS.c.left_at.is_(None))
@@ -52,8 +62,70 @@ _Q_LEAVE = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class Speaker:
+    """Someone a batch is about to hear in a group, as :meth:`MembersTx.observe` sees them."""
+
+    group: str
+    member: str
+    at: datetime
+    name: str = ""
+    group_name: str = ""
+    new_group_name: str = ""
+
+
 class MembersTx(TxBase):
     """First sight of members and groups (cached), names, joins and leaves."""
+
+    def expect_speakers(self, speakers: Sequence[Speaker]) -> None:
+        """Prepare for a batch: the members and memberships it will need, read and created in
+        bulk, so that each message finds them cached.
+
+        Only rows that do not exist at all are created (exactly what the first message's
+        :meth:`observe` would create); a former member's return and a new display name stay
+        with that message's own ``observe``.
+        """
+        self.expect((s.group, s.member) for s in speakers)
+        known, staged = self._known, self._staged
+        first: dict[tuple[str, str], Speaker] = {}
+        for s in speakers:
+            key = (s.group, s.member)
+            if key not in known.memberships and key not in staged.memberships:
+                first.setdefault(key, s)
+        if not first:
+            return
+        for s in {s.group: s for s in reversed(first.values())}.values():
+            self._ensure_named(
+                GROUPS, known.groups, staged.groups, s.group, s.group_name, s.at, s.new_group_name
+            )
+        members = {s.member: s for s in reversed(first.values())}
+        unnamed = [m for m in members if m not in staged.members and m not in known.members]
+        for chunk in chunks(unnamed):
+            for member, name in self._execute(
+                select(MEMBERS.c.id, MEMBERS.c.name).where(MEMBERS.c.id.in_(chunk))
+            ):
+                staged.members[member] = name or ""
+        new_members = [members[m] for m in unnamed if m not in staged.members]
+        if new_members:
+            rows = [{"id": s.member, "name": s.name, "first_seen_at": s.at} for s in new_members]
+            self._insert(self._prebuilt("first", MEMBERS), _IDENTITY_KEYS, rows)
+            staged.members.update((s.member, s.name) for s in new_members)
+        stored: set[tuple[str, str]] = set()
+        for group, member, left_at in self._run_for_pairs(_Q_MEMBERSHIPS_OF, sorted(first)):
+            stored.add((group, member))
+            if left_at is None:
+                staged.memberships.add((group, member))
+        absent = [s for key, s in first.items() if key not in stored]
+        if absent:
+            self._insert(
+                self._prebuilt("once", MEMBERSHIPS),
+                _MEMBERSHIP_KEYS,
+                [
+                    {"group_id": s.group, "member_id": s.member, "first_seen_at": s.at, "points": 0}
+                    for s in absent
+                ],
+            )
+            staged.memberships.update((s.group, s.member) for s in absent)
 
     def observe(
         self,

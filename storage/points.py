@@ -4,19 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
-    Integer,
     and_,
     bindparam,
-    case,
     func,
+    insert,
     select,
-    true,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.tables import (
     CHECKINS,
@@ -27,26 +24,67 @@ from storage.tables import (
     G,
     M,
 )
-from storage.unit_of_work import TxBase
+from storage.unit_of_work import WANTED, BufferSpec, TxBase
 
-_Q_CHECKIN = select(CHECKINS.c.streak, CHECKINS.c.rank, CHECKINS.c.points, CHECKINS.c.at).where(
-    CHECKINS.c.group_id == G, CHECKINS.c.member_id == M, CHECKINS.c.day == DAY
-)
-
-# No row comes back when the change would take the balance below zero (see grant_points).
-_Q_ADD_POINTS = (
+_ADD_BALANCE = (
     update(MEMBERSHIPS)
-    .where(
-        MEMBERSHIPS.c.group_id == G,
-        MEMBERSHIPS.c.member_id == M,
-        MEMBERSHIPS.c.points + bindparam("delta") >= 0,
-    )
+    .where(MEMBERSHIPS.c.group_id == G, MEMBERSHIPS.c.member_id == M)
     .values(points=MEMBERSHIPS.c.points + bindparam("delta"))
-    .returning(MEMBERSHIPS.c.points)
 )
 
-_Q_BALANCE = select(MEMBERSHIPS.c.points).where(
-    MEMBERSHIPS.c.group_id == G, MEMBERSHIPS.c.member_id == M
+
+def _per_member(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One balance change per membership for all the grants pending."""
+    deltas: dict[tuple[str, str], int] = {}
+    for row in rows:
+        key = (row["g"], row["m"])
+        deltas[key] = deltas.get(key, 0) + row["delta"]
+    return [{"g": g, "m": m, "delta": delta} for (g, m), delta in deltas.items() if delta]
+
+
+CHECKINS_BUFFER = BufferSpec(
+    insert(CHECKINS), ("group_id", "member_id", "day", "streak", "rank", "points", "at")
+)
+LEDGER_BUFFER = BufferSpec(
+    insert(LEDGER), ("group_id", "member_id", "delta", "reason", "actor_id", "at")
+)
+BALANCES_BUFFER = BufferSpec(_ADD_BALANCE, (), _per_member)
+
+_Q_DAY_RANK = select(func.max(CHECKINS.c.rank)).where(
+    CHECKINS.c.group_id == G, CHECKINS.c.day == DAY
+)
+
+# Locked on PostgreSQL: a deduction decided from it must not race another process's.
+_Q_BALANCE = (
+    select(MEMBERSHIPS.c.points)
+    .where(MEMBERSHIPS.c.group_id == G, MEMBERSHIPS.c.member_id == M)
+    .with_for_update()
+)
+
+_Q_BALANCES_OF = (
+    select(MEMBERSHIPS.c.group_id, MEMBERSHIPS.c.member_id, MEMBERSHIPS.c.points)
+    .join_from(
+        WANTED,
+        MEMBERSHIPS,
+        (MEMBERSHIPS.c.group_id == WANTED.c.g) & (MEMBERSHIPS.c.member_id == WANTED.c.m),
+    )
+    .with_for_update(of=MEMBERSHIPS)
+)
+
+_Q_RECENT_CHECKINS_OF = select(
+    CHECKINS.c.group_id,
+    CHECKINS.c.member_id,
+    CHECKINS.c.day,
+    CHECKINS.c.streak,
+    CHECKINS.c.rank,
+    CHECKINS.c.points,
+    CHECKINS.c.at,
+).join_from(
+    WANTED,
+    CHECKINS,
+    (CHECKINS.c.group_id == WANTED.c.g)
+    & (CHECKINS.c.member_id == WANTED.c.m)
+    & (CHECKINS.c.day >= bindparam("since", type_=CHECKINS.c.day.type)),
 )
 
 _Q_AHEAD = (
@@ -114,63 +152,6 @@ class CheckinPoints:
         return self.base + dict(self.bonus).get(streak, 0)
 
 
-_CHECKIN_COLUMNS = ["group_id", "member_id", "day", "streak", "rank", "points", "at"]
-_CHECKIN_STATEMENTS: dict[tuple[str, tuple[tuple[int, int], ...]], Any] = {}
-
-
-def _checkin_statement(dialect: str, bonus: tuple[tuple[int, int], ...]) -> Any:
-    """The whole check-in as one INSERT … SELECT: streak, rank and points computed by the
-    database from the rows it holds, nothing inserted when the member checked in already.
-
-    One statement per bonus table (a config has few), built once.
-    """
-    key = (dialect, bonus)
-    statement = _CHECKIN_STATEMENTS.get(key)
-    if statement is not None:
-        return statement
-    earlier, today = CHECKINS.alias("earlier"), CHECKINS.alias("today")
-    streak = select(
-        (
-            func.coalesce(
-                select(earlier.c.streak)
-                .where(
-                    earlier.c.group_id == G,
-                    earlier.c.member_id == M,
-                    earlier.c.day == bindparam("yesterday", type_=CHECKINS.c.day.type),
-                )
-                .scalar_subquery(),
-                0,
-            )
-            + 1
-        ).label("streak")
-    ).subquery("new")
-    rank = (
-        func.coalesce(
-            select(func.max(today.c.rank))
-            .where(today.c.group_id == G, today.c.day == DAY)
-            .scalar_subquery(),
-            0,
-        )
-        + 1
-    )
-    points: Any = bindparam("base", type_=Integer)
-    if bonus:
-        points = points + case(dict(bonus), value=streak.c.streak, else_=0)
-    source = select(
-        G, M, DAY, streak.c.streak, rank, points, bindparam("at", type_=CHECKINS.c.at.type)
-    ).where(true())  # SQLite needs a WHERE to read the ON CONFLICT that follows as its own
-    upsert = (sqlite if dialect == "sqlite" else postgresql).insert(CHECKINS)
-    statement = (
-        upsert.from_select(
-            ["group_id", "member_id", "day", "streak", "rank", "points", "at"], source
-        )
-        .on_conflict_do_nothing(index_elements=["group_id", "member_id", "day"])
-        .returning(CHECKINS.c.streak, CHECKINS.c.rank, CHECKINS.c.points)
-    )
-    _CHECKIN_STATEMENTS[key] = statement
-    return statement
-
-
 class InsufficientPoints(Exception):
     """A deduction that would take a balance below zero: refused, nothing written."""
 
@@ -210,40 +191,106 @@ class LeaderboardRow:
     points: int
 
 
+class _Day(NamedTuple):
+    """One stored (or pending) check-in."""
+
+    streak: int
+    rank: int
+    points: int
+    at: datetime
+
+
+class _PointsCache:
+    """What this transaction knows of balances and recent check-ins.
+
+    Exact for the transaction's life: SQLite's batch holds the write lock (BEGIN
+    IMMEDIATE), and every change the transaction makes goes through here before its row
+    is buffered. Undone per event by the unit of work's undo log.
+    """
+
+    def __init__(self) -> None:
+        self.balances: dict[tuple[str, str], int] = {}
+        self.days: dict[tuple[str, str, date], _Day] = {}
+        self.known_since: dict[tuple[str, str], date] = {}  # check-ins complete from then on
+        self.ranks: dict[tuple[str, date], int] = {}  # the day's highest rank so far
+
+
 class PointsTx(TxBase):
-    """The append-only ledger with each membership caching its sum as the balance."""
+    """The append-only ledger with each membership caching its sum as the balance.
+
+    Check-ins, grants and balances are decided in memory from what a few bulk reads per
+    batch loaded, and written together when the batch commits: a check-in costs no
+    statement of its own.
+    """
+
+    _points_cache: _PointsCache | None = None
+
+    @property
+    def _pc(self) -> _PointsCache:
+        if self._points_cache is None:
+            self._points_cache = _PointsCache()
+        return self._points_cache
 
     def check_in(
         self, group: str, member: str, day: date, at: datetime, points: CheckinPoints
     ) -> CheckInResult:
         """Check a member in for a local day, once; a repeat returns the first check-in.
 
-        One statement when the check-in is new; the unique key decides a repeat (or a race
-        with another process), which then reads the first one.
+        The streak continues yesterday's; the rank follows the day's highest so far. A
+        second process checking the same member in waits on the membership's row lock and
+        then sees this check-in; the unique key (group, member, day) still guards the table.
         """
-        done = self._first(
-            _checkin_statement(self._c.dialect.name, points.bonus),
-            g=group,
-            m=member,
-            day=day,
-            yesterday=day - timedelta(days=1),
-            base=points.base,
-            at=at,
+        cache = self._pc
+        self._load_recent(group, member, day - timedelta(days=1))
+        first = cache.days.get((group, member, day))
+        if first is not None:
+            return CheckInResult(False, day, first.streak, first.rank, first.points, first.at)
+        before = cache.days.get((group, member, day - timedelta(days=1)))
+        streak = before.streak + 1 if before is not None else 1
+        rank = self._day_rank(group, day) + 1
+        earned = points.for_streak(streak)
+        self._remember(cache.ranks, (group, day), rank)
+        self._remember(cache.days, (group, member, day), _Day(streak, rank, earned, at))
+        self._buffer(
+            CHECKINS_BUFFER,
+            {
+                "group_id": group,
+                "member_id": member,
+                "day": day,
+                "streak": streak,
+                "rank": rank,
+                "points": earned,
+                "at": at,
+            },
         )
-        if done is None:
-            first = self._checkin_row(group, member, day)
-            assert first is not None
-            return first
-        streak, rank, earned = done
         return CheckInResult(new=True, day=day, streak=streak, rank=rank, points=earned, at=at)
 
-    def _checkin_row(self, group: str, member: str, day: date) -> CheckInResult | None:
-        row = self._first(_Q_CHECKIN, g=group, m=member, day=day)
-        if row is None:
-            return None
-        return CheckInResult(
-            new=False, day=day, streak=row[0], rank=row[1], points=row[2], at=row[3]
+    def _day_rank(self, group: str, day: date) -> int:
+        ranks = self._pc.ranks
+        rank = ranks.get((group, day))
+        if rank is None:
+            rank = ranks[(group, day)] = int(self._scalar(_Q_DAY_RANK, g=group, day=day) or 0)
+        return rank
+
+    def _load_recent(self, group: str, member: str, since: date) -> None:
+        """Know the member's check-ins from ``since`` on, and their balance; loaded in bulk
+        for every member the batch expects, in every group, the first time one needs it."""
+        cache = self._pc
+        if cache.known_since.get((group, member), date.max) <= since:
+            return
+        wanted = sorted(
+            pair
+            for pair in {(g, m) for g, ms in self.expected.items() for m in ms} | {(group, member)}
+            if cache.known_since.get(pair, date.max) > since
         )
+        # Locked first (PostgreSQL; SQLite's batch holds the write lock already): a second
+        # process checking the same member in waits, then reads this check-in.
+        for g, m, balance in self._run_for_pairs(_Q_BALANCES_OF, wanted):
+            cache.balances.setdefault((g, m), int(balance))
+        for g, m, d, *rest in self._run_for_pairs(_Q_RECENT_CHECKINS_OF, wanted, since=since):
+            cache.days.setdefault((g, m, d), _Day(*rest))
+        for pair in wanted:
+            cache.known_since[pair] = since
 
     def grant_points(
         self,
@@ -257,12 +304,16 @@ class PointsTx(TxBase):
         """Append to the ledger and return the new balance (the cached sum of the ledger).
 
         A balance never goes below zero: a deduction larger than it raises
-        :class:`InsufficientPoints` and writes nothing.
+        :class:`InsufficientPoints` and writes nothing. So does a grant to someone who is
+        no member of the group.
         """
-        balance = self._scalar(_Q_ADD_POINTS, g=group, m=member, delta=delta)
-        if balance is None:
-            raise InsufficientPoints(self.balance(group, member), delta)
-        self._ledger.append(
+        balance = self._balance_or_none(group, member)
+        if balance is None or balance + delta < 0:
+            raise InsufficientPoints(balance or 0, delta)
+        self._remember(self._pc.balances, (group, member), balance + delta)
+        self._buffer(BALANCES_BUFFER, {"g": group, "m": member, "delta": delta})
+        self._buffer(
+            LEDGER_BUFFER,
             {
                 "group_id": group,
                 "member_id": member,
@@ -270,16 +321,30 @@ class PointsTx(TxBase):
                 "reason": reason,
                 "actor_id": actor,
                 "at": at,
-            }
+            },
         )
-        return int(balance)
+        return balance + delta
 
     def balance(self, group: str, member: str) -> int:
-        found = self._scalar(_Q_BALANCE, g=group, m=member)
-        return int(found or 0)
+        return self._balance_or_none(group, member) or 0
+
+    def _balance_or_none(self, group: str, member: str) -> int | None:
+        """The balance with this transaction's grants; None when there is no membership.
+
+        A membership that does not exist is not cached: a join later in the batch makes it.
+        """
+        balances = self._pc.balances
+        found = balances.get((group, member))
+        if found is None:
+            stored = self._scalar(_Q_BALANCE, g=group, m=member)
+            if stored is None:
+                return None
+            found = balances[(group, member)] = int(stored)
+        return found
 
     def standing(self, group: str, member: str, today: date) -> Standing:
         """Balance, rank among current members, running streak and check-in count."""
+        self.flush()
         balance = self.balance(group, member)
         ahead = self._scalar(_Q_AHEAD, g=group, points=balance)
         last = self._first(_Q_LAST_CHECKIN, g=group, m=member)
@@ -289,10 +354,10 @@ class PointsTx(TxBase):
 
     def leaderboard(self, group: str, since: datetime | None, limit: int) -> list[LeaderboardRow]:
         """Top members by points: all-time from the cached balances, else from the ledger."""
+        self.flush()  # the board reads the balances or the ledger
         if since is None:
             rows = self._run(_Q_BOARD_ALL, g=group, limit=limit)
         else:
-            self.flush()  # the period's board reads the ledger
             rows = self._run(_Q_BOARD_SINCE, g=group, since=since, limit=limit)
         return [
             LeaderboardRow(rank=i, member=r[0], name=r[1] or r[0], points=int(r[2]))

@@ -1,33 +1,94 @@
 """The unit of work under every domain module.
 
 Prepared statements on the driver cursor (see storage.prepared), a savepoint per event
-issued only when the event writes, buffered interaction rows, and the upserts both
-dialects share.
+issued only when the event writes, buffered writes with an undo log for the domain
+modules' in-transaction caches, and the upserts both dialects share.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     Connection,
+    String,
     Table,
+    bindparam,
+    column,
     insert,
+    values,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.prepared import Statements
-from storage.tables import CHECKINS, INTERACTIONS, LEDGER, MEMBERSHIPS, OUTBOX, SEEN
+from storage.tables import CHECKINS, INTERACTIONS, MEMBERSHIPS, OUTBOX, SEEN
 
-INSERT_INTERACTION = insert(INTERACTIONS)
 
-INTERACTION_KEYS = ("group_id", "member_id", "kind", "text", "rule", "at")
+@dataclass(frozen=True, slots=True, eq=False)
+class BufferSpec:
+    """A statement whose rows a transaction collects and writes together.
 
-INSERT_LEDGER = insert(LEDGER)
+    ``combine`` folds the pending rows into the ones to run (e.g. one balance change per
+    member instead of one per grant).
+    """
 
-LEDGER_KEYS = ("group_id", "member_id", "delta", "reason", "actor_id", "at")
+    statement: Any
+    keys: tuple[str, ...]
+    combine: Callable[[list[dict[str, Any]]], list[dict[str, Any]]] | None = None
+
+
+class _Buffer:
+    """One spec's rows in this transaction; the first ``written`` are in the database.
+
+    Rows stay listed until the transaction ends, so that a savepoint rolled back after a
+    mid-event write (a leaderboard reads, so it writes what is pending) can write again
+    the rows of earlier events that it took with it.
+    """
+
+    __slots__ = ("rows", "spec", "written")
+
+    def __init__(self, spec: BufferSpec) -> None:
+        self.spec = spec
+        self.rows: list[dict[str, Any]] = []
+        self.written = 0
+
+
+INTERACTIONS_BUFFER = BufferSpec(
+    insert(INTERACTIONS), ("group_id", "member_id", "kind", "text", "rule", "at")
+)
+
+_MISSING = object()
+
+_Key = TypeVar("_Key")
+
+_CHUNK = 400  # keys per IN list of a bulk read: well under every driver's parameter limit
+
+
+def chunks(ids: Sequence[_Key]) -> Iterator[Sequence[_Key]]:
+    """``ids`` in slices small enough for one IN list each."""
+    for first in range(0, len(ids), _CHUNK):
+        yield ids[first : first + _CHUNK]
+
+
+PAIRS_PER_READ = 64
+
+# (group, member) pairs as a table to join, ``g0, m0, g1, m1 …`` bound: both databases look
+# each pair up by its index (SQLite scans the table for a row-value IN list), and the
+# statement is prepared once (SQLAlchemy compiles a VALUES list anew for every call).
+WANTED = (
+    values(column("g", String), column("m", String), name="wanted")
+    .data(
+        [
+            (bindparam(f"g{i}", type_=String), bindparam(f"m{i}", type_=String))
+            for i in range(PAIRS_PER_READ)
+        ]
+    )
+    .cte("wanted")
+)
+
 
 _UPSERTS: dict[tuple[str, str, str], Any] = {}
 
@@ -70,13 +131,32 @@ class TxBase:
         driver = connection.connection.driver_connection
         assert driver is not None
         self._cursor: Any = driver.cursor()
-        self._interactions: list[dict[str, Any]] = []
-        self._ledger: list[dict[str, Any]] = []  # points ledger rows, written like interactions
+        self.expected: dict[str, set[str]] = {}  # group -> members the batch will hear
+        self._buffers: dict[BufferSpec, _Buffer] = {}
+        self._undo: list[tuple[MutableMapping[Any, Any], Any, Any]] = []
         self._savepoints: list[str] = []  # declared, innermost last
         self._opened = 0  # how many of them have been issued
 
     def close(self) -> None:
         self._cursor.close()
+
+    def expect(self, speakers: Iterable[tuple[str, str]]) -> None:
+        """(group, member) pairs the batch is about to handle: what a cache that loads in
+        bulk loads together (a batch of check-ins reads its balances in one query)."""
+        for group, member in speakers:
+            self.expected.setdefault(group, set()).add(member)
+
+    def _buffer(self, spec: BufferSpec, row: dict[str, Any]) -> None:
+        """Queue a row for ``spec``'s statement: written at commit or before a read needs it."""
+        buffer = self._buffers.get(spec)
+        if buffer is None:
+            buffer = self._buffers[spec] = _Buffer(spec)
+        buffer.rows.append(row)
+
+    def _remember(self, cache: MutableMapping[Any, Any], key: Any, value: Any) -> None:
+        """Set ``cache[key]`` so that the event's rollback sets it back."""
+        self._undo.append((cache, key, cache.get(key, _MISSING)))
+        cache[key] = value
 
     def _run(self, statement: Any, **values: Any) -> list[tuple[Any, ...]]:
         """Execute a prebuilt statement; the rows it returns, if any."""
@@ -84,6 +164,21 @@ class TxBase:
         self._open_savepoints()
         self._cursor.execute(prepared.sql, prepared.parameters(values))
         return prepared.rows(self._cursor) if prepared.readers else []
+
+    def _run_for_pairs(
+        self, statement: Any, pairs: Sequence[tuple[str, str]], **values: Any
+    ) -> list[tuple[Any, ...]]:
+        """Run a statement joined to :data:`WANTED` for every pair, a read per chunk of them
+        (the last chunk padded with its last pair: the caller takes repeated rows once)."""
+        rows: list[tuple[Any, ...]] = []
+        for first in range(0, len(pairs), PAIRS_PER_READ):
+            chunk = list(pairs[first : first + PAIRS_PER_READ])
+            chunk += [chunk[-1]] * (PAIRS_PER_READ - len(chunk))
+            bound = dict(values)
+            for i, (group, member) in enumerate(chunk):
+                bound[f"g{i}"], bound[f"m{i}"] = group, member
+            rows += self._run(statement, **bound)
+        return rows
 
     def _first(self, statement: Any, **values: Any) -> tuple[Any, ...] | None:
         rows = self._run(statement, **values)
@@ -120,17 +215,15 @@ class TxBase:
         """
         name = f"qunbot_event_{len(self._savepoints) + 1}"
         self._savepoints.append(name)
-        buffered = len(self._interactions), len(self._ledger)
+        undo = len(self._undo)
+        marks = [(b, len(b.rows), b.written) for b in self._buffers.values()]
         try:
             yield
         except BaseException:
             if self._opened == len(self._savepoints):
                 self._cursor.execute(f"ROLLBACK TO SAVEPOINT {name}")
                 self._cursor.execute(f"RELEASE SAVEPOINT {name}")
-            del self._interactions[buffered[0] :]
-            del self._ledger[buffered[1] :]
-            self._staged.clear()
-            self._known.clear()
+            self._roll_back_memory(undo, marks)
             raise
         else:
             if self._opened == len(self._savepoints):
@@ -138,6 +231,25 @@ class TxBase:
         finally:
             self._savepoints.pop()
             self._opened = min(self._opened, len(self._savepoints))
+
+    def _roll_back_memory(self, undo: int, marks: list[tuple[_Buffer, int, int]]) -> None:
+        """Undo what an event did to the caches and buffers since its savepoint began."""
+        while len(self._undo) > undo:
+            cache, key, old = self._undo.pop()
+            if old is _MISSING:
+                cache.pop(key, None)
+            else:
+                cache[key] = old
+        marked = {id(buffer) for buffer, _, _ in marks}
+        for buffer, rows, written in marks:
+            del buffer.rows[rows:]
+            buffer.written = min(buffer.written, written)  # those went with the savepoint
+        for buffer in self._buffers.values():
+            if id(buffer) not in marked:  # begun inside the event: all of it was the event's
+                buffer.rows.clear()
+                buffer.written = 0
+        self._staged.clear()
+        self._known.clear()
 
     def _open_savepoints(self) -> None:
         """Issue the savepoints declared so far: a statement is about to run inside them."""
@@ -151,17 +263,20 @@ class TxBase:
         return self._c.execute(statement, *args)
 
     def flush(self) -> None:
-        """Write the buffered interaction and ledger rows: one statement each for the batch.
+        """Write the buffered rows: one statement per buffer for the batch.
 
-        Nothing reads them on the message path; whatever does (reports, leaderboards over
-        a period, the ledger total) flushes first.
+        Nothing reads them on the message path; whatever does (reports, leaderboards,
+        standings, the ledger total) flushes first.
         """
-        if self._interactions:
-            self._insert(INSERT_INTERACTION, INTERACTION_KEYS, self._interactions)
-            self._interactions = []
-        if self._ledger:
-            self._insert(INSERT_LEDGER, LEDGER_KEYS, self._ledger)
-            self._ledger = []
+        for buffer in self._buffers.values():
+            pending = buffer.rows[buffer.written :]
+            if not pending:
+                continue
+            spec = buffer.spec
+            self._run_many(
+                spec.statement, spec.combine(pending) if spec.combine else pending, spec.keys
+            )
+            buffer.written = len(buffer.rows)
 
     def _upsert(self, table: Table) -> Any:
         dialect = sqlite if self._c.dialect.name == "sqlite" else postgresql

@@ -14,6 +14,7 @@ from storage.points import CheckinPoints
 from storage.prepared import prepare
 from storage.store import Store, StoreTx
 from storage.tables import CHECKINS, LEDGER
+from storage.unit_of_work import PAIRS_PER_READ
 
 
 class CursorSpy:
@@ -26,6 +27,10 @@ class CursorSpy:
     def execute(self, sql: str, *args: Any) -> Any:
         self.sql.append(sql)
         return self._cursor.execute(sql, *args)
+
+    def executemany(self, sql: str, *args: Any) -> Any:
+        self.sql.append(sql)
+        return self._cursor.executemany(sql, *args)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._cursor, name)
@@ -107,3 +112,38 @@ def test_savepoints_open_on_the_first_write_and_roll_back_only_their_event(store
         assert tx.active_members("g1") == 1
         assert tx.ledger_total("g1", "dropped") == 0
         assert [s.messages for s in tx.summaries()] == [1]
+
+
+def test_a_batch_of_check_ins_costs_a_constant_number_of_statements(store: Store) -> None:
+    """The hot path's reads and writes are per batch: as many members checking in for the
+    first time as one bulk read takes cost the same few round trips as ten."""
+    from sqlalchemy import event
+
+    from storage.members import Speaker
+
+    def statements(members: int, day: date) -> int:
+        count = [0]
+
+        def counted(*_: Any) -> None:
+            count[0] += 1
+
+        when = at(f"{day.isoformat()}T08:00")
+        with store.transaction() as tx:
+            event.listen(tx._c, "before_cursor_execute", counted)
+            watched = spy(tx)
+            speakers = [Speaker("g1", f"m{day.day}-{n}", when, f"M{n}") for n in range(members)]
+            tx.expect_speakers(speakers)
+            for s in speakers:
+                with tx.savepoint():
+                    tx.observe("g1", s.member, when, name=s.name)
+                    tx.record_interaction("g1", s.member, "message", when, "签到")
+                    done = tx.check_in("g1", s.member, day, when, CheckinPoints(10))
+                    tx.grant_points("g1", s.member, done.points, "checkin", when)
+            tx.flush()
+            event.remove(tx._c, "before_cursor_execute", counted)
+            return len(watched.sql) + count[0]
+
+    statements(1, date(2026, 11, 23))  # the group's first sight
+    few = statements(10, date(2026, 11, 24))
+    many = statements(PAIRS_PER_READ, date(2026, 11, 25))
+    assert few == many and many <= 16

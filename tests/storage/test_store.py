@@ -320,3 +320,73 @@ def test_a_mark_for_a_message_withdrawn_meanwhile_still_says_sent(store: Store) 
     store.fold_sent()
     with store.transaction() as tx:
         assert [d.status for d in tx.deliveries(3)] == ["sent"]
+
+
+def test_rows_of_earlier_events_survive_a_rollback_after_a_mid_event_write(store: Store) -> None:
+    """A leaderboard inside an event writes what is pending, the whole batch's rows among
+    them; if that event then fails, the earlier events' rows must still be written."""
+    when = at("2026-11-24T08:00")
+    with store.transaction() as tx:
+        with tx.savepoint():
+            tx.observe("g1", "bob", when)
+            tx.record_interaction("g1", "bob", "message", when, "签到")
+            tx.check_in("g1", "bob", date(2026, 11, 24), when, ten)
+            tx.grant_points("g1", "bob", 10, "checkin", when)
+        with pytest.raises(RuntimeError), tx.savepoint():
+            tx.observe("g1", "amy", when)
+            tx.check_in("g1", "amy", date(2026, 11, 24), when, ten)
+            tx.grant_points("g1", "amy", 10, "checkin", when)
+            assert [r.member for r in tx.leaderboard("g1", when, 5)] == ["amy", "bob"]
+            raise RuntimeError("the rules failed after the board")
+        # The failed check-in's rank is free again; the balances are as before it.
+        tx.observe("g1", "cat", when)
+        again = tx.check_in("g1", "cat", date(2026, 11, 24), when, ten)
+        assert again.rank == 2
+        assert tx.balance("g1", "amy") == 0 and tx.balance("g1", "bob") == 10
+    with store.transaction() as tx:
+        assert tx.ledger_total("g1", "bob") == 10
+        assert tx.ledger_total("g1", "amy") == 0
+        assert tx.standing("g1", "bob", date(2026, 11, 24)).balance == 10
+        assert [s.messages for s in tx.summaries()] == [1]
+        days = tx._c.execute(select(CHECKINS.c.member_id, CHECKINS.c.rank)).all()
+        assert sorted(tuple(d) for d in days) == [("bob", 1), ("cat", 2)]
+
+
+def test_streaks_continue_across_transactions_and_midnight_within_one(store: Store) -> None:
+    bonus = CheckinPoints(10, ((2, 5),))
+    with store.transaction() as tx:
+        tx.observe("g1", "bob", at("2026-11-23T23:59"))
+        first = tx.check_in("g1", "bob", date(2026, 11, 23), at("2026-11-23T23:59"), bonus)
+        second = tx.check_in("g1", "bob", date(2026, 11, 24), at("2026-11-24T00:01"), bonus)
+    with store.transaction() as tx:
+        third = tx.check_in("g1", "bob", date(2026, 11, 25), at("2026-11-25T08:00"), bonus)
+        repeat = tx.check_in("g1", "bob", date(2026, 11, 25), at("2026-11-25T09:00"), bonus)
+        gap = tx.check_in("g1", "bob", date(2026, 11, 27), at("2026-11-27T08:00"), bonus)
+    assert [(r.streak, r.points, r.rank) for r in (first, second, third)] == [
+        (1, 10, 1),
+        (2, 15, 1),
+        (3, 10, 1),
+    ]
+    assert not repeat.new and repeat.streak == 3 and repeat.at == at("2026-11-25T08:00")
+    assert gap.streak == 1
+
+
+def test_a_batch_of_speakers_is_created_in_bulk_without_reviving_former_members(
+    store: Store,
+) -> None:
+    from storage.members import Speaker
+
+    with store.transaction() as tx:
+        tx.observe("g1", "gone", at("2026-11-24T07:00"))
+        tx.record_leave("g1", "gone", at("2026-11-24T07:30"))
+    with store.transaction() as tx:
+        tx.expect_speakers(
+            [
+                Speaker("g1", "new", at("2026-11-24T08:00"), "New", "群"),
+                Speaker("g1", "gone", at("2026-11-24T08:00"), "Gone", "群"),
+            ]
+        )
+        assert tx.active_members("g1") == 1  # only the newcomer so far
+        assert tx.name_of("new") == "New"
+        tx.observe("g1", "gone", at("2026-11-24T08:00"), name="Gone")  # their message
+        assert tx.active_members("g1") == 2
