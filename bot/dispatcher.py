@@ -121,6 +121,7 @@ class Dispatcher:
 
     def sync_schedule(self, now: datetime) -> None:
         self.jobs.sync(self.engine.ruleset.scheduled_jobs(), JobKind.RULE, now)
+        self.jobs.sync(self.engine.ruleset.layer_jobs(), JobKind.LAYERS, now)
 
     def close(self) -> None:
         self.settle()

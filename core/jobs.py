@@ -19,6 +19,7 @@ class JobKind(StrEnum):
     WELCOME = "welcome"
     RULE = "rule"
     BROADCAST = "broadcast"
+    LAYERS = "layers"
 
 
 def _escape(part: str) -> str:
@@ -41,7 +42,7 @@ class BadJobKey(ValueError):
 class JobId:
     kind: JobKind
     rule: str = ""  # RULE: the rule's name
-    group: str = ""  # RULE: the group it runs in
+    group: str = ""  # RULE, LAYERS: the group it runs in
     broadcast: int = 0  # BROADCAST: the broadcast's number
 
     @classmethod
@@ -51,6 +52,11 @@ class JobId:
     @classmethod
     def for_rule(cls, rule: str, group: str) -> JobId:
         return cls(JobKind.RULE, rule=rule, group=group)
+
+    @classmethod
+    def for_layers(cls, group: str) -> JobId:
+        """The daily recomputation of one group's member layers."""
+        return cls(JobKind.LAYERS, group=group)
 
     @classmethod
     def for_broadcast(cls, number: int) -> JobId:
@@ -63,6 +69,8 @@ class JobId:
             return f"rule:{_escape(self.rule)}:{_escape(self.group)}"
         if self.kind is JobKind.BROADCAST:
             return f"broadcast:{self.broadcast}"
+        if self.kind is JobKind.LAYERS:
+            return f"layers:{_escape(self.group)}"
         return "welcome"
 
     @classmethod
@@ -72,6 +80,8 @@ class JobId:
             return cls.welcome()
         if kind == JobKind.BROADCAST and rest.isdigit():
             return cls.for_broadcast(int(rest))
+        if kind == JobKind.LAYERS and rest and ":" not in rest:
+            return cls.for_layers(_unescape(rest))
         rule, separator, group = rest.partition(":")
         if kind == JobKind.RULE and separator and ":" not in group:
             return cls.for_rule(_unescape(rule), _unescape(group))

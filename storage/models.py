@@ -64,6 +64,21 @@ class Membership(SQLModel, table=True):
     welcome_rule: str | None = Field(default=None, max_length=128)
     welcome_due: datetime | None = _utc(nullable=True)  # type: ignore[assignment]
     welcomed_at: datetime | None = _utc(nullable=True)  # type: ignore[assignment]
+    layer: str | None = Field(default=None, max_length=16)  # as of the last recomputation
+
+
+class LayerChange(SQLModel, table=True):
+    """A membership moving between layers: layer sizes over time, and what alerts watch."""
+
+    __tablename__ = "layer_changes"
+    __table_args__ = (Index("ix_layer_changes_group_at", "group_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: str = Field(max_length=128)
+    member_id: str = Field(max_length=128)
+    from_layer: str | None = Field(default=None, max_length=16)
+    to_layer: str = Field(max_length=16)
+    at: datetime = _utc()  # type: ignore[assignment]
 
 
 class Interaction(SQLModel, table=True):

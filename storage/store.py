@@ -21,6 +21,7 @@ from storage.broadcasts import BroadcastsTx
 from storage.db import check_connection, create_db_engine, create_marks_engine, is_sqlite
 from storage.faq_queue import FaqQueueTx
 from storage.groups import GroupsTx
+from storage.layers import LayersTx
 from storage.members import MembersTx
 from storage.migrate import upgrade_to_head
 from storage.outbox import MARK_SENT, OutboxTx
@@ -136,6 +137,7 @@ class StoreTx(
     MembersTx,
     WelcomesTx,
     ActivityTx,
+    LayersTx,
     PointsTx,
     FaqQueueTx,
     OutboxTx,

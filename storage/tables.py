@@ -19,6 +19,7 @@ from storage.models import (
     Group,
     GroupBinding,
     Interaction,
+    LayerChange,
     Member,
     Membership,
     OutboxMessage,
@@ -55,6 +56,8 @@ AUDIT = _table(AuditEntry)
 BINDINGS = _table(GroupBinding)
 
 SEEN = _table(SeenMessage)
+
+LAYER_CHANGES = _table(LayerChange)
 
 G: BindParameter[str] = bindparam("g")
 

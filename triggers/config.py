@@ -7,7 +7,7 @@ Every model forbids unknown keys. ``qunbot schema`` prints the JSON Schema of
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 from zoneinfo import ZoneInfo
@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.cron import CronTrigger
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
+from core.layers import LayerThresholds
 from triggers.actions import action_models
 from triggers.actions.base import ActionModel
 from triggers.faq_catalog import FaqConfig
@@ -243,6 +244,46 @@ class Rule(StrictModel):
         return [value] if isinstance(value, dict) else value
 
 
+class LayersConfig(StrictModel):
+    """Member layers (用户分层): the thresholds, and when the daily recomputation runs."""
+
+    new_days: int = Field(default=7, ge=0, description="'new' for this many days after joining")
+    core_interactions: int = Field(
+        default=50, ge=1, description="'core' with at least this many interactions in the window"
+    )
+    core_window_days: int = Field(
+        default=365, ge=1, description="the window core members' interactions are counted in"
+    )
+    quiet_days: int = Field(default=30, ge=1, description="'quiet' after this many idle days")
+    churning_days: int = Field(default=90, ge=1, description="'churning' after this many idle days")
+    recompute_at: TimeOfDay = Field(
+        default=time(4, 0), description="when the daily recomputation runs, in each group's zone"
+    )
+
+    @model_validator(mode="after")
+    def _quiet_before_churning(self) -> LayersConfig:
+        if self.churning_days <= self.quiet_days:
+            raise ValueError(
+                f"churning_days ({self.churning_days}) must be more than quiet_days "
+                f"({self.quiet_days}): a member goes quiet before they churn"
+            )
+        return self
+
+    def thresholds(self) -> LayerThresholds:
+        return LayerThresholds(
+            new_days=self.new_days,
+            core_interactions=self.core_interactions,
+            core_window_days=self.core_window_days,
+            quiet_days=self.quiet_days,
+            churning_days=self.churning_days,
+        )
+
+    def trigger(self, zone: ZoneInfo) -> CronTrigger:
+        return CronTrigger(
+            hour=self.recompute_at.hour, minute=self.recompute_at.minute, timezone=zone
+        )
+
+
 class SendingConfig(StrictModel):
     """How fast the bot account may speak: WeChat restricts accounts that send too fast."""
 
@@ -286,4 +327,5 @@ class QunbotConfig(StrictModel):
     points: PointsConfig = Field(default_factory=PointsConfig)
     faq: FaqConfig = Field(default_factory=FaqConfig)
     sending: SendingConfig = Field(default_factory=SendingConfig)
+    layers: LayersConfig = Field(default_factory=LayersConfig)
     rules: list[Rule] = Field(default_factory=list)

@@ -16,7 +16,7 @@ from loguru import logger
 
 from core.effects import Effect
 from core.events import Event, EventKind
-from core.jobs import WELCOME, JobKind, Tick
+from core.jobs import WELCOME, JobId, JobKind, Tick
 from storage.store import StoreTx
 from triggers.actions.base import ActionContext, Control, Match
 from triggers.conditions import Cooldowns
@@ -111,6 +111,8 @@ class Engine:
             return Outcome()
         if due.job.kind is JobKind.RULE:
             return self._run_scheduled_rule(tick, due.scheduled, tx, wake, ruleset)
+        if due.job.kind is JobKind.LAYERS:
+            return _recompute_layers(due.job.group, tick.at, tx, ruleset)
         if control is None:
             logger.bind(job=due).warning("broadcast tick without operations ignored")
             return Outcome()
@@ -149,6 +151,16 @@ class Engine:
             for i, reply in enumerate(replies)
         ]
         return Outcome(replies=keyed, fired=[rule.name])
+
+
+def _recompute_layers(group: str, now: datetime, tx: StoreTx, ruleset: RuleSet) -> Outcome:
+    """The daily layer job: store every membership's layer, a row for each change."""
+    if not ruleset.serves(group):
+        return Outcome()
+    layers = ruleset.config.layers
+    changes = tx.recompute_layers(group, ruleset.zone_of(group), now, layers.thresholds())
+    logger.bind(group=group).info("member layers recomputed: {} changed", len(changes))
+    return Outcome(fired=[JobId.for_layers(group).key])
 
 
 def flush_welcomes(now: datetime, tx: StoreTx, wake: Wake, ruleset: RuleSet) -> list[Effect]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -77,6 +78,9 @@ class RoleBook:
 
 
 _ROLE_ORDER = list(Role)
+
+# A recomputation missed while the bot was down still runs when it is back the same day.
+_LAYERS_GRACE = timedelta(hours=20)
 
 
 def _stronger(a: Role | None, b: Role) -> Role:
@@ -233,6 +237,15 @@ class RuleSet:
             assert rule.schedule is not None
             jobs[job_id] = JobSpec(rule.schedule.trigger(self.zone_of(group)), rule.schedule.grace)
         return jobs
+
+    def layer_jobs(self) -> dict[JobId, JobSpec]:
+        """Each configured group's daily layer recomputation, in its own time zone."""
+        layers = self.config.layers
+        return {
+            JobId.for_layers(room): JobSpec(layers.trigger(self.zone_of(room)), _LAYERS_GRACE)
+            for room in sorted(self._groups)
+            if not room.startswith("\0")
+        }
 
     def scheduled_rule(self, job_id: JobId) -> tuple[CompiledRule, str] | None:
         """The rule and group a scheduled job id stands for, if the config still has them."""

@@ -6,7 +6,14 @@ non-zero exit code, never a traceback.
 
 from __future__ import annotations
 
-from bot.cli import config_files, faq, operators, play, wechat  # noqa: F401 - they register commands
+from bot.cli import (  # noqa: F401 - they register commands
+    config_files,
+    faq,
+    members,
+    operators,
+    play,
+    wechat,
+)
 from bot.cli.common import main
 
 __all__ = ["main"]

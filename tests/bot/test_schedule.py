@@ -10,7 +10,7 @@ from sqlalchemy import select
 from support import at, join, make_event, message, replay, ruleset_from
 
 from bot.dispatcher import MAX_TICK_RETRIES, Dispatcher
-from core.jobs import Tick
+from core.jobs import JobId, JobKind, Tick
 from storage.store import Store
 from storage.tables import OUTBOX
 from triggers.engine import Engine
@@ -153,7 +153,12 @@ def test_an_unchanged_schedule_keeps_its_next_run_and_a_changed_one_moves(db_url
         CONFIG.split("  - name: 早报")[0] + "  - name: 签到" + CONFIG.split("  - name: 签到")[1],
     )
     gone.restore(at("2026-11-24T07:59:00"))
-    assert gone.jobs.next_due() is None
+    assert gone.jobs.jobs(JobKind.RULE) == {}
+    # What stays is each group's daily layer job, at 04:00 in its own zone.
+    assert gone.jobs.jobs(JobKind.LAYERS) == {
+        JobId.for_layers("g1"): at("2026-11-25T04:00:00+08:00"),
+        JobId.for_layers("g2"): at("2026-11-24T04:00:00+01:00"),
+    }
     stop(gone)
 
 

@@ -11,7 +11,12 @@ from core.jobs import BadJobKey, JobId
 
 @given(rule=st.text(min_size=1), group=st.text(min_size=1), number=st.integers(0, 10**9))
 def test_every_job_reads_back_from_its_key(rule: str, group: str, number: int) -> None:
-    for job in (JobId.for_rule(rule, group), JobId.for_broadcast(number), JobId.welcome()):
+    for job in (
+        JobId.for_rule(rule, group),
+        JobId.for_broadcast(number),
+        JobId.welcome(),
+        JobId.for_layers(group),
+    ):
         assert JobId.parse(job.key) == job
 
 
@@ -28,7 +33,9 @@ def test_a_colon_in_a_rule_name_cannot_shift_the_group() -> None:
     assert JobId.parse(job.key).group == "g:1"
 
 
-@pytest.mark.parametrize("key", ["", "rule:", "rule:a", "broadcast:x", "welcome:1", "cron:1"])
+@pytest.mark.parametrize(
+    "key", ["", "rule:", "rule:a", "broadcast:x", "welcome:1", "cron:1", "layers:", "layers:a:b"]
+)
 def test_an_unknown_key_is_refused(key: str) -> None:
     with pytest.raises(BadJobKey):
         JobId.parse(key)

@@ -1,0 +1,208 @@
+"""Member layers in the store: facts per membership from SQL aggregates, the stored layer,
+and every change of it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Integer, and_, bindparam, case, func, insert, select, update
+
+from core.layers import Layer, LayerThresholds, MembershipFacts, layer_of
+from storage.tables import INTERACTIONS, LAYER_CHANGES, MEMBERS, MEMBERSHIPS, G, M
+from storage.unit_of_work import TxBase
+
+# Kinds that say nothing about a member's activity: the platform's own notices.
+NOT_ACTIVITY = ("join", "leave", "topic")
+
+_AT = INTERACTIONS.c.at.type
+
+_ACTIVE = and_(INTERACTIONS.c.group_id == G, INTERACTIONS.c.kind.not_in(NOT_ACTIVITY))
+
+# One pass over the group's recent interactions: last activity and the count in the window.
+_RECENT = (
+    select(
+        INTERACTIONS.c.member_id,
+        func.max(INTERACTIONS.c.at).label("last_at"),
+        func.sum(
+            case((INTERACTIONS.c.at >= bindparam("counted_from", type_=_AT), 1), else_=0),
+            type_=Integer,
+        ).label("counted"),
+    )
+    .where(_ACTIVE, INTERACTIONS.c.at >= bindparam("scanned_from", type_=_AT))
+    .group_by(INTERACTIONS.c.member_id)
+    .subquery("recent")
+)
+
+_Q_FACTS = (
+    select(
+        MEMBERSHIPS.c.member_id,
+        MEMBERS.c.name,
+        MEMBERSHIPS.c.layer,
+        MEMBERSHIPS.c.joined_at,
+        MEMBERSHIPS.c.first_seen_at,
+        MEMBERSHIPS.c.left_at,
+        _RECENT.c.last_at,
+        _RECENT.c.counted,
+        MEMBERSHIPS.c.points,
+        MEMBERSHIPS.c.inviter_id,
+    )
+    .join(MEMBERS, MEMBERS.c.id == MEMBERSHIPS.c.member_id)
+    .outerjoin(_RECENT, _RECENT.c.member_id == MEMBERSHIPS.c.member_id)
+    .where(MEMBERSHIPS.c.group_id == G)
+    .order_by(MEMBERSHIPS.c.member_id)
+)
+
+_SET_LAYER = (
+    update(MEMBERSHIPS)
+    .where(MEMBERSHIPS.c.group_id == G, MEMBERSHIPS.c.member_id == M)
+    .values(layer=bindparam("layer"))
+)
+
+_INSERT_CHANGE = insert(LAYER_CHANGES)
+
+_CHANGE_KEYS = ("group_id", "member_id", "from_layer", "to_layer", "at")
+
+
+@dataclass(frozen=True, slots=True)
+class MemberLayer:
+    """One membership with its layer as of ``today`` and the facts it came from."""
+
+    member: str
+    name: str
+    layer: Layer
+    stored: Layer | None  # what the last recomputation stored
+    facts: MembershipFacts
+    points: int
+    inviter: str | None
+    last_seen: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class LayerChangeRow:
+    member: str
+    before: Layer | None
+    after: Layer
+
+
+def local_midnight(day: date, zone: ZoneInfo) -> datetime:
+    """The instant ``day`` begins in ``zone`` (a day that starts in a DST gap starts late)."""
+    return datetime.combine(day, time(), zone)
+
+
+class LayersTx(TxBase):
+    """Layers computed from the interaction log; stored, with their changes, by the daily job."""
+
+    def member_layers(
+        self, group: str, zone: ZoneInfo, today: date, thresholds: LayerThresholds
+    ) -> list[MemberLayer]:
+        """Every membership of the group with its layer as of ``today`` (a local date)."""
+        self.flush()  # the interactions the batch has buffered count too
+        counted_from = today - timedelta(days=thresholds.core_window_days - 1)
+        scanned = max(thresholds.core_window_days, thresholds.churning_days) - 1
+        rows = self._execute(
+            _Q_FACTS,
+            {
+                "g": group,
+                "counted_from": local_midnight(counted_from, zone),
+                "scanned_from": local_midnight(today - timedelta(days=scanned), zone),
+            },
+        )
+        found = []
+        for member, name, stored, joined, first, left, last_at, counted, points, inviter in rows:
+            facts = MembershipFacts(
+                joined=joined.astimezone(zone).date() if joined else None,
+                first_seen=first.astimezone(zone).date(),
+                left=left is not None,
+                last_active=last_at.astimezone(zone).date() if last_at else None,
+                interactions=int(counted or 0),
+            )
+            found.append(
+                MemberLayer(
+                    member=member,
+                    name=name or member,
+                    layer=layer_of(facts, today, thresholds),
+                    stored=Layer(stored) if stored else None,
+                    facts=facts,
+                    points=int(points),
+                    inviter=inviter,
+                    last_seen=last_at,
+                )
+            )
+        return found
+
+    def recompute_layers(
+        self, group: str, zone: ZoneInfo, now: datetime, thresholds: LayerThresholds
+    ) -> list[LayerChangeRow]:
+        """Store each membership's layer as of ``now``; a row for every one that changed."""
+        today = now.astimezone(zone).date()
+        changes = [
+            LayerChangeRow(m.member, m.stored, m.layer)
+            for m in self.member_layers(group, zone, today, thresholds)
+            if m.layer != m.stored
+        ]
+        if changes:
+            self._run_many(
+                _SET_LAYER, [{"g": group, "m": c.member, "layer": c.after.value} for c in changes]
+            )
+            self._insert(
+                _INSERT_CHANGE,
+                _CHANGE_KEYS,
+                [
+                    {
+                        "group_id": group,
+                        "member_id": c.member,
+                        "from_layer": c.before.value if c.before else None,
+                        "to_layer": c.after.value,
+                        "at": now,
+                    }
+                    for c in changes
+                ],
+            )
+        return changes
+
+    def message_counts(
+        self, group: str, member: str, zone: ZoneInfo, today: date, windows: tuple[int, ...]
+    ) -> dict[int, int]:
+        """Interactions in the last N local days (today included), for each N in ``windows``."""
+        self.flush()
+        starts = {n: local_midnight(today - timedelta(days=n - 1), zone) for n in windows}
+        row = self._execute(
+            select(
+                *(
+                    func.coalesce(func.sum(case((INTERACTIONS.c.at >= start, 1), else_=0)), 0)
+                    for start in starts.values()
+                )
+            ).where(
+                INTERACTIONS.c.group_id == group,
+                INTERACTIONS.c.member_id == member,
+                INTERACTIONS.c.kind.not_in(NOT_ACTIVITY),
+                INTERACTIONS.c.at >= min(starts.values()),
+            )
+        ).one()
+        return {n: int(count) for n, count in zip(windows, row, strict=True)}
+
+    def invited_count(self, group: str, member: str) -> int:
+        """How many memberships of the group name this member as their inviter."""
+        return int(
+            self._execute(
+                select(func.count())
+                .select_from(MEMBERSHIPS)
+                .where(MEMBERSHIPS.c.group_id == group, MEMBERSHIPS.c.inviter_id == member)
+            ).scalar_one()
+        )
+
+    def layer_changes(self, group: str) -> list[tuple[str, Layer | None, Layer, datetime]]:
+        """Every stored change in the group, oldest first: (member, from, to, at)."""
+        rows = self._execute(
+            select(
+                LAYER_CHANGES.c.member_id,
+                LAYER_CHANGES.c.from_layer,
+                LAYER_CHANGES.c.to_layer,
+                LAYER_CHANGES.c.at,
+            )
+            .where(LAYER_CHANGES.c.group_id == group)
+            .order_by(LAYER_CHANGES.c.at, LAYER_CHANGES.c.id)
+        )
+        return [(m, Layer(f) if f else None, Layer(t), at) for m, f, t, at in rows]
