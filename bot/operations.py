@@ -34,6 +34,8 @@ NEEDED_ROLE = {
     "reload": "admin",
     "remove": "admin",
     "retry": "operator",
+    "tag": "operator",
+    "untag": "operator",
 }
 SYSTEM = "system"
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, and_, bindparam, case, func, insert, select, update
+from sqlalchemy import Integer, Select, and_, bindparam, case, func, insert, select, update
 
 from core.layers import Layer, LayerThresholds, MembershipFacts, layer_of
 from storage.tables import INTERACTIONS, LAYER_CHANGES, MEMBERS, MEMBERSHIPS, G, M
@@ -20,39 +21,49 @@ _AT = INTERACTIONS.c.at.type
 
 _ACTIVE = and_(INTERACTIONS.c.group_id == G, INTERACTIONS.c.kind.not_in(NOT_ACTIVITY))
 
-# One pass over the group's recent interactions: last activity and the count in the window.
-_RECENT = (
-    select(
-        INTERACTIONS.c.member_id,
-        func.max(INTERACTIONS.c.at).label("last_at"),
-        func.sum(
-            case((INTERACTIONS.c.at >= bindparam("counted_from", type_=_AT), 1), else_=0),
-            type_=Integer,
-        ).label("counted"),
-    )
-    .where(_ACTIVE, INTERACTIONS.c.at >= bindparam("scanned_from", type_=_AT))
-    .group_by(INTERACTIONS.c.member_id)
-    .subquery("recent")
-)
 
-_Q_FACTS = (
-    select(
-        MEMBERSHIPS.c.member_id,
-        MEMBERS.c.name,
-        MEMBERSHIPS.c.layer,
-        MEMBERSHIPS.c.joined_at,
-        MEMBERSHIPS.c.first_seen_at,
-        MEMBERSHIPS.c.left_at,
-        _RECENT.c.last_at,
-        _RECENT.c.counted,
-        MEMBERSHIPS.c.points,
-        MEMBERSHIPS.c.inviter_id,
+def _facts_query(one_member: bool) -> Select[Any]:
+    """Every membership of a group (or one) with its last activity and windowed count, in
+    one pass over the group's recent interactions."""
+    member_only = [INTERACTIONS.c.member_id == M] if one_member else []
+    recent = (
+        select(
+            INTERACTIONS.c.member_id,
+            func.max(INTERACTIONS.c.at).label("last_at"),
+            func.sum(
+                case((INTERACTIONS.c.at >= bindparam("counted_from", type_=_AT), 1), else_=0),
+                type_=Integer,
+            ).label("counted"),
+        )
+        .where(_ACTIVE, INTERACTIONS.c.at >= bindparam("scanned_from", type_=_AT), *member_only)
+        .group_by(INTERACTIONS.c.member_id)
+        .subquery("recent")
     )
-    .join(MEMBERS, MEMBERS.c.id == MEMBERSHIPS.c.member_id)
-    .outerjoin(_RECENT, _RECENT.c.member_id == MEMBERSHIPS.c.member_id)
-    .where(MEMBERSHIPS.c.group_id == G)
-    .order_by(MEMBERSHIPS.c.member_id)
-)
+    return (
+        select(
+            MEMBERSHIPS.c.member_id,
+            MEMBERS.c.name,
+            MEMBERSHIPS.c.layer,
+            MEMBERSHIPS.c.joined_at,
+            MEMBERSHIPS.c.first_seen_at,
+            MEMBERSHIPS.c.left_at,
+            recent.c.last_at,
+            recent.c.counted,
+            MEMBERSHIPS.c.points,
+            MEMBERSHIPS.c.inviter_id,
+        )
+        .join(MEMBERS, MEMBERS.c.id == MEMBERSHIPS.c.member_id)
+        .outerjoin(recent, recent.c.member_id == MEMBERSHIPS.c.member_id)
+        .where(
+            MEMBERSHIPS.c.group_id == G,
+            *([MEMBERSHIPS.c.member_id == M] if one_member else []),
+        )
+        .order_by(MEMBERSHIPS.c.member_id)
+    )
+
+
+_Q_FACTS = _facts_query(one_member=False)
+_Q_MEMBER_FACTS = _facts_query(one_member=True)
 
 _SET_LAYER = (
     update(MEMBERSHIPS)
@@ -95,16 +106,23 @@ class LayersTx(TxBase):
     """Layers computed from the interaction log; stored, with their changes, by the daily job."""
 
     def member_layers(
-        self, group: str, zone: ZoneInfo, today: date, thresholds: LayerThresholds
+        self,
+        group: str,
+        zone: ZoneInfo,
+        today: date,
+        thresholds: LayerThresholds,
+        member: str | None = None,
     ) -> list[MemberLayer]:
-        """Every membership of the group with its layer as of ``today`` (a local date)."""
+        """Every membership of the group (or ``member``'s) with its layer as of ``today``
+        (a local date)."""
         self.flush()  # the interactions the batch has buffered count too
         counted_from = today - timedelta(days=thresholds.core_window_days - 1)
         scanned = max(thresholds.core_window_days, thresholds.churning_days) - 1
         rows = self._execute(
-            _Q_FACTS,
+            _Q_FACTS if member is None else _Q_MEMBER_FACTS,
             {
                 "g": group,
+                "m": member,
                 "counted_from": local_midnight(counted_from, zone),
                 "scanned_from": local_midnight(today - timedelta(days=scanned), zone),
             },
@@ -131,6 +149,13 @@ class LayersTx(TxBase):
                 )
             )
         return found
+
+    def layer_now(
+        self, group: str, member: str, zone: ZoneInfo, today: date, thresholds: LayerThresholds
+    ) -> Layer | None:
+        """One member's layer as of ``today``; None when they are no member of the group."""
+        found = self.member_layers(group, zone, today, thresholds, member)
+        return found[0].layer if found else None
 
     def recompute_layers(
         self, group: str, zone: ZoneInfo, now: datetime, thresholds: LayerThresholds

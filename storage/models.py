@@ -81,6 +81,21 @@ class LayerChange(SQLModel, table=True):
     at: datetime = _utc()  # type: ignore[assignment]
 
 
+class MemberTag(SQLModel, table=True):
+    """A tag on a member in a group (意向:瓷砖, VIP): who set it, and until when it holds."""
+
+    __tablename__ = "member_tags"
+    __table_args__ = (Index("ix_member_tags_group_tag", "group_id", "tag"),)
+
+    group_id: str = Field(primary_key=True, max_length=128)
+    member_id: str = Field(primary_key=True, max_length=128)
+    tag: str = Field(primary_key=True, max_length=64)
+    source: str = Field(max_length=16)  # rule, admin or system
+    set_by: str | None = Field(default=None, max_length=128)  # the rule or the person
+    at: datetime = _utc()  # type: ignore[assignment]
+    expires_at: datetime | None = _utc(nullable=True)  # type: ignore[assignment]
+
+
 class Interaction(SQLModel, table=True):
     """Every message and membership event, the raw material of activity reports."""
 

@@ -29,6 +29,7 @@ from storage.points import PointsTx
 from storage.prepared import Statements
 from storage.seen import SeenTx
 from storage.sent_journal import SentJournal, journal_path
+from storage.tags import TagsTx
 from storage.unit_of_work import KnownRows
 from storage.welcomes import WelcomesTx
 
@@ -145,5 +146,6 @@ class StoreTx(
     AuditTx,
     GroupsTx,
     SeenTx,
+    TagsTx,
 ):
     """The domain operations, inside one transaction (each group of them in its own module)."""

@@ -22,6 +22,7 @@ from storage.models import (
     LayerChange,
     Member,
     Membership,
+    MemberTag,
     OutboxMessage,
     PointsEntry,
     SeenMessage,
@@ -58,6 +59,8 @@ BINDINGS = _table(GroupBinding)
 SEEN = _table(SeenMessage)
 
 LAYER_CHANGES = _table(LayerChange)
+
+MEMBER_TAGS = _table(MemberTag)
 
 G: BindParameter[str] = bindparam("g")
 

@@ -1,4 +1,5 @@
-"""Conditions that gate a rule once its trigger matched: groups, roles, cooldowns, hours."""
+"""Conditions that gate a rule once its trigger matched: groups, roles, cooldowns, hours,
+and the sender's layer and tags (read from the store only for rules that ask)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
+from core.layers import Layer
 from triggers.config import Conditions, Role
 
 
@@ -16,6 +18,13 @@ class CompiledConditions:
     member_cooldown: timedelta | None
     group_cooldown: timedelta | None
     hours: tuple[time, time] | None
+    layers: frozenset[Layer] | None = None
+    tags: frozenset[str] | None = None
+
+    @property
+    def about_member(self) -> bool:
+        """Whether admitting the rule needs the sender's layer or tags."""
+        return self.layers is not None or self.tags is not None
 
     @classmethod
     def build(cls, config: Conditions, room_of: Callable[[str], str]) -> CompiledConditions:
@@ -27,6 +36,8 @@ class CompiledConditions:
             member_cooldown=cooldown.member if cooldown else None,
             group_cooldown=cooldown.group if cooldown else None,
             hours=(config.hours.from_, config.hours.to) if config.hours else None,
+            layers=frozenset(config.layers) if config.layers is not None else None,
+            tags=frozenset(config.tags) if config.tags is not None else None,
         )
 
     def admits(self, group: str, role: Role, local_now: datetime) -> bool:

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.cron import CronTrigger
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from core.layers import LayerThresholds
+from core.layers import Layer, LayerThresholds
 from triggers.actions import action_models
 from triggers.actions.base import ActionModel
 from triggers.faq_catalog import FaqConfig
@@ -214,6 +214,12 @@ class Conditions(StrictModel):
     roles: list[Role] | None = Field(default=None, description="sender roles allowed")
     cooldown: Cooldown | None = None
     hours: Hours | None = Field(default=None, description="local time-of-day window")
+    layers: list[Layer] | None = Field(
+        default=None, description="the sender's layer is one of these (new, core, active …)"
+    )
+    tags: list[NonEmptyStr] | None = Field(
+        default=None, description="the sender has at least one of these tags"
+    )
 
 
 def _do_accepts_one_action(schema: dict[str, Any]) -> None:

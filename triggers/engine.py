@@ -75,6 +75,8 @@ class Engine:
         for rule, match in candidates:
             if not self._may_fire(rule, event, role, local_now):
                 continue
+            if rule.conditions.about_member and not _member_fits(rule, event, tx, ruleset):
+                continue
             ctx = ActionContext(
                 tx=tx,
                 rule=rule.name,
@@ -151,6 +153,23 @@ class Engine:
             for i, reply in enumerate(replies)
         ]
         return Outcome(replies=keyed, fired=[rule.name])
+
+
+def _member_fits(rule: CompiledRule, event: Event, tx: StoreTx, ruleset: RuleSet) -> bool:
+    """The sender's layer (judged now, in the group's zone) and tags, for rules that ask."""
+    conditions = rule.conditions
+    if conditions.tags is not None and not conditions.tags.intersection(
+        tx.tags_of(event.group, event.member, event.at)
+    ):
+        return False
+    if conditions.layers is None:
+        return True
+    zone = ruleset.zone_of(event.group)
+    thresholds = ruleset.config.layers.thresholds()
+    layer = tx.layer_now(
+        event.group, event.member, zone, event.at.astimezone(zone).date(), thresholds
+    )
+    return layer in conditions.layers
 
 
 def _recompute_layers(group: str, now: datetime, tx: StoreTx, ruleset: RuleSet) -> Outcome:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import sys
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import click
@@ -24,7 +24,8 @@ from storage.store import StoreTx
 _COLUMNS = ("group", "member", "name", "layer", "points", "joined", "inviter", "last seen")
 
 
-def _groups(session: OperatorSession, tx: StoreTx, group: str | None) -> list[str]:
+def served_rooms(session: OperatorSession, tx: StoreTx, group: str | None) -> list[str]:
+    """The rooms a command covers: ``group`` (id or topic), else every served one."""
     served = session.ruleset.served_groups(tx)
     if group is None:
         return served
@@ -73,6 +74,7 @@ def _row(group: str, m: MemberLayer) -> tuple[str, ...]:
     help="Only members in this layer.",
 )
 @click.option("--group", default=None, help="One group (id or configured topic).")
+@click.option("--tag", default=None, help="Only members with this (unexpired) tag.")
 @click.option(
     "--format", "fmt", type=click.Choice(["table", "csv"]), default="table", show_default=True
 )
@@ -82,6 +84,7 @@ def _row(group: str, m: MemberLayer) -> tuple[str, ...]:
 def members(
     layer: str | None,
     group: str | None,
+    tag: str | None,
     fmt: str,
     on: datetime | None,
     config_path: Path | None,
@@ -89,12 +92,15 @@ def members(
 ) -> None:
     """List members with their layer (new, core, active, quiet, churning, left) as of now."""
     with operator(config_path, db_url) as session, session.store.transaction() as tx:
-        rows = [
-            _row(g, m)
-            for g in _groups(session, tx, group)
-            for m in _layers_on(session, tx, g, _today(session, g, on))
-            if layer is None or m.layer == layer
-        ]
+        now = datetime.now(UTC)
+        rows = []
+        for g in served_rooms(session, tx, group):
+            tagged = {r.member for r in tx.tag_rows(g, now, tag)} if tag is not None else None
+            rows += [
+                _row(g, m)
+                for m in _layers_on(session, tx, g, _today(session, g, on))
+                if (layer is None or m.layer == layer) and (tagged is None or m.member in tagged)
+            ]
     if fmt == "csv":
         writer = csv.writer(sys.stdout)
         writer.writerow(_COLUMNS)
@@ -125,10 +131,11 @@ def member_show(
     config_path: Path | None,
     db_url: str | None,
 ) -> None:
-    """Layer, points, streak, joined, inviter, members invited, last seen, messages 7/30/90 days."""
+    """Layer, tags, points, streak, joined, inviter, members invited, last seen, messages
+    in the last 7/30/90 days."""
     with operator(config_path, db_url) as session, session.store.transaction() as tx:
         found = False
-        for g in _groups(session, tx, group):
+        for g in served_rooms(session, tx, group):
             today = _today(session, g, on)
             mine = [m for m in _layers_on(session, tx, g, today) if m.member == member_id]
             if not mine:
@@ -142,6 +149,7 @@ def member_show(
             click.echo(f"{m.name} ({member_id}) in {session.ruleset.display_name(tx, g)} [{g}]")
             for label, value in (
                 ("layer", m.layer.value),
+                ("tags", ", ".join(tx.tags_of(g, member_id, datetime.now(UTC))) or "-"),
                 ("points", f"{standing.balance} (rank {standing.rank})"),
                 ("level", session.ruleset.levels.of(standing.balance).name),
                 ("streak", f"{standing.streak} day(s), {standing.checkins} check-in(s)"),
