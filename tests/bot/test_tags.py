@@ -72,8 +72,9 @@ def test_bad_tag_rules_are_refused_with_the_rule_named() -> None:
     )
     with pytest.raises(ConfigError) as caught:
         ruleset_from(bad)
-    assert "rule '坏'" in str(caught.value.problems)
-    assert "both added and removed: a" in str(caught.value.problems)
+    (problem,) = caught.value.problems
+    assert (problem.line, problem.rule) == (2, "坏")
+    assert "both added and removed: a" in problem.message
     empty = "rules:\n  - {name: 空, when: {keywords: [x]}, do: {action: tag}}\n"
     with pytest.raises(ConfigError) as caught:
         ruleset_from(empty)
