@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from datetime import datetime
+from datetime import UTC, date, datetime
+from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
@@ -12,10 +13,16 @@ from rich.table import Table
 from bot.adapters.replay import ReplayAdapter
 from bot.app import Bot
 from bot.clock import FakeClock
+from bot.report.html import render_html
+from bot.report.tables import group_report
 from bot.runtime import RunOptions
 from core.effects import Effect
 from core.events import Event, EventKind
 from core.resources import demo_transcript_path
+
+
+def local_day(bot: Bot, group: str, at: datetime) -> date:
+    return at.astimezone(bot.ruleset.zone_of(group)).date()
 
 
 def local_time(bot: Bot, group: str, at: datetime) -> str:
@@ -54,8 +61,9 @@ class DemoAdapter(ReplayAdapter):
         self._show(effect.at, f"[dim]{when}[/] [cyan]🤖 {body}[/]")
 
 
-def play(bot: Bot, console: Console) -> None:
-    """Play the bundled day, then summarise what the store holds."""
+def play(bot: Bot, console: Console, report: Path | None = None) -> None:
+    """Play the bundled day, summarise what the store holds, and write the operators'
+    report of those days to ``report``."""
     console.rule("A day in 产品交流群 (transcript: bot/demo_day.jsonl)")
     clock = FakeClock(datetime.fromisoformat("2026-11-24T00:00:00+08:00"))
     adapter = DemoAdapter(bot, clock)
@@ -103,3 +111,12 @@ def play(bot: Bot, console: Console) -> None:
     for entry in audited:
         log.add_row(entry.actor, entry.role, entry.action, entry.outcome, entry.detail)
     console.print(log)
+    if report is not None:
+        first = datetime.fromisoformat("2026-11-24").date()
+        with bot.store.transaction() as tx:
+            reports = [
+                group_report(tx, bot.ruleset, s.group, first, local_day(bot, s.group, clock.now()))
+                for s in summaries
+            ]
+        report.write_text(render_html(reports, datetime.now(UTC)), encoding="utf-8")
+        console.print(f"Operators' report of these days (charts, offline): {report.resolve()}")

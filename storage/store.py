@@ -27,6 +27,7 @@ from storage.migrate import upgrade_to_head
 from storage.outbox import MARK_SENT, OutboxTx
 from storage.points import PointsTx
 from storage.prepared import Statements
+from storage.reports import ReportsTx
 from storage.seen import SeenTx
 from storage.sent_journal import SentJournal, journal_path
 from storage.tags import TagsTx
@@ -147,5 +148,6 @@ class StoreTx(
     GroupsTx,
     SeenTx,
     TagsTx,
+    ReportsTx,
 ):
     """The domain operations, inside one transaction (each group of them in its own module)."""

@@ -12,6 +12,7 @@ from bot.cli import (  # noqa: F401 - they register commands
     members,
     operators,
     play,
+    report,
     tags,
     wechat,
 )

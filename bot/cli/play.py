@@ -27,11 +27,18 @@ from core.resources import sample_config_path
 @main.command()
 @config_option
 @click.option("--db", "db_url", default=None, help="Keep the demo's database at this URL.")
-def demo(config_path: Path | None, db_url: str | None) -> None:
-    """Play a day in a sample group and show what the store holds."""
+@click.option(
+    "--report",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path("qunbot-demo-report.html"),
+    show_default=True,
+    help="Where to write the operators' report of the sample days.",
+)
+def demo(config_path: Path | None, db_url: str | None, report: Path) -> None:
+    """Play a day in a sample group, show what the store holds, write the report."""
     configure("WARNING")
     with opened_bot(config_path or sample_config_path(), db_url) as bot:
-        demo_module.play(bot, Console(highlight=False))
+        demo_module.play(bot, Console(highlight=False), report)
 
 
 @main.command()

@@ -1,0 +1,148 @@
+"""What the operators' report is made of: aggregates computed by the database, per bucket
+of local time, never every row pulled into Python.
+
+Buckets (days, hours) are passed in as [start, end) instants the caller computed in the
+group's zone, so a day is a local day whatever daylight saving does to its length.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import String, column, func, select, values
+
+from storage.tables import CHECKINS, INTERACTIONS, MEMBERS, MEMBERSHIPS, UNANSWERED
+from storage.unit_of_work import TxBase
+
+# What counts as a member's activity (the platform's own notices do not).
+_ACTIVITY = INTERACTIONS.c.kind.not_in(("join", "leave", "topic"))
+
+
+@dataclass(frozen=True, slots=True)
+class Bucket:
+    """A stretch of local time: ``label`` names it (a day, "mon 08"), [start, end) bounds it."""
+
+    label: str
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    label: str
+    messages: int
+    active_members: int
+
+
+@dataclass(frozen=True, slots=True)
+class Joined:
+    member: str
+    name: str
+    at: datetime
+    inviter: str | None
+
+
+class ReportsTx(TxBase):
+    """Aggregates for the report, one query per table for all of a group's buckets."""
+
+    def activity(self, group: str, buckets: Sequence[Bucket]) -> list[Activity]:
+        """Messages and distinct active members in each bucket (index range per bucket)."""
+        self.flush()
+        if not buckets:
+            return []
+        table = (
+            values(
+                column("label", String),
+                column("b_start", INTERACTIONS.c.at.type),
+                column("b_end", INTERACTIONS.c.at.type),
+                name="buckets",
+            )
+            .data([(b.label, b.start, b.end) for b in buckets])
+            .cte("buckets")
+        )
+        rows = self._execute(
+            select(
+                table.c.label,
+                func.count(INTERACTIONS.c.id),
+                func.count(func.distinct(INTERACTIONS.c.member_id)),
+            )
+            .select_from(table)
+            .join(
+                INTERACTIONS,
+                (INTERACTIONS.c.group_id == group)
+                & (INTERACTIONS.c.at >= table.c.b_start)
+                & (INTERACTIONS.c.at < table.c.b_end)
+                & _ACTIVITY,
+            )
+            .group_by(table.c.label)
+        )
+        found = {label: (int(n), int(members)) for label, n, members in rows}
+        return [Activity(b.label, *found.get(b.label, (0, 0))) for b in buckets]
+
+    def checkins_per_day(self, group: str, first: date, last: date) -> dict[date, int]:
+        self.flush()
+        rows = self._execute(
+            select(CHECKINS.c.day, func.count())
+            .where(CHECKINS.c.group_id == group, CHECKINS.c.day.between(first, last))
+            .group_by(CHECKINS.c.day)
+        )
+        return {day: int(n) for day, n in rows}
+
+    def joined_between(self, group: str, start: datetime, end: datetime) -> list[Joined]:
+        """Memberships that (re)joined in [start, end), oldest first, with the inviter."""
+        rows = self._execute(
+            select(
+                MEMBERSHIPS.c.member_id,
+                MEMBERS.c.name,
+                MEMBERSHIPS.c.joined_at,
+                MEMBERSHIPS.c.inviter_id,
+            )
+            .join(MEMBERS, MEMBERS.c.id == MEMBERSHIPS.c.member_id)
+            .where(
+                MEMBERSHIPS.c.group_id == group,
+                MEMBERSHIPS.c.joined_at >= start,
+                MEMBERSHIPS.c.joined_at < end,
+            )
+            .order_by(MEMBERSHIPS.c.joined_at, MEMBERSHIPS.c.member_id)
+        )
+        return [Joined(m, name or m, at, inviter) for m, name, at, inviter in rows]
+
+    def unanswered_between(
+        self, group: str, start: datetime, end: datetime, limit: int
+    ) -> tuple[int, list[tuple[str, int]]]:
+        """How many questions went unanswered in [start, end), and the most asked texts."""
+        where = (
+            UNANSWERED.c.group_id == group,
+            UNANSWERED.c.at >= start,
+            UNANSWERED.c.at < end,
+        )
+        total = int(self._execute(select(func.count()).where(*where)).scalar_one())
+        count = func.count().label("n")
+        top = self._execute(
+            select(UNANSWERED.c.text, count)
+            .where(*where)
+            .group_by(UNANSWERED.c.text)
+            .order_by(count.desc(), UNANSWERED.c.text)
+            .limit(limit)
+        )
+        return total, [(text, int(n)) for text, n in top]
+
+    def answered_between(
+        self, group: str, start: datetime, end: datetime, rules: Sequence[str]
+    ) -> int:
+        """Messages in [start, end) that one of ``rules`` (the FAQ's) took."""
+        self.flush()
+        if not rules:
+            return 0
+        return int(
+            self._execute(
+                select(func.count()).where(
+                    INTERACTIONS.c.group_id == group,
+                    INTERACTIONS.c.at >= start,
+                    INTERACTIONS.c.at < end,
+                    INTERACTIONS.c.rule.in_(list(rules)),
+                )
+            ).scalar_one()
+        )
