@@ -42,6 +42,7 @@ def _chart(kind: type[pygal.Graph], table: ReportTable, series: Sequence[str]) -
         x_label_rotation=45,
         show_minor_x_labels=False,
         legend_at_bottom=True,
+        include_x_axis=True,  # counts: the axis starts at zero
         title=table.title,
     )
     labels = [str(row[0]) for row in table.rows]
