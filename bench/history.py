@@ -11,6 +11,10 @@ Timed, each the median of repeated warm runs: ``StoreTx.leaderboard`` for today,
 and all time, ``StoreTx.standing`` ("my points"), and a member-activity report written here
 in SQLAlchemy Core (interactions per member in one group over 30 days). Baseline: a
 primary-key lookup of one interaction on the same database and connection type.
+
+Timed once each, as operators meet them: the daily layer recomputation of every group (the
+first one, which stores a layer for every membership: the most it ever writes), and the
+30-day operators' report of every group (``bot.report``'s tables, as ``qunbot report``).
 """
 
 from __future__ import annotations
@@ -28,9 +32,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, func, select
 
 from bench.core import BenchContext, Result, Target, median, sqlite_url
+from bot.report.tables import group_report
 from storage.store import Store
 from storage.tables import INTERACTIONS
 from triggers.actions.leaderboard import Period, period_start
+from triggers.loader import compile_text
 
 NAME = "history"
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -189,6 +195,7 @@ def run(ctx: BenchContext, params: Params | None = None) -> list[Result]:
     group, member = "g0000", "m0000_007"
     local_now = NOW.astimezone(ZONE)
     timings: dict[str, tuple[float, float]] = {}
+    once: dict[str, float] = {}
     rng = random.Random(ctx.seed)
     try:
         with store.transaction() as tx:
@@ -214,6 +221,19 @@ def run(ctx: BenchContext, params: Params | None = None) -> list[Result]:
                 connection.execute(select(INTERACTIONS).where(INTERACTIONS.c.id == key)).one()
 
             _, baseline = _timed(lookup, p.lookups - 1)
+        ruleset = compile_text("rules: []\n", "config.yaml", None)
+        groups = [f"g{n:04d}" for n in range(p.groups)]
+        thresholds = ruleset.config.layers.thresholds()
+        began = time.perf_counter()
+        with store.transaction() as tx:
+            changed = sum(len(tx.recompute_layers(g, ZONE, NOW, thresholds)) for g in groups)
+        once["layer recomputation, every group"] = time.perf_counter() - began
+        began = time.perf_counter()
+        with store.transaction() as tx:
+            last = NOW.date()
+            first_day = last - timedelta(days=29)
+            reports = [group_report(tx, ruleset, g, first_day, last) for g in groups]
+        once["30-day report, every group"] = time.perf_counter() - began
         size_mb = path.stat().st_size / 1e6
     finally:
         store.close()
@@ -242,6 +262,24 @@ def run(ctx: BenchContext, params: Params | None = None) -> list[Result]:
                 "PK lookup",
                 (Target("<=", limit),),
                 {"first_run_ms": round(first * 1000, 2), **(notes_common if i == 0 else {})},
+            )
+        )
+    limits = {"layer recomputation, every group": 2.0, "30-day report, every group": 10.0}
+    for name, took in once.items():
+        results.append(
+            Result(
+                NAME,
+                name,
+                took,
+                "s",
+                baseline,
+                "PK lookup",
+                (Target("<=", limits[name]),),
+                {
+                    "memberships": p.groups * p.members,
+                    "layer_changes": changed,
+                    "report_tables": sum(len(r.tables) for r in reports),
+                },
             )
         )
     return results
