@@ -36,6 +36,7 @@ NEEDED_ROLE = {
     "retry": "operator",
     "tag": "operator",
     "untag": "operator",
+    "who": "operator",
 }
 SYSTEM = "system"
 

@@ -86,6 +86,7 @@ class Engine:
                 role=role.value,
                 control=control,
                 role_of=partial(_role_in, ruleset, event.group),
+                layers=ruleset.config.layers.thresholds(),
             )
             for action in rule.actions:
                 outcome.replies += action.run(event, match, ctx)

@@ -1,7 +1,8 @@
 """Admin commands in the chat: broadcast, confirm, cancel, grant points, remove a member,
-reload the config.
+reload the config, look a member up, tag one.
 
-Each command needs a role (operators broadcast; admins grant points, remove and reload) and
+Each command needs a role (operators broadcast, look up and tag; admins grant points,
+remove and reload) and
 answers a clear refusal otherwise. The operations layer checks the role and writes every
 attempt, refused or done, to the audit log; this module only reads the chat's words.
 """
@@ -20,10 +21,11 @@ from core.actors import ROLE_RANK, Actor, Denied
 from core.effects import Effect
 from core.events import Event
 from storage.points import InsufficientPoints
+from storage.tags import MAX_TAG_CHARS, TagSource
 from triggers.actions.base import ActionContext, ActionModel, BuildKit, Control, Match
 from triggers.actions.points import MAX_GRANT
 from triggers.broadcasts import BroadcastError, BroadcastRequest, parse_groups
-from triggers.schema_types import EventType
+from triggers.schema_types import EventType, parse_duration
 
 
 class Command(StrEnum):
@@ -33,6 +35,8 @@ class Command(StrEnum):
     GRANT = "grant"
     REMOVE = "remove"
     RELOAD = "reload"
+    WHO = "who"
+    TAG = "tag"
 
 
 ROLE_NAMES = {"operator": "运营", "admin": "管理员", "owner": "群主"}
@@ -43,6 +47,10 @@ USAGE = {
     Command.GRANT: "用法：/grant <@成员|成员id> <积分，可为负> [原因]",
     Command.REMOVE: "用法：/remove <@成员|成员id> [原因]",
     Command.RELOAD: "用法：/reload",
+    Command.WHO: "用法：/who <@成员|成员id>",
+    Command.TAG: (
+        "用法：/tag <@成员|成员id> <标签> [有效期，如 30d]；/tag <@成员|成员id> -<标签> 去掉"
+    ),
 }
 
 
@@ -52,7 +60,9 @@ class AdminConfig(ActionModel):
     accepts: ClassVar[frozenset[EventType]] = frozenset({EventType.MESSAGE})
 
     action: Literal["admin"]
-    command: Command = Field(description="broadcast, confirm, cancel, grant, remove or reload")
+    command: Command = Field(
+        description="broadcast, confirm, cancel, grant, remove, reload, who or tag"
+    )
 
     def build(self, kit: BuildKit) -> AdminAction:
         return AdminAction(self.command)
@@ -92,6 +102,10 @@ class AdminAction:
             return "✅ 配置已重新加载。"
         if self.command is Command.GRANT:
             return self._grant(event, words, ctx)
+        if self.command is Command.WHO:
+            return _who(event, match.args, ctx)
+        if self.command is Command.TAG:
+            return _tag(event, words, ctx)
         if self.command is Command.BROADCAST:
             return self._broadcast(event, match.args, ctx, control)
         if len(words) != 1 or not words[0].lstrip("#").isdigit():
@@ -177,6 +191,8 @@ def parse_when(args: str, local_now: datetime) -> tuple[datetime | None, str] | 
     return next_occurrence(clock, local_now), args.split(maxsplit=1)[1] if len(words) > 1 else ""
 
 
+_SPAN = re.compile(r"\d+(s|m|h|d)", re.ASCII)
+
 # Anything a member may mean as points, in any script: told apart from a name, then checked.
 _NUMBERISH = re.compile(r"[+\-＋－]?\d+")
 _AMOUNT = re.compile(r"[+-]?[0-9]+", re.ASCII)
@@ -231,6 +247,49 @@ def _remove(event: Event, args: str, ctx: ActionContext) -> list[Effect]:
         _answer(event, f"已将 {name} 移出本群{why}。", ctx),
         Effect.remove_member(event.group, target, ctx.local(event.at), rule=ctx.rule),
     ]
+
+
+def _who(event: Event, args: str, ctx: ActionContext) -> str:
+    """One member's picture: layer, tags, points, streak, joined and inviter, activity."""
+    if not args.strip():
+        raise Refusal(USAGE[Command.WHO])
+    target, name = _current_member(event, args.strip(), ctx)
+    today = ctx.local(event.at).date()
+    (member,) = ctx.tx.member_layers(event.group, ctx.group.tz, today, ctx.layers, target)
+    standing = ctx.tx.standing(event.group, target, today)
+    counts = ctx.tx.message_counts(event.group, target, ctx.group.tz, today, (7, 30, 90))
+    tags = "、".join(ctx.tx.tags_of(event.group, target, event.at)) or "无"
+    joined = member.facts.joined.isoformat() if member.facts.joined else "机器人之前"
+    seen = member.facts.last_active.isoformat() if member.facts.last_active else "无"
+    return (
+        f"{name}（{target}）\n分层 {member.layer.value} · 标签 {tags}\n"
+        f"积分 {standing.balance}（第 {standing.rank} 名）· 连续签到 {standing.streak} 天\n"
+        f"入群 {joined} · 邀请人 {member.inviter or '无'} · "
+        f"邀请了 {ctx.tx.invited_count(event.group, target)} 人\n"
+        f"最近发言 {seen} · 7/30/90 天发言 {counts[7]}/{counts[30]}/{counts[90]}"
+    )
+
+
+def _tag(event: Event, words: list[str], ctx: ActionContext) -> str:
+    """``<@name|id> <tag> [30d]`` adds (source admin), ``<@name|id> -<tag>`` takes it off."""
+    if len(words) < 2:
+        raise Refusal(USAGE[Command.TAG])
+    lasting = None
+    if len(words) >= 3 and _SPAN.fullmatch(words[-1]):  # a unit, so a tag "30" stays a tag
+        lasting = parse_duration(words[-1])
+        words = words[:-1]
+    tag = words[-1]
+    target, name = _current_member(event, " ".join(words[:-1]), ctx)
+    if tag.startswith("-") and len(tag) > 1:
+        if not ctx.tx.untag(event.group, target, tag[1:]):
+            raise Refusal(f"{name} 没有标签 {tag[1:]}。")
+        return f"已去掉 {name} 的标签 {tag[1:]}。"
+    if len(tag) > MAX_TAG_CHARS:
+        raise Refusal(f"标签最长 {MAX_TAG_CHARS} 个字（收到 {len(tag)} 个）。")
+    until = event.at + lasting if lasting else None
+    ctx.tx.tag(event.group, target, tag, TagSource.ADMIN, event.at, until, event.member)
+    expiry = f"，{until.astimezone(ctx.group.tz):%m-%d %H:%M} 到期" if until else ""
+    return f"已为 {name} 加上标签 {tag}{expiry}。"
 
 
 def _current_member(event: Event, typed: str, ctx: ActionContext) -> tuple[str, str]:

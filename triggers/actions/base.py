@@ -18,6 +18,7 @@ from core.actors import Actor
 from core.effects import Effect
 from core.events import Event, EventKind
 from core.jobs import Tick
+from core.layers import LayerThresholds
 from storage.store import StoreTx
 from triggers.faq_index import FaqHit
 from triggers.schema_types import EventType, StrictModel
@@ -79,6 +80,7 @@ class ActionContext:
     control: Control | None = None
     # The role another member of this group holds (who may act on whom).
     role_of: Callable[[str], str] = field(default=lambda member: "member")
+    layers: LayerThresholds = field(default_factory=LayerThresholds)
 
     def local(self, at: datetime) -> datetime:
         return at.astimezone(self.group.tz)
