@@ -122,6 +122,7 @@ class Dispatcher:
     def sync_schedule(self, now: datetime) -> None:
         self.jobs.sync(self.engine.ruleset.scheduled_jobs(), JobKind.RULE, now)
         self.jobs.sync(self.engine.ruleset.layer_jobs(), JobKind.LAYERS, now)
+        self.jobs.sync(self.engine.ruleset.alert_jobs(), JobKind.ALERTS, now)
 
     def close(self) -> None:
         self.settle()
@@ -334,6 +335,9 @@ class Dispatcher:
         )
         if event.inviter:
             tx.observe(event.group, event.inviter, event.at)
+        if event.mentions and self._staff(event.group, event.member):
+            for member in event.mentions:  # a human answer: their open questions are closed
+                tx.answer_questions(event.group, member, event.at)
         if event.kind is EventKind.JOIN:
             if not tx.record_join(event.group, event.member, event.at, event.inviter):
                 return False

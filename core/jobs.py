@@ -20,6 +20,7 @@ class JobKind(StrEnum):
     RULE = "rule"
     BROADCAST = "broadcast"
     LAYERS = "layers"
+    ALERTS = "alerts"
 
 
 def _escape(part: str) -> str:
@@ -59,6 +60,11 @@ class JobId:
         return cls(JobKind.LAYERS, group=group)
 
     @classmethod
+    def for_alerts(cls) -> JobId:
+        """The periodic look for what operators must hear of (overdue questions)."""
+        return cls(JobKind.ALERTS)
+
+    @classmethod
     def for_broadcast(cls, number: int) -> JobId:
         return cls(JobKind.BROADCAST, broadcast=number)
 
@@ -71,6 +77,8 @@ class JobId:
             return f"broadcast:{self.broadcast}"
         if self.kind is JobKind.LAYERS:
             return f"layers:{_escape(self.group)}"
+        if self.kind is JobKind.ALERTS:
+            return "alerts"
         return "welcome"
 
     @classmethod
@@ -78,6 +86,8 @@ class JobId:
         kind, _, rest = key.partition(":")
         if kind == JobKind.WELCOME and not rest:
             return cls.welcome()
+        if kind == JobKind.ALERTS and not rest:
+            return cls.for_alerts()
         if kind == JobKind.BROADCAST and rest.isdigit():
             return cls.for_broadcast(int(rest))
         if kind == JobKind.LAYERS and rest and ":" not in rest:

@@ -96,6 +96,25 @@ class MemberTag(SQLModel, table=True):
     expires_at: datetime | None = _utc(nullable=True)  # type: ignore[assignment]
 
 
+class Alert(SQLModel, table=True):
+    """An alert to the operators: one per kind, group, subject and period (deduplicated)."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        UniqueConstraint("kind", "group_id", "subject", "period", name="uq_alerts_subject"),
+        Index("ix_alerts_at", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=32)
+    group_id: str = Field(max_length=128)
+    subject: str = Field(max_length=128)  # a member, a question's id
+    period: str = Field(max_length=32)  # a day, or the question's time: dedupe within it
+    text: str
+    at: datetime = _utc()  # type: ignore[assignment]
+    sent: bool = False  # False: recorded only (no destination, or over the hourly cap)
+
+
 class Interaction(SQLModel, table=True):
     """Every message and membership event, the raw material of activity reports."""
 

@@ -16,6 +16,7 @@ from sqlalchemy import (
 )
 
 from storage.activity import ActivityTx
+from storage.alerts import AlertsTx
 from storage.audit import AuditTx
 from storage.broadcasts import BroadcastsTx
 from storage.db import check_connection, create_db_engine, create_marks_engine, is_sqlite
@@ -149,5 +150,6 @@ class StoreTx(
     SeenTx,
     TagsTx,
     ReportsTx,
+    AlertsTx,
 ):
     """The domain operations, inside one transaction (each group of them in its own module)."""

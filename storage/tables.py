@@ -13,6 +13,7 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import BindParameter
 
 from storage.models import (
+    Alert,
     AuditEntry,
     Broadcast,
     CheckIn,
@@ -61,6 +62,8 @@ SEEN = _table(SeenMessage)
 LAYER_CHANGES = _table(LayerChange)
 
 MEMBER_TAGS = _table(MemberTag)
+
+ALERTS = _table(Alert)
 
 G: BindParameter[str] = bindparam("g")
 

@@ -290,6 +290,21 @@ class LayersConfig(StrictModel):
         )
 
 
+class AlertsConfig(StrictModel):
+    """Alerts to the operators: where they go, how many an hour at most, which kinds."""
+
+    to: NonEmptyStr | None = Field(
+        default=None,
+        description="the chat or group id alerts are sent to; without it they are only recorded",
+    )
+    max_per_hour: int = Field(default=20, ge=1, description="more in an hour are only recorded")
+    churn_risk: bool = Field(default=True, description="a core member went quiet")
+    unanswered_after: Duration | None = Field(
+        default=timedelta(minutes=30),
+        description="a question no one answered for this long (null: never alert)",
+    )
+
+
 class SendingConfig(StrictModel):
     """How fast the bot account may speak: WeChat restricts accounts that send too fast."""
 
@@ -334,4 +349,5 @@ class QunbotConfig(StrictModel):
     faq: FaqConfig = Field(default_factory=FaqConfig)
     sending: SendingConfig = Field(default_factory=SendingConfig)
     layers: LayersConfig = Field(default_factory=LayersConfig)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     rules: list[Rule] = Field(default_factory=list)

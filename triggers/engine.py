@@ -19,6 +19,7 @@ from core.events import Event, EventKind
 from core.jobs import WELCOME, JobId, JobKind, Tick
 from storage.store import StoreTx
 from triggers.actions.base import ActionContext, Control, Match
+from triggers.alerts import churn_alerts, unanswered_alerts
 from triggers.conditions import Cooldowns
 from triggers.config import Role
 from triggers.ruleset import CompiledRule, RuleSet
@@ -116,6 +117,11 @@ class Engine:
             return self._run_scheduled_rule(tick, due.scheduled, tx, wake, ruleset)
         if due.job.kind is JobKind.LAYERS:
             return _recompute_layers(due.job.group, tick.at, tx, ruleset)
+        if due.job.kind is JobKind.ALERTS:
+            groups = ruleset.served_groups(tx)
+            return Outcome(
+                replies=unanswered_alerts(tx, ruleset, groups, tick.at), fired=["alerts"]
+            )
         if control is None:
             logger.bind(job=due).warning("broadcast tick without operations ignored")
             return Outcome()
@@ -180,7 +186,8 @@ def _recompute_layers(group: str, now: datetime, tx: StoreTx, ruleset: RuleSet) 
     layers = ruleset.config.layers
     changes = tx.recompute_layers(group, ruleset.zone_of(group), now, layers.thresholds())
     logger.bind(group=group).info("member layers recomputed: {} changed", len(changes))
-    return Outcome(fired=[JobId.for_layers(group).key])
+    alerts = churn_alerts(tx, ruleset, group, changes, now)
+    return Outcome(replies=alerts, fired=[JobId.for_layers(group).key])
 
 
 def flush_welcomes(now: datetime, tx: StoreTx, wake: Wake, ruleset: RuleSet) -> list[Effect]:

@@ -9,10 +9,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from apscheduler.triggers.cron import CronTrigger
 
 from core.jobs import JobId, JobSpec
 from storage.store import StoreTx
@@ -81,6 +83,7 @@ _ROLE_ORDER = list(Role)
 
 # A recomputation missed while the bot was down still runs when it is back the same day.
 _LAYERS_GRACE = timedelta(hours=20)
+_ALERTS_GRACE = timedelta(minutes=10)
 
 
 def _stronger(a: Role | None, b: Role) -> Role:
@@ -246,6 +249,15 @@ class RuleSet:
             for room in sorted(self._groups)
             if not room.startswith("\0")
         }
+
+    def alert_jobs(self) -> dict[JobId, JobSpec]:
+        """The look for overdue questions every five minutes, when such alerts are on and
+        have somewhere to go (the unanswered queue itself is there for everyone to see)."""
+        alerts = self.config.alerts
+        if alerts.unanswered_after is None or alerts.to is None:
+            return {}
+        every = CronTrigger(minute="*/5", timezone=UTC)
+        return {JobId.for_alerts(): JobSpec(every, _ALERTS_GRACE)}
 
     def scheduled_rule(self, job_id: JobId) -> tuple[CompiledRule, str] | None:
         """The rule and group a scheduled job id stands for, if the config still has them."""

@@ -262,6 +262,21 @@ def audit(limit: int, config_path: Path | None, db_url: str | None) -> None:
         Console().print(table)
 
 
+@main.command()
+@click.option("--limit", default=50, show_default=True, help="How many alerts, newest first.")
+@config_option
+@db_option
+def alerts(limit: int, config_path: Path | None, db_url: str | None) -> None:
+    """Alerts to the operators: churn risks and questions nobody answered in time."""
+    with operator(config_path, db_url) as session, session.store.transaction() as tx:
+        table = Table("when (UTC)", "kind", "group", "sent", "alert")
+        for a in tx.alert_log(limit):
+            table.add_row(
+                f"{a.at:%Y-%m-%d %H:%M}", a.kind, a.group, "yes" if a.sent else "no", a.text
+            )
+        Console().print(table)
+
+
 @main.group()
 def outbox() -> None:
     """Messages the platform refused: list them, send them again (operators)."""

@@ -1,0 +1,125 @@
+"""Alerts fire exactly once on the transcript built for them, never on its control."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+from support import at, message, replay, ruleset_from
+
+from bot.cli import main
+from storage.store import Store
+
+BASE = """
+timezone: Asia/Shanghai
+groups: [{id: g1, name: 一群}]
+roles: [{member: ops, role: operator}]
+layers: {core_interactions: 3, quiet_days: 30, churning_days: 90}
+alerts: {to: ops-chat, unanswered_after: %s, max_per_hour: %d}
+faq:
+  entries: [{id: invoice, questions: [怎么开发票], answer: 在订单页申请}]
+rules:
+  - {name: 答疑, when: {question: true}, do: {action: faq}}
+"""
+
+
+def config(cap: int = 20, unanswered: str = "30m") -> str:
+    return BASE % (unanswered, cap)
+
+
+def alerts_sent(
+    store: Store, lines: list[str], cap: int = 20, unanswered: str = "30m"
+) -> list[str]:
+    said = replay(ruleset_from(config(cap, unanswered)), store, lines).said
+    return [s["text"] for s in said if s["group"] == "ops-chat"]
+
+
+def test_an_unanswered_question_alerts_once_after_the_target(store: Store) -> None:
+    sent = alerts_sent(
+        store,
+        [
+            message("2026-11-24T10:00:00+08:00", "bob", "周末上课吗？"),
+            message("2026-11-24T11:30:00+08:00", "amy", "大家好"),  # the clock moves on
+            message("2026-11-24T12:30:00+08:00", "amy", "午饭"),
+        ],
+    )
+    assert len(sent) == 1
+    assert sent[0].startswith("⏰ 未回复：一群 的 Bob（bob）11-24 10:00 问「周末上课吗？」")
+
+
+def test_a_human_answer_in_time_suppresses_the_alert(store: Store) -> None:
+    sent = alerts_sent(
+        store,
+        [
+            message("2026-11-24T10:00:00+08:00", "bob", "周末上课吗？"),
+            message("2026-11-24T10:10:00+08:00", "ops", "@Bob 周末也上课", mentions=["bob"]),
+            message("2026-11-24T11:30:00+08:00", "amy", "大家好"),
+        ],
+    )
+    assert sent == []
+    with store.transaction() as tx:
+        assert (
+            tx.overdue_questions(
+                "g1", at("2026-11-24T00:00:00+08:00"), at("2026-11-25T00:00:00+08:00")
+            )
+            == []
+        )
+
+
+def test_a_member_mentioning_does_not_count_as_an_answer(store: Store) -> None:
+    sent = alerts_sent(
+        store,
+        [
+            message("2026-11-24T10:00:00+08:00", "bob", "周末上课吗？"),
+            message("2026-11-24T10:10:00+08:00", "amy", "@Bob 不知道", mentions=["bob"]),
+            message("2026-11-24T11:30:00+08:00", "amy", "大家好"),
+        ],
+    )
+    assert len(sent) == 1
+
+
+def test_a_core_member_going_quiet_alerts_once_and_an_active_one_does_not(store: Store) -> None:
+    lines = [message(f"2026-11-0{d}T10:00:00+08:00", "fan", "你好") for d in (1, 2, 3)] + [
+        message("2026-11-03T11:00:00+08:00", "casual", "你好")
+    ]
+    # Every day at 04:00 the layers are stored; the fans's 30th idle day is 12-03.
+    for day in range(4, 31):
+        lines.append(message(f"2026-11-{day:02d}T09:00:00+08:00", "amy", "早"))
+    lines += [
+        message("2026-12-03T09:00:00+08:00", "amy", "早"),
+        message("2026-12-04T09:00:00+08:00", "amy", "早"),
+    ]
+    sent = alerts_sent(store, lines, unanswered="null")  # a month of five-minute looks spared
+    assert sent == ["⚠️ 流失预警：一群 的核心成员 Fan（fan）已超过 30 天没有发言。"]
+
+
+def test_over_the_hourly_cap_alerts_are_recorded_not_sent(tmp_path: object, store: Store) -> None:
+    lines = [message(f"2026-11-24T10:0{n}:00+08:00", f"m{n}", f"问题{n}吗？") for n in range(3)] + [
+        message("2026-11-24T11:30:00+08:00", "amy", "大家好")
+    ]
+    sent = alerts_sent(store, lines, cap=2)
+    assert len(sent) == 2
+    with store.transaction() as tx:
+        log = tx.alert_log()
+    assert sorted(a.sent for a in log) == [False, True, True]
+    assert all(a.kind == "unanswered" for a in log)
+
+
+def test_alerts_are_listed_for_operators(tmp_path: object) -> None:
+    from pathlib import Path
+
+    folder = Path(str(tmp_path))
+    url = f"sqlite:///{folder / 'q.db'}"
+    store = Store(url)
+    alerts_sent(
+        store,
+        [
+            message("2026-11-24T10:00:00+08:00", "bob", "周末上课吗？"),
+            message("2026-11-24T11:30:00+08:00", "amy", "大家好"),
+        ],
+    )
+    store.close()
+    (folder / "config.yaml").write_text(config(), encoding="utf-8")
+    shown = CliRunner().invoke(
+        main, ["alerts", "--config", str(folder / "config.yaml"), "--db", url]
+    )
+    assert shown.exit_code == 0, shown.output
+    assert "unanswered" in shown.stdout and "yes" in shown.stdout
