@@ -162,7 +162,8 @@ RAW_INTERACTIONS_DDL = (
     "member_id VARCHAR(128) NOT NULL, kind VARCHAR(16) NOT NULL, text VARCHAR, "
     "rule VARCHAR(128), at DATETIME NOT NULL)",
     "CREATE INDEX ix_interactions_group_at ON interactions (group_id, at)",
-    "CREATE INDEX ix_interactions_group_member_at ON interactions (group_id, member_id, at)",
+    "CREATE INDEX ix_interactions_group_member_at_kind"
+    " ON interactions (group_id, member_id, at, kind)",
 )
 RAW_INSERT = (
     "INSERT INTO interactions (group_id, member_id, kind, text, rule, at) VALUES (?, ?, ?, ?, ?, ?)"

@@ -121,7 +121,9 @@ class Interaction(SQLModel, table=True):
     __tablename__ = "interactions"
     __table_args__ = (
         Index("ix_interactions_group_at", "group_id", "at"),
-        Index("ix_interactions_group_member_at", "group_id", "member_id", "at"),
+        # With the kind last, a member's activity (not the platform's notices) is counted
+        # from the index alone: the daily layer job reads no table row.
+        Index("ix_interactions_group_member_at_kind", "group_id", "member_id", "at", "kind"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
