@@ -14,7 +14,7 @@ from support import join, message, replay, ruleset_from
 
 from bot.cli import main
 from bot.report.html import render_html, write_csv
-from bot.report.tables import group_report
+from bot.report.tables import GroupReport, group_report
 from storage.store import Store
 
 CONFIG = """\
@@ -43,6 +43,17 @@ def built(tmp_path: Path) -> tuple[Store, str]:
     store = Store(url)
     replay(ruleset_from(CONFIG), store, LINES)
     return store, url
+
+
+def two_days(tmp_path: Path) -> GroupReport:
+    """The report of the transcript's two days, from a store built for it."""
+    store, _ = built(tmp_path)
+    with store.transaction() as tx:
+        report = group_report(
+            tx, ruleset_from(CONFIG), "g1", date(2026, 11, 24), date(2026, 11, 25)
+        )
+    store.close()
+    return report
 
 
 def test_every_table_equals_the_store(tmp_path: Path) -> None:
@@ -79,12 +90,7 @@ def test_every_table_equals_the_store(tmp_path: Path) -> None:
 def test_the_html_draws_every_chart_from_the_same_numbers_and_needs_no_network(
     tmp_path: Path,
 ) -> None:
-    store, _ = built(tmp_path)
-    with store.transaction() as tx:
-        report = group_report(
-            tx, ruleset_from(CONFIG), "g1", date(2026, 11, 24), date(2026, 11, 25)
-        )
-    store.close()
+    report = two_days(tmp_path)
     html = render_html([report], datetime(2026, 11, 26, tzinfo=UTC))
     data = re.search(r'<script type="application/json" id="report-data">(.*?)</script>', html, re.S)
     assert data is not None

@@ -9,15 +9,13 @@ import shutil
 import struct
 import subprocess
 import zlib
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from support import ruleset_from
-from test_report import CONFIG, built
+from test_report import two_days
 
 from bot.report.html import render_html
-from bot.report.tables import group_report
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -73,12 +71,7 @@ def png_pixels(path: Path) -> tuple[int, int, bytes]:
 def test_chromium_renders_the_report_with_every_chart_and_no_script_error(
     tmp_path: Path,
 ) -> None:
-    store, _ = built(tmp_path)
-    with store.transaction() as tx:
-        report = group_report(
-            tx, ruleset_from(CONFIG), "g1", date(2026, 11, 24), date(2026, 11, 25)
-        )
-    store.close()
+    report = two_days(tmp_path)
     page = tmp_path / "report.html"
     page.write_text(render_html([report], datetime(2026, 11, 26, tzinfo=UTC)), encoding="utf-8")
 
