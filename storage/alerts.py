@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.tables import ALERTS, MEMBERS, UNANSWERED
 from storage.unit_of_work import TxBase
@@ -40,9 +39,8 @@ class AlertsTx(TxBase):
         self, kind: str, group: str, subject: str, period: str, text: str, at: datetime
     ) -> int | None:
         """Record an alert; its id, or None when this subject had one this period."""
-        dialect = sqlite if self._c.dialect.name == "sqlite" else postgresql
         inserted = self._execute(
-            dialect.insert(ALERTS)
+            self._upsert(ALERTS)
             .values(
                 kind=kind,
                 group_id=group,

@@ -11,7 +11,6 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import bindparam, delete, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.tables import MEMBER_TAGS, G, M
 from storage.unit_of_work import TxBase
@@ -66,8 +65,7 @@ class TagsTx(TxBase):
         expires_at: datetime | None = None,
         set_by: str | None = None,
     ) -> None:
-        dialect = sqlite if self._c.dialect.name == "sqlite" else postgresql
-        upsert = dialect.insert(MEMBER_TAGS).values(
+        upsert = self._upsert(MEMBER_TAGS).values(
             group_id=group,
             member_id=member,
             tag=tag[:MAX_TAG_CHARS],

@@ -87,7 +87,7 @@ class Engine:
                 role=role.value,
                 control=control,
                 role_of=partial(_role_in, ruleset, event.group),
-                layers=ruleset.config.layers.thresholds(),
+                layers=ruleset.layer_thresholds,
             )
             for action in rule.actions:
                 outcome.replies += action.run(event, match, ctx)
@@ -172,7 +172,7 @@ def _member_fits(rule: CompiledRule, event: Event, tx: StoreTx, ruleset: RuleSet
     if conditions.layers is None:
         return True
     zone = ruleset.zone_of(event.group)
-    thresholds = ruleset.config.layers.thresholds()
+    thresholds = ruleset.layer_thresholds
     layer = tx.layer_now(
         event.group, event.member, zone, event.at.astimezone(zone).date(), thresholds
     )
@@ -183,8 +183,7 @@ def _recompute_layers(group: str, now: datetime, tx: StoreTx, ruleset: RuleSet) 
     """The daily layer job: store every membership's layer, a row for each change."""
     if not ruleset.serves(group):
         return Outcome()
-    layers = ruleset.config.layers
-    changes = tx.recompute_layers(group, ruleset.zone_of(group), now, layers.thresholds())
+    changes = tx.recompute_layers(group, ruleset.zone_of(group), now, ruleset.layer_thresholds)
     logger.bind(group=group).info("member layers recomputed: {} changed", len(changes))
     alerts = churn_alerts(tx, ruleset, group, changes, now)
     return Outcome(replies=alerts, fired=[JobId.for_layers(group).key])

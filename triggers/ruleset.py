@@ -107,6 +107,7 @@ class RuleSet:
         self.bindings = dict(bindings or {})
         self.templates = Templates(config_dir)
         self.levels = Levels(config.points)
+        self.layer_thresholds = config.layers.thresholds()
         self.roles = RoleBook(config)
         self._default_tz = ZoneInfo(config.timezone)
         self._groups: dict[str, GroupInfo] = {}

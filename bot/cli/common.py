@@ -32,6 +32,9 @@ config_option = click.option(
     default=None,
     help="Rules file (default: QUNBOT_CONFIG or config.yaml).",
 )
+actor_option = click.option(
+    "--as", "actor", default=None, help="Operator name for the audit log (default: cli:<user>)."
+)
 db_option = click.option(
     "--db", "db_url", default=None, help="Database URL (default: QUNBOT_DB_URL)."
 )

@@ -42,7 +42,7 @@ def _today(session: OperatorSession, group: str, on: datetime | None) -> date:
 
 def _layers_on(session: OperatorSession, tx: StoreTx, group: str, today: date) -> list[MemberLayer]:
     zone = session.ruleset.zone_of(group)
-    return tx.member_layers(group, zone, today, session.ruleset.config.layers.thresholds())
+    return tx.member_layers(group, zone, today, session.ruleset.layer_thresholds)
 
 
 _on_option = click.option(

@@ -15,16 +15,20 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from bot.cli.common import BadRequest, actor_name, config_option, db_option, main, operator
+from bot.cli.common import (
+    BadRequest,
+    actor_name,
+    actor_option,
+    config_option,
+    db_option,
+    main,
+    operator,
+)
 from core.actors import Actor
 from storage.broadcasts import BroadcastRow
 from storage.store import StoreTx
 from triggers.broadcasts import BroadcastError, BroadcastRequest, Broadcasts, parse_groups
 from triggers.text_files import NotUtf8, read_utf8
-
-_actor_option = click.option(
-    "--as", "actor", default=None, help="Operator name for the audit log (default: cli:<user>)."
-)
 
 
 def _operator_actor(name: str | None) -> Actor:
@@ -63,7 +67,7 @@ def broadcast() -> None:
     help="Read the message template from a file.",
 )
 @click.option("--yes", is_flag=True, help="Do not ask before a broadcast to every group.")
-@_actor_option
+@actor_option
 def broadcast_add(
     config_path: Path | None,
     db_url: str | None,
@@ -198,7 +202,7 @@ def _existing(tx: StoreTx, number: int) -> BroadcastRow:
 @click.argument("number", type=int)
 @config_option
 @db_option
-@_actor_option
+@actor_option
 def broadcast_cancel(
     number: int, config_path: Path | None, db_url: str | None, actor: str | None
 ) -> None:
@@ -306,7 +310,7 @@ def outbox_failed(limit: int, config_path: Path | None, db_url: str | None) -> N
 @click.option("--all", "every", is_flag=True, help="Every failed message.")
 @config_option
 @db_option
-@_actor_option
+@actor_option
 def outbox_retry(
     ids: tuple[int, ...],
     every: bool,

@@ -10,15 +10,20 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from bot.cli.common import BadRequest, actor_name, config_option, db_option, main, operator
+from bot.cli.common import (
+    BadRequest,
+    actor_name,
+    actor_option,
+    config_option,
+    db_option,
+    main,
+    operator,
+)
 from bot.cli.members import served_rooms
 from core.actors import Actor
 from storage.tags import MAX_TAG_CHARS, TagSource
 from triggers.schema_types import parse_duration
 
-_actor_option = click.option(
-    "--as", "actor", default=None, help="Operator name for the audit log (default: cli:<user>)."
-)
 _group_option = click.option("--group", default=None, help="One group (id or configured topic).")
 
 
@@ -39,7 +44,7 @@ def tag() -> None:
 @click.argument("name")
 @_group_option
 @click.option("--for", "lasting", default=None, help="Expire after this long, e.g. 30d or 2h.")
-@_actor_option
+@actor_option
 @config_option
 @db_option
 def tag_add(
@@ -75,7 +80,7 @@ def tag_add(
 @click.argument("member_id")
 @click.argument("name")
 @_group_option
-@_actor_option
+@actor_option
 @config_option
 @db_option
 def tag_remove(

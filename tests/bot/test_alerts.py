@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from click.testing import CliRunner
 from support import at, message, replay, ruleset_from
 
@@ -91,7 +93,7 @@ def test_a_core_member_going_quiet_alerts_once_and_an_active_one_does_not(store:
     assert sent == ["⚠️ 流失预警：一群 的核心成员 Fan（fan）已超过 30 天没有发言。"]
 
 
-def test_over_the_hourly_cap_alerts_are_recorded_not_sent(tmp_path: object, store: Store) -> None:
+def test_over_the_hourly_cap_alerts_are_recorded_not_sent(store: Store) -> None:
     lines = [message(f"2026-11-24T10:0{n}:00+08:00", f"m{n}", f"问题{n}吗？") for n in range(3)] + [
         message("2026-11-24T11:30:00+08:00", "amy", "大家好")
     ]
@@ -103,10 +105,8 @@ def test_over_the_hourly_cap_alerts_are_recorded_not_sent(tmp_path: object, stor
     assert all(a.kind == "unanswered" for a in log)
 
 
-def test_alerts_are_listed_for_operators(tmp_path: object) -> None:
-    from pathlib import Path
-
-    folder = Path(str(tmp_path))
+def test_alerts_are_listed_for_operators(tmp_path: Path) -> None:
+    folder = tmp_path
     url = f"sqlite:///{folder / 'q.db'}"
     store = Store(url)
     alerts_sent(
