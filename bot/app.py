@@ -7,6 +7,7 @@ import signal
 import tempfile
 from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +18,10 @@ from bot.clock import Clock
 from bot.dispatcher import Dispatcher
 from bot.outbox import Outbox, Pacing
 from bot.runtime import RunOptions, run
+from core.effects import Effect
 from storage.db import masked_url
-from storage.store import Store
+from storage.store import Store, StoreTx
+from triggers.alerts import failure_alerts
 from triggers.engine import Engine
 from triggers.loader import load_ruleset
 from triggers.ruleset import RuleSet
@@ -49,9 +52,14 @@ class Bot:
             len(self.ruleset.config.groups),
         )
         pacing = self._pacing if paced else Pacing.immediate()
-        outbox = Outbox(self.store, adapter, clock, pacing, self.ruleset.zone_of)
+        outbox = Outbox(
+            self.store, adapter, clock, pacing, self.ruleset.zone_of, on_failed=self._failed
+        )
         work = run(adapter, self.dispatcher, outbox, clock, options)
         asyncio.run(until_signalled(work) if graceful else work)
+
+    def _failed(self, tx: StoreTx, effect: Effect, reason: str, at: datetime) -> list[Effect]:
+        return failure_alerts(tx, self.dispatcher.engine.ruleset, effect, reason, at)
 
     def _pacing(self) -> Pacing:
         return Pacing.from_config(self.dispatcher.engine.ruleset.config.sending)

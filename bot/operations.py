@@ -31,6 +31,7 @@ NEEDED_ROLE = {
     "confirm": "operator",
     "cancel": "operator",
     "grant": "admin",
+    "pardon": "operator",
     "reload": "admin",
     "remove": "admin",
     "retry": "operator",

@@ -20,9 +20,13 @@ from loguru import logger
 
 from bot.adapters.base import Adapter, NotConnected, PermanentSendError, TransientSendError
 from bot.clock import Clock
+from core.effects import Effect
 from storage.outbox import OutboxRow
-from storage.store import Store
+from storage.store import Store, StoreTx
 from triggers.config import SendingConfig
+
+# (tx, the effect, why it failed, when) -> effects to enqueue in the same transaction
+FailureHook = Callable[[StoreTx, Effect, str, datetime], list[Effect]]
 
 _TRANSIENT = (TransientSendError, ConnectionError, TimeoutError, OSError)
 _CHUNK = 100
@@ -76,8 +80,12 @@ class Outbox:
         pacing: Pacing | Callable[[], Pacing],
         zone_of: Callable[[str], ZoneInfo],
         rng: random.Random | None = None,
+        on_failed: FailureHook | None = None,
     ) -> None:
+        """``on_failed``: what an effect that failed for good leads to (an operator alert),
+        enqueued in the transaction that marks it failed."""
         self._store = store
+        self._on_failed = on_failed
         self._adapter = adapter
         self._clock = clock
         self._pacing_of = pacing if callable(pacing) else lambda: pacing
@@ -174,10 +182,14 @@ class Outbox:
             return
         log = logger.bind(group=row.effect.group, rule=row.effect.rule, key=row.effect.key)
         attempts = row.attempts + 1
-        with self._store.transaction(durable=False) as tx:
-            if isinstance(error, PermanentSendError) or attempts >= self._pacing.max_attempts:
-                tx.mark_failed(row.id, f"{type(error).__name__}: {error}")
+        final = isinstance(error, PermanentSendError) or attempts >= self._pacing.max_attempts
+        with self._store.transaction(durable=final) as tx:
+            if final:
+                reason = f"{type(error).__name__}: {error}"
+                tx.mark_failed(row.id, reason)
                 log.error("message failed for good after {} attempt(s): {}", attempts, error)
+                if self._on_failed is not None:
+                    tx.enqueue(self._on_failed(tx, row.effect, reason, at))
             else:
                 delay = self._pacing.backoff * (2**row.attempts)
                 tx.retry_later(row.id, at + delay, f"{type(error).__name__}: {error}")

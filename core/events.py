@@ -39,6 +39,24 @@ class EventKind(StrEnum):
     TICK = "tick"
 
 
+class ContentKind(StrEnum):
+    """What a message holds besides text (``Event.content``), as the puppet service names it."""
+
+    IMAGE = "image"
+    VIDEO = "video"
+    AUDIO = "audio"
+    EMOTICON = "emoticon"
+    URL = "url"  # a shared link card
+    MINI_PROGRAM = "mini_program"
+    ATTACHMENT = "attachment"  # a file
+    CONTACT = "contact"  # a shared contact card
+    RED_ENVELOPE = "red_envelope"
+    TRANSFER = "transfer"
+    LOCATION = "location"
+    CHAT_HISTORY = "chat_history"
+    POST = "post"
+
+
 @dataclass(frozen=True, slots=True)
 class Event:
     """Something that happened in a group.

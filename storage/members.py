@@ -47,6 +47,10 @@ _Q_JOIN = (
     )
 )
 
+_Q_JOINED_AT = select(MEMBERSHIPS.c.joined_at).where(
+    THIS_MEMBERSHIP, MEMBERSHIPS.c.left_at.is_(None)
+)
+
 _Q_MEMBERSHIPS_OF = select(
     MEMBERSHIPS.c.group_id, MEMBERSHIPS.c.member_id, MEMBERSHIPS.c.left_at
 ).join_from(
@@ -203,6 +207,12 @@ class MembersTx(TxBase):
         started = bool(self._cursor.rowcount)
         self._staged.memberships.add((group, member))  # current now, either way
         return started
+
+    def joined_at(self, group: str, member: str) -> datetime | None:
+        """When the current membership began by a join; None for a member the bot never saw
+        join (there before it, or seen only speaking)."""
+        joined = self._scalar(_Q_JOINED_AT, g=group, m=member)
+        return joined if isinstance(joined, datetime) else None
 
     def record_leave(self, group: str, member: str, at: datetime) -> bool:
         """End a membership; False when it had already ended (a repeated leave)."""

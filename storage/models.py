@@ -115,6 +115,29 @@ class Alert(SQLModel, table=True):
     sent: bool = False  # False: recorded only (no destination, or over the hourly cap)
 
 
+class Strike(SQLModel, table=True):
+    """A group rule broken: what the ladder did about it, until when, and any pardon."""
+
+    __tablename__ = "strikes"
+    __table_args__ = (
+        Index("ix_strikes_group_member_at", "group_id", "member_id", "at"),
+        Index("ix_strikes_at", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: str = Field(max_length=128)
+    member_id: str = Field(max_length=128)
+    rule: str = Field(max_length=128)
+    reason: str = Field(max_length=256)  # what the rule says was broken
+    evidence: str = Field(default="", max_length=256)  # what was found: a link, a word
+    weight: int = 1  # strikes this counts as on the ladder
+    step: str = Field(max_length=16)  # warn, mute, remove, report (ask a human)
+    until: datetime | None = _utc(nullable=True)  # type: ignore[assignment]
+    at: datetime = _utc()  # type: ignore[assignment]
+    pardoned_at: datetime | None = _utc(nullable=True)  # type: ignore[assignment]
+    pardoned_by: str | None = Field(default=None, max_length=128)
+
+
 class Interaction(SQLModel, table=True):
     """Every message and membership event, the raw material of activity reports."""
 

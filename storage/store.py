@@ -25,6 +25,7 @@ from storage.groups import GroupsTx
 from storage.layers import LayersTx
 from storage.members import MembersTx
 from storage.migrate import upgrade_to_head
+from storage.moderation import ModerationTx
 from storage.outbox import MARK_SENT, OutboxTx
 from storage.points import PointsTx
 from storage.prepared import Statements
@@ -151,5 +152,6 @@ class StoreTx(
     TagsTx,
     ReportsTx,
     AlertsTx,
+    ModerationTx,
 ):
     """The domain operations, inside one transaction (each group of them in its own module)."""

@@ -27,6 +27,7 @@ from storage.models import (
     OutboxMessage,
     PointsEntry,
     SeenMessage,
+    Strike,
     UnansweredQuestion,
 )
 
@@ -64,6 +65,8 @@ LAYER_CHANGES = _table(LayerChange)
 MEMBER_TAGS = _table(MemberTag)
 
 ALERTS = _table(Alert)
+
+STRIKES = _table(Strike)
 
 G: BindParameter[str] = bindparam("g")
 

@@ -1,4 +1,5 @@
-"""Alerts to the operators: a core member gone quiet, a question nobody answered in time.
+"""Alerts to the operators: a core member gone quiet, a question nobody answered in time,
+a group rule broken (see triggers.moderation), a removal the platform refused.
 
 Each is recorded once per kind, group, subject and period (``qunbot alerts`` lists them), and
 sent through the outbox like every message to the chat ``alerts.to`` names, at most
@@ -12,7 +13,7 @@ from datetime import datetime, timedelta
 
 from loguru import logger
 
-from core.effects import Effect
+from core.effects import Effect, EffectKind
 from core.layers import Layer
 from storage.layers import LayerChangeRow
 from storage.store import StoreTx
@@ -55,6 +56,23 @@ def raise_alert(
             rule=f"alert:{kind}",
         )
     ]
+
+
+def failure_alerts(
+    tx: StoreTx, ruleset: RuleSet, effect: Effect, reason: str, at: datetime
+) -> list[Effect]:
+    """A removal the platform refused (the account is not the group's owner or an admin):
+    the operators are asked to remove the member by hand."""
+    if effect.kind is not EffectKind.REMOVE_MEMBER or effect.member is None:
+        return []
+    member = effect.member
+    text = (
+        f"🚨 移出失败：{ruleset.display_name(tx, effect.group)}（{effect.group}）的 "
+        f"{tx.name_of(member)}（{member}）没有被移出：{reason}。请人工移出，或给机器人管理员权限。"
+    )
+    return raise_alert(
+        tx, ruleset, "removal_refused", effect.group, member, at.isoformat(), text, at
+    )
 
 
 def churn_alerts(

@@ -1,5 +1,5 @@
 """Conditions that gate a rule once its trigger matched: groups, roles, cooldowns, hours,
-and the sender's layer and tags (read from the store only for rules that ask)."""
+and the sender's layer, tags and join time (read from the store only for rules that ask)."""
 
 from __future__ import annotations
 
@@ -20,11 +20,12 @@ class CompiledConditions:
     hours: tuple[time, time] | None
     layers: frozenset[Layer] | None = None
     tags: frozenset[str] | None = None
+    joined_within: timedelta | None = None
 
     @property
     def about_member(self) -> bool:
-        """Whether admitting the rule needs the sender's layer or tags."""
-        return self.layers is not None or self.tags is not None
+        """Whether admitting the rule needs the sender's layer, tags or join time."""
+        return self.layers is not None or self.tags is not None or self.joined_within is not None
 
     @classmethod
     def build(cls, config: Conditions, room_of: Callable[[str], str]) -> CompiledConditions:
@@ -38,6 +39,7 @@ class CompiledConditions:
             hours=(config.hours.from_, config.hours.to) if config.hours else None,
             layers=frozenset(config.layers) if config.layers is not None else None,
             tags=frozenset(config.tags) if config.tags is not None else None,
+            joined_within=config.joined_within,
         )
 
     def admits(self, group: str, role: Role, local_now: datetime) -> bool:

@@ -19,6 +19,7 @@ from core.layers import Layer, LayerThresholds
 from triggers.actions import action_models
 from triggers.actions.base import ActionModel
 from triggers.faq_catalog import FaqConfig
+from triggers.moderation.config import DetectSpec, ModerationConfig
 from triggers.points_levels import PointsConfig
 from triggers.regex import compile_linear
 from triggers.schema_types import (
@@ -133,8 +134,8 @@ class RoleGrant(StrictModel):
 
 
 class Trigger(StrictModel):
-    """What starts a rule. For messages give at most one of command, keywords, regex, question;
-    none of them means every message."""
+    """What starts a rule. For messages give at most one of command, keywords, regex, question,
+    detect; none of them means every message."""
 
     event: EventType = EventType.MESSAGE
     command: Words | None = Field(
@@ -148,6 +149,10 @@ class Trigger(StrictModel):
     question: bool = Field(
         default=False,
         description="messages that read as questions, or that the FAQ can answer",
+    )
+    detect: DetectSpec | None = Field(
+        default=None,
+        description="group rules broken: link, contact, banned words, message types, floods",
     )
     schedule: Schedule | None = Field(
         default=None, description="run at set times instead of on an event"
@@ -173,13 +178,15 @@ class Trigger(StrictModel):
                 ("keywords", self.keywords),
                 ("regex", self.regex),
                 ("question", self.question or None),
+                ("detect", self.detect),
             )
             if value is not None
         ]
         if self.schedule is not None:
             if given or "event" in self.model_fields_set:
                 raise ValueError(
-                    "a schedule trigger takes no event, command, keywords, regex or question"
+                    "a schedule trigger takes no event, command, keywords, regex, question "
+                    "or detect"
                 )
             return self.model_copy(update={"event": EventType.SCHEDULE})
         if self.event is EventType.SCHEDULE:
@@ -187,7 +194,9 @@ class Trigger(StrictModel):
         if self.event is not EventType.MESSAGE and given:
             raise ValueError(f"a {self.event.value} trigger takes no {', '.join(given)}")
         if len(given) > 1:
-            raise ValueError(f"give only one of command, keywords, regex, question (got {given})")
+            raise ValueError(
+                f"give only one of command, keywords, regex, question, detect (got {given})"
+            )
         if self.match == "all" and self.keywords is None:
             raise ValueError("'match' goes with 'keywords'")
         return self
@@ -219,6 +228,9 @@ class Conditions(StrictModel):
     )
     tags: list[NonEmptyStr] | None = Field(
         default=None, description="the sender has at least one of these tags"
+    )
+    joined_within: Duration | None = Field(
+        default=None, description="the sender joined the group at most this long ago, e.g. '10m'"
     )
 
 
@@ -350,4 +362,5 @@ class QunbotConfig(StrictModel):
     sending: SendingConfig = Field(default_factory=SendingConfig)
     layers: LayersConfig = Field(default_factory=LayersConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+    moderation: ModerationConfig = Field(default_factory=ModerationConfig)
     rules: list[Rule] = Field(default_factory=list)

@@ -19,7 +19,7 @@ from core.events import Event, EventKind
 from core.jobs import WELCOME, JobId, JobKind, Tick
 from storage.store import StoreTx
 from triggers.actions.base import ActionContext, Control, Match
-from triggers.alerts import churn_alerts, unanswered_alerts
+from triggers.alerts import churn_alerts, raise_alert, unanswered_alerts
 from triggers.conditions import Cooldowns
 from triggers.config import Role
 from triggers.ruleset import CompiledRule, RuleSet
@@ -58,24 +58,31 @@ class Engine:
         ruleset = self.ruleset
         if event.kind is EventKind.TICK:
             return self._run_job(event, tx, wake, ruleset, control)
-        if event.kind not in _KIND_TO_EVENT or event.content != "text":
-            return Outcome()  # renames and pictures are recorded; no rule reads them
         if event.kind is EventKind.MESSAGE:
-            candidates = [
-                (ruleset.rules[order], match)
-                for order, match in ruleset.matcher.candidates(event.text)
-            ]
-        else:
+            candidates = _message_candidates(event, ruleset)
+        elif event.kind in _KIND_TO_EVENT and event.content == "text":
             candidates = [(rule, Match()) for rule in ruleset.by_event[_KIND_TO_EVENT[event.kind]]]
+        else:
+            return Outcome()  # renames are recorded; no rule reads them
         outcome = Outcome()
         if not candidates:
             return outcome
+        if (
+            ruleset.moderated
+            and not all(rule.moderation for rule, _ in candidates)
+            and tx.muted_until(event.group, event.member, event.at) is not None
+        ):
+            # Muted: the bot does not answer them; only the group rules still watch.
+            candidates = [(rule, match) for rule, match in candidates if rule.moderation]
         group = ruleset.group_info(event.group, event.group_name or "")
         role = ruleset.roles.role_of(event.group, event.member)
         local_now = event.at.astimezone(group.tz)
+        alert = partial(raise_alert, tx, ruleset) if ruleset.moderated else None
         for rule, match in candidates:
             if not self._may_fire(rule, event, role, local_now):
                 continue
+            if rule.moderation and ruleset.ladder and ruleset.ladder.exempt(event, role, tx):
+                continue  # staff may post links: the group rules do not apply to them
             if rule.conditions.about_member and not _member_fits(rule, event, tx, ruleset):
                 continue
             ctx = ActionContext(
@@ -88,7 +95,10 @@ class Engine:
                 control=control,
                 role_of=partial(_role_in, ruleset, event.group),
                 layers=ruleset.layer_thresholds,
+                ladder=ruleset.ladder,
             )
+            if alert is not None:
+                ctx.alert = alert
             for action in rule.actions:
                 outcome.replies += action.run(event, match, ctx)
             outcome.fired.append(rule.name)
@@ -162,9 +172,29 @@ class Engine:
         return Outcome(replies=keyed, fired=[rule.name])
 
 
+def _message_candidates(event: Event, ruleset: RuleSet) -> list[tuple[CompiledRule, Match]]:
+    """The rules a message triggers: by its text (pictures have none), and by what the
+    moderation stream watch sees (message types, floods, repeats)."""
+    found = ruleset.matcher.candidates(event.text) if event.content == "text" else ()
+    stream = ruleset.detectors.stream
+    if stream and (watched := stream.observe(event)):
+        merged = dict(found)
+        for order, evidence in watched.items():
+            earlier = merged.get(order)
+            detected = (*earlier.detected, *evidence) if earlier else tuple(evidence)
+            merged[order] = Match(detected=detected)
+        found = tuple(sorted(merged.items()))
+    return [(ruleset.rules[order], match) for order, match in found]
+
+
 def _member_fits(rule: CompiledRule, event: Event, tx: StoreTx, ruleset: RuleSet) -> bool:
-    """The sender's layer (judged now, in the group's zone) and tags, for rules that ask."""
+    """The sender's join time, tags and layer (judged now, in the group's zone), for rules
+    that ask."""
     conditions = rule.conditions
+    if conditions.joined_within is not None:
+        joined = tx.joined_at(event.group, event.member)
+        if joined is None or event.at - joined > conditions.joined_within:
+            return False
     if conditions.tags is not None and not conditions.tags.intersection(
         tx.tags_of(event.group, event.member, event.at)
     ):

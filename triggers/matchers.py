@@ -1,7 +1,8 @@
 """Message triggers compiled into matchers whose cost does not grow with the rule count.
 
-Commands are one dict lookup, keywords one Aho-Corasick pass over the message; only
-regex rules are tried one by one. Each matcher returns the data it matched.
+Commands are one dict lookup, keywords one Aho-Corasick pass over the message, the
+moderation detectors one pass for every rule; only regex rules are tried one by one.
+Each matcher returns the data it matched.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from functools import lru_cache
 from triggers.actions.base import Match
 from triggers.config import Trigger
 from triggers.faq_catalog import FaqCatalog
+from triggers.moderation.detectors import TextDetectors
 from triggers.regex import LinearRegex, compile_linear
 from triggers.text import WordFinder, command_args, command_word, is_question, normalize, visible
 
@@ -34,15 +36,24 @@ class _KeywordRule:
 class MessageMatcher:
     """Finds every message rule a text triggers, in rule order, with what each one matched."""
 
-    def __init__(self, triggers: Sequence[tuple[int, Trigger]], faq: FaqCatalog) -> None:
+    def __init__(
+        self,
+        triggers: Sequence[tuple[int, Trigger]],
+        faq: FaqCatalog,
+        detectors: TextDetectors | None = None,
+    ) -> None:
+        """``detectors``: the ``detect:`` triggers' text detectors (see triggers.moderation)."""
         self._commands: dict[str, list[int]] = {}
         self._keyword_rules: dict[int, _KeywordRule] = {}
         self._regexes: list[tuple[int, LinearRegex]] = []
         self._questions: list[int] = []
         self._every: list[int] = []
         self._faq = faq
+        self._detectors = detectors if detectors else None
         owners: dict[str, list[int]] = {}
         for index, trigger in triggers:
+            if trigger.detect is not None:
+                continue  # the detectors' own pass (and the engine's stream watch)
             if trigger.command is not None:
                 for word in trigger.command:
                     self._commands.setdefault(command_word(normalize(word)), []).append(index)
@@ -91,6 +102,9 @@ class MessageMatcher:
             if hit_faq is not None or is_question(clean):
                 for index in self._questions:
                     found[index] = Match(faq=hit_faq, searched=True)
+        if self._detectors is not None:
+            for index, evidence in self._detectors.find(clean).items():
+                found[index] = Match(detected=tuple(evidence))
         for index in self._every:
             found[index] = Match()
         return tuple(sorted(found.items()))

@@ -31,6 +31,9 @@ from triggers.conditions import CompiledConditions
 from triggers.config import GroupConfig, QunbotConfig, Role, Schedule
 from triggers.faq_catalog import ANSWER_SAMPLE, ANSWER_VARIABLES, FaqCatalog
 from triggers.matchers import MessageMatcher
+from triggers.moderation.config import Detect
+from triggers.moderation.ladder import Ladder, NoticeProblem
+from triggers.moderation.rules import WordsFileProblem, compile_detectors, words_of
 from triggers.points_levels import Levels
 from triggers.schema_types import EventType
 from triggers.templates import Renderable, TemplateProblem, Templates, TemplateSource
@@ -48,6 +51,7 @@ class CompiledRule:
     actions: tuple[Action, ...]
     stop: bool
     schedule: Schedule | None = None
+    moderation: bool = False  # a ``detect:`` rule: it still runs for a muted member
 
 
 class RuleSetProblems(Exception):
@@ -132,7 +136,15 @@ class RuleSet:
             ((i, r) for i, r in enumerate(config.rules) if r.enabled),
             key=lambda item: (-item[1].priority, item[0]),
         )
+        detects: list[tuple[int, Detect, tuple[str, ...]]] = []
         for order, (position, rule) in enumerate(ordered):
+            if rule.when.detect is not None:
+                try:
+                    detects.append(
+                        (order, rule.when.detect, words_of(rule.when.detect, config_dir))
+                    )
+                except WordsFileProblem as problem:
+                    problems.append((("rules", position, "when", "detect"), str(problem)))
             actions: list[Action] = []
             groups = tuple(re.compile(rule.when.regex).groupindex) if rule.when.regex else ()
             rule_kit = replace(kit, regex_groups=groups)
@@ -162,6 +174,7 @@ class RuleSet:
                     actions=tuple(actions),
                     stop=not rule.continue_,
                     schedule=rule.when.schedule,
+                    moderation=rule.when.detect is not None,
                 )
             )
             if rule.when.schedule is not None and not (rule.if_.groups or config.groups):
@@ -171,8 +184,15 @@ class RuleSet:
                         "a scheduled rule needs groups: list them under groups: or in if: groups",
                     )
                 )
+        try:
+            self.ladder: Ladder | None = Ladder(config.moderation, self.templates)
+        except NoticeProblem as problem:
+            self.ladder = None
+            problems.append((("moderation", problem.field), problem.message))
         if problems:
             raise RuleSetProblems(problems)
+        self.detectors = compile_detectors(detects)
+        self.moderated = bool(detects)
         self.matcher = MessageMatcher(
             [
                 (r.order, rule.when)
@@ -180,6 +200,7 @@ class RuleSet:
                 if r.event is EventType.MESSAGE
             ],
             self.faq,
+            self.detectors.text,
         )
         self._scheduled = {
             JobId.for_rule(rule.name, group): (rule, group)

@@ -16,7 +16,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, V
 from bot.adapters.base import AlwaysOnline
 from bot.clock import FakeClock, supported
 from core.effects import Effect, EffectKind
-from core.events import Event, EventKind
+from core.events import ContentKind, Event, EventKind
 
 
 class _Line(BaseModel):
@@ -49,11 +49,13 @@ class MessageLine(_Line):
     text: str
     mentions: list[str] = Field(default_factory=list)
     id: str | None = Field(default=None, min_length=1, max_length=128)
+    content: Literal["text"] | ContentKind = "text"  # a picture, a mini-program card …
 
     def _own_fields(self) -> dict[str, Any]:
         return {
             "member": self.sender,
-            "text": self.text,
+            "text": self.text if self.content == "text" else "",
+            "content": str(self.content),
             "mentions": tuple(self.mentions),
             "source_id": self.id,
         }

@@ -10,6 +10,7 @@ from bot.cli import (  # noqa: F401 - they register commands
     config_files,
     faq,
     members,
+    moderation,
     operators,
     play,
     report,

@@ -1,5 +1,5 @@
 """Admin commands in the chat: broadcast, confirm, cancel, grant points, remove a member,
-reload the config, look a member up, tag one.
+reload the config, look a member up, tag one, pardon one's strikes.
 
 Each command needs a role (operators broadcast, look up and tag; admins grant points,
 remove and reload) and
@@ -37,6 +37,7 @@ class Command(StrEnum):
     RELOAD = "reload"
     WHO = "who"
     TAG = "tag"
+    PARDON = "pardon"
 
 
 ROLE_NAMES = {"operator": "运营", "admin": "管理员", "owner": "群主"}
@@ -48,6 +49,7 @@ USAGE = {
     Command.REMOVE: "用法：/remove <@成员|成员id> [原因]",
     Command.RELOAD: "用法：/reload",
     Command.WHO: "用法：/who <@成员|成员id>",
+    Command.PARDON: "用法：/pardon <@成员|成员id>（撤销其违规记录，解除禁言）",
     Command.TAG: (
         "用法：/tag <@成员|成员id> <标签> [有效期，如 30d]；/tag <@成员|成员id> -<标签> 去掉"
     ),
@@ -61,7 +63,7 @@ class AdminConfig(ActionModel):
 
     action: Literal["admin"]
     command: Command = Field(
-        description="broadcast, confirm, cancel, grant, remove, reload, who or tag"
+        description="broadcast, confirm, cancel, grant, remove, reload, who, tag or pardon"
     )
 
     def build(self, kit: BuildKit) -> AdminAction:
@@ -106,6 +108,8 @@ class AdminAction:
             return _who(event, match.args, ctx)
         if self.command is Command.TAG:
             return _tag(event, words, ctx)
+        if self.command is Command.PARDON:
+            return _pardon(event, match.args.strip(), ctx)
         if self.command is Command.BROADCAST:
             return self._broadcast(event, match.args, ctx, control)
         if len(words) != 1 or not words[0].lstrip("#").isdigit():
@@ -290,6 +294,23 @@ def _tag(event: Event, words: list[str], ctx: ActionContext) -> str:
     ctx.tx.tag(event.group, target, tag, TagSource.ADMIN, event.at, until, event.member)
     expiry = f"，{until.astimezone(ctx.group.tz):%m-%d %H:%M} 到期" if until else ""
     return f"已为 {name} 加上标签 {tag}{expiry}。"
+
+
+def _pardon(event: Event, typed: str, ctx: ActionContext) -> str:
+    """Forgive a member's standing strikes (and so a mute); also one removed meanwhile."""
+    if not typed:
+        raise Refusal(USAGE[Command.PARDON])
+    try:
+        target, name = _current_member(event, typed, ctx)
+    except Refusal:
+        target = name = typed.removeprefix("@").strip()  # gone: by the id they had
+        if not ctx.tx.pardon(event.group, target, event.member, event.at):
+            raise
+        return f"已赦免 {name}：违规记录已撤销。"
+    forgiven = ctx.tx.pardon(event.group, target, event.member, event.at)
+    if not forgiven:
+        raise Refusal(f"{name} 在本群没有未撤销的违规记录。")
+    return f"已赦免 {name}：撤销 {forgiven} 条违规记录，禁言（如有）已解除。"
 
 
 def _current_member(event: Event, typed: str, ctx: ActionContext) -> tuple[str, str]:

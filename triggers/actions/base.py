@@ -26,7 +26,15 @@ from triggers.templates import Renderable, TemplateProblem, Templates, TemplateS
 
 if TYPE_CHECKING:
     from triggers.broadcasts import Broadcasts
+    from triggers.moderation.ladder import Ladder
     from triggers.points_levels import Levels
+
+# (kind, group, subject, period, text, at) -> the alert's effects (see triggers.alerts)
+RaiseAlert = Callable[[str, str, str, str, str, datetime], list[Effect]]
+
+
+def _no_alerts(*_: Any) -> list[Effect]:
+    return []
 
 
 class Control(Protocol):
@@ -55,6 +63,7 @@ class Match:
     groups: Mapping[str, str] = field(default_factory=dict)
     faq: FaqHit | None = None
     searched: bool = False  # the FAQ was searched at its own threshold: ``faq`` is the answer
+    detected: tuple[str, ...] = ()  # what a ``detect:`` trigger found ("链接 t.cn/x")
 
     def as_context(self) -> dict[str, Any]:
         return {"args": self.args, "keywords": list(self.keywords), "groups": dict(self.groups)}
@@ -81,6 +90,8 @@ class ActionContext:
     # The role another member of this group holds (who may act on whom).
     role_of: Callable[[str], str] = field(default=lambda member: "member")
     layers: LayerThresholds = field(default_factory=LayerThresholds)
+    ladder: Ladder | None = None
+    alert: RaiseAlert = _no_alerts
 
     def local(self, at: datetime) -> datetime:
         return at.astimezone(self.group.tz)
