@@ -292,6 +292,10 @@ class PuppetServerPeer:
         """The account the client runs as; logged in now if a client runs, else on its start."""
         return dict(self._mutate("/login", {"id": id, "name": name or id}))
 
+    def removals(self) -> list[dict[str, Any]]:
+        """Every room-member removal the client asked for: {room, member, at, ok}."""
+        return list(self._request("GET", "/removals"))
+
     def logout(self, reason: str = "logout by the test") -> dict[str, Any]:
         """Log the puppet out (a logout event); it logs in again when a client next starts."""
         return dict(self._request("POST", "/logout", {"reason": reason}))

@@ -24,6 +24,7 @@ import pytest
 pytestmark = [pytest.mark.e2e]
 
 ROOM = "room1@chatroom"
+OPS = "ops@chatroom"  # where alerts to the operators go
 BOT = "qunbot_wxid"
 MEMBERS = [{"id": "alice", "name": "Alice"}, {"id": "bob", "name": "Bob"}]
 
@@ -121,10 +122,14 @@ class BotProcess:
 
 
 @contextmanager
-def _running_bot(puppet_server: Any, workdir: Path, **env: str) -> Iterator[BotProcess]:
-    (workdir / "config.yaml").write_text(CONFIG, encoding="utf-8")
+def _running_bot(
+    puppet_server: Any, workdir: Path, config: str = CONFIG, owner: str | None = None, **env: str
+) -> Iterator[BotProcess]:
+    """The bot on ``config`` in ROOM (owned by ``owner``; by nobody, the account may remove)."""
+    (workdir / "config.yaml").write_text(config, encoding="utf-8")
     puppet_server.login(BOT, "QunBot")
-    puppet_server.room(ROOM, "测试群", MEMBERS)
+    puppet_server.room(ROOM, "测试群", MEMBERS, owner=owner)
+    puppet_server.room(OPS, "运营群", [MEMBERS[0]])
     process = BotProcess(puppet_server, workdir)
     process.env.update(env)
     process.start()
@@ -211,6 +216,47 @@ def test_an_admin_removes_a_member_through_the_service(puppet_server: Any, bot: 
         assert db.execute("SELECT status FROM outbox WHERE kind = 'remove_member'").fetchall() == [
             ("sent",)
         ]
+
+
+MODERATION = f"""
+groups: [{{id: "{ROOM}", name: 测试群}}, {{id: "{OPS}", name: 运营群}}]
+sending: {{min_gap: 0s, jitter: 0s, per_minute: 600, login_quiet: 0s, backoff: 1s}}
+alerts: {{to: "{OPS}"}}
+moderation: {{ladder: [warn, remove], remove_by: bot}}
+rules:
+  - {{name: 广告, when: {{detect: [link, contact]}}, do: {{action: moderate, reason: 禁止广告}}}}
+"""
+
+
+@pytest.mark.parametrize("owner", [None, "alice"], ids=["bot may remove", "owner is alice"])
+def test_the_ladder_removes_a_spammer_or_alerts_when_the_platform_refuses(
+    puppet_server: Any, tmp_path: Path, owner: str | None
+) -> None:
+    with _running_bot(puppet_server, tmp_path, MODERATION, owner=owner) as bot:
+        puppet_server.say(ROOM, "bob", "看看 www.shop.com")
+        puppet_server.wait_sent(lambda s: any("第 1 次提醒" in t for t in texts(s)), timeout=20)
+        puppet_server.say(ROOM, "bob", "加V：shop8888")
+        alert = "已移出" if owner is None else "移出失败"
+        puppet_server.wait_sent(
+            lambda s: any(alert in m["text"] for m in s if m["conversation"] == OPS), timeout=30
+        )
+        (removal,) = puppet_server.removals()
+        assert (removal["room"], removal["member"], removal["ok"]) == (ROOM, "bob", owner is None)
+        members = [m["id"] for m in _room(puppet_server)["members"]]
+        assert ("bob" in members) == (owner is not None)
+        with sqlite3.connect(bot.workdir / "bot.db") as db:
+            status, error = db.execute(
+                "SELECT status, error FROM outbox WHERE kind = 'remove_member'"
+            ).fetchone()
+            steps = db.execute("SELECT step FROM strikes ORDER BY id").fetchall()
+        assert steps == [("warn",), ("remove",)]
+        if owner is None:
+            assert status == "sent"
+        else:  # refused for good at once: PERMISSION_DENIED is not retried
+            assert status == "failed"
+            assert error.startswith("PermanentSendError:") and "not the owner" in error
+            ops = [m["text"] for m in puppet_server.sent() if m["conversation"] == OPS]
+            assert any("请人工移出" in text for text in ops), ops
 
 
 def _room(puppet_server: Any) -> dict[str, Any]:

@@ -20,6 +20,10 @@
  * Control API (loopback, JSON in and out; errors are {"error": "..."} with 4xx):
  *   GET  /health                  {ready, clients, logged_in, started, account}
  *   GET  /sent                    every message the client sent, in order
+ *   GET  /removals                every room-member removal the client asked for, in order:
+ *                                 {room, member, at (ISO), ok}; a room with an `owner` other
+ *                                 than the account refuses it (gRPC PERMISSION_DENIED), as
+ *                                 WeChat does when the account is not the group's owner
  *   GET  /state                   {account, contacts, rooms} -- the world, without messages
  *   POST /state                   replace the world with a GET /state snapshot (no events)
  *   POST /login                   {id, name}              the account the client runs as
@@ -175,6 +179,7 @@ class World {
     this.messages = new Map() // id -> puppet MessagePayload (kept for the life of the process)
     this.extras = new Map() // message id -> contact id / url payload of a sent non-text message
     this.sent = []
+    this.removals = []
   }
 
   remember (person) {
@@ -459,7 +464,14 @@ class ScriptedPuppet extends PuppetMock {
   async roomDel (roomId, contactId) {
     const room = this.world.rooms.get(roomId)
     if (!room) throw new Error(`unknown room ${roomId}`)
-    removeMembers(this, room, [contactId], this.requireAccount().id, Date.now())
+    const account = this.requireAccount()
+    const ok = !room.owner || room.owner === account.id
+    this.world.removals.push({ room: roomId, member: contactId, at: new Date().toISOString(), ok })
+    if (!ok) {
+      const details = `${account.id} is not the owner of ${roomId}: only its owner removes members`
+      throw Object.assign(new Error(details), { code: 7, details }) // PERMISSION_DENIED
+    }
+    removeMembers(this, room, [contactId], account.id, Date.now())
   }
 }
 
@@ -524,6 +536,7 @@ function controlRoutes (world, puppet) {
   return {
     'GET /health': health,
     'GET /sent': () => world.sent,
+    'GET /removals': () => world.removals,
     'GET /state': () => world.snapshot(),
 
     'POST /state': body => {
