@@ -8,6 +8,7 @@ from bench.core import Workload
 
 WORKLOADS = (
     "message_path",
+    "moderation",
     "checkin",
     "postgres",
     "rule_scaling",
