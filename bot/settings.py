@@ -32,6 +32,9 @@ class Settings(BaseSettings):
         description="the puppet service token (a secret: never logged)",
     )
     private_chats: bool = Field(default=False, description="also answer private chats")
+    scan_images: bool = Field(
+        default=True, description="read QR codes in pictures members post (moderation)"
+    )
     status_file: str = Field(
         default="qunbot-status.json", description="where `qunbot run` writes its connection state"
     )

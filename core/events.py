@@ -81,6 +81,8 @@ class Event:
     group_name: str | None = None
     tick: Tick | None = None
     content: str = "text"
+    # What QR codes in a picture say (``content`` "image"), when the adapter could read them.
+    codes: tuple[str, ...] = ()
     # The platform's id of the message, when it has one: a redelivery is handled once.
     source_id: str | None = None
 

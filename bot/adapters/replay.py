@@ -50,12 +50,14 @@ class MessageLine(_Line):
     mentions: list[str] = Field(default_factory=list)
     id: str | None = Field(default=None, min_length=1, max_length=128)
     content: Literal["text"] | ContentKind = "text"  # a picture, a mini-program card …
+    codes: list[str] = Field(default_factory=list)  # what QR codes in a picture say
 
     def _own_fields(self) -> dict[str, Any]:
         return {
             "member": self.sender,
             "text": self.text if self.content == "text" else "",
             "content": str(self.content),
+            "codes": tuple(self.codes),
             "mentions": tuple(self.mentions),
             "source_id": self.id,
         }

@@ -49,6 +49,7 @@ def wechaty_settings(
         endpoint=endpoint,
         token=token,
         private_chats=settings.private_chats,
+        scan_images=settings.scan_images,
         status_file=Path(settings.status_file),
         reconnect_max=timedelta(seconds=settings.reconnect_max),
         send_timeout=timedelta(seconds=settings.send_timeout),

@@ -36,6 +36,8 @@ rules:
      do: {action: moderate, reason: 禁止广告}}
   - {name: 违禁词, when: {detect: {words: [赌博]}}, priority: 90,
      do: {action: moderate, reason: 禁止违规内容, weight: 2}}
+  - {name: 二维码, when: {detect: qrcode}, priority: 90,
+     do: {action: moderate, reason: 禁止发二维码}}
   - {name: 小程序, when: {detect: {content: [mini_program]}}, priority: 90,
      do: {action: moderate, reason: 禁止小程序}}
   - {name: 刷屏, when: {detect: {flood: {messages: 5, within: 10s}, repeat: {times: 3, within: 1m}}},
@@ -197,6 +199,24 @@ def test_a_removed_member_is_pardoned_by_id(tmp_path: Path) -> None:
         ],
     )
     assert in_group(said)[-1] == "@Ops 已赦免 bob：违规记录已撤销。"
+    store.close()
+
+
+def test_a_picture_with_a_qr_code_is_struck_and_one_without_is_not(tmp_path: Path) -> None:
+    said, store = play(
+        tmp_path,
+        [
+            message("2026-11-24T10:00", "amy", "", content="image"),
+            message(
+                "2026-11-24T10:01", "bob", "", content="image", codes=["https://u.wechat.com/x"]
+            ),
+        ],
+    )
+    assert in_group(said) == [
+        "@Bob ⚠️ 请遵守群规：禁止发二维码。这是第 1 次提醒，再犯将禁言 1 小时。"
+    ]
+    with store.transaction() as tx:
+        assert [s.evidence for s in tx.strike_log()] == ["二维码 https://u.wechat.com/x"]
     store.close()
 
 

@@ -13,6 +13,7 @@ reason -- unless ``QUNBOT_REQUIRE_E2E=1``, where a CI job that must run them fai
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import json
 import os
@@ -323,6 +324,11 @@ class PuppetServerPeer:
         real WeChat puts "@Name\u2005" into the text of a mention, add it if the test needs it."""
         body = {"room": room, "from": sender, "text": text, "mentions": list(mentions)}
         return str(self._request("POST", "/say", body | self._extra(force, timestamp))["id"])
+
+    def picture(self, room: str, sender: str, data: bytes, *, force: bool = False) -> str:
+        """A member posts a picture (image file bytes); returns the message id."""
+        body = {"room": room, "from": sender, "base64": base64.b64encode(data).decode()}
+        return str(self._request("POST", "/picture", body | self._extra(force, None))["id"])
 
     def say_private(
         self,

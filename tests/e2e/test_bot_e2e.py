@@ -224,8 +224,25 @@ sending: {{min_gap: 0s, jitter: 0s, per_minute: 600, login_quiet: 0s, backoff: 1
 alerts: {{to: "{OPS}"}}
 moderation: {{ladder: [warn, remove], remove_by: bot}}
 rules:
-  - {{name: 广告, when: {{detect: [link, contact]}}, do: {{action: moderate, reason: 禁止广告}}}}
+  - {{name: 广告, when: {{detect: [link, contact, qrcode]}}, do: {{action: moderate, reason: 禁止广告}}}}
 """
+
+
+def test_a_picture_with_a_qr_code_is_read_through_the_service_and_warned(
+    puppet_server: Any, tmp_path: Path
+) -> None:
+    import io
+
+    import qrcode
+
+    buffer = io.BytesIO()
+    qrcode.make("https://weixin.qq.com/g/AbCdEf").save(buffer, format="PNG")
+    with _running_bot(puppet_server, tmp_path, MODERATION) as bot:
+        puppet_server.picture(ROOM, "bob", buffer.getvalue())
+        puppet_server.wait_sent(lambda s: any("第 1 次提醒" in t for t in texts(s)), timeout=20)
+        with sqlite3.connect(bot.workdir / "bot.db") as db:
+            found = db.execute("SELECT member_id, evidence FROM strikes").fetchall()
+        assert found == [("bob", "二维码 https://weixin.qq.com/g/AbCdEf")]
 
 
 @pytest.mark.parametrize("owner", [None, "alice"], ids=["bot may remove", "owner is alice"])

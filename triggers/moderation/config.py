@@ -24,7 +24,7 @@ class Repeat(StrictModel):
     within: Duration = Field(description="… within this long, e.g. '5m'")
 
 
-_DETECTOR_NAMES = ("link", "contact")  # the detectors without settings
+_DETECTOR_NAMES = ("link", "contact", "qrcode")  # the detectors without settings
 
 
 def _shorthand(value: Any) -> Any:
@@ -35,8 +35,8 @@ def _shorthand(value: Any) -> Any:
         unknown = [v for v in value if v not in _DETECTOR_NAMES]
         if unknown:
             raise ValueError(
-                f"unknown detector {unknown[0]!r}: write link or contact, or a mapping with "
-                "link, contact, words, words_file, content, flood or repeat"
+                f"unknown detector {unknown[0]!r}: write link, contact or qrcode, or a mapping "
+                "with link, contact, qrcode, words, words_file, content, flood or repeat"
             )
         return dict.fromkeys(value, True)
     return value
@@ -52,6 +52,11 @@ class Detect(StrictModel):
         default=False,
         description="contact ads: mobile numbers (also spaced or in 一三九 digits), "
         "'加V/加微/vx: id', QQ numbers, e-mail addresses",
+    )
+    qrcode: bool = Field(
+        default=False,
+        description="pictures holding a QR code (a group's or a seller's code), where the "
+        "platform lets the bot read the picture",
     )
     words: Words | None = Field(
         default=None,
@@ -72,6 +77,7 @@ class Detect(StrictModel):
         if not (
             self.link
             or self.contact
+            or self.qrcode
             or self.words
             or self.words_file
             or self.content
@@ -79,8 +85,8 @@ class Detect(StrictModel):
             or self.repeat
         ):
             raise ValueError(
-                "name at least one detector: link, contact, words, words_file, content, "
-                "flood or repeat"
+                "name at least one detector: link, contact, qrcode, words, words_file, "
+                "content, flood or repeat"
             )
         return self
 
@@ -89,7 +95,7 @@ class Detect(StrictModel):
         return bool(self.link or self.contact or self.words or self.words_file)
 
 
-_Named = Literal["link", "contact"]
+_Named = Literal["link", "contact", "qrcode"]
 
 DetectSpec = Annotated[
     Detect,

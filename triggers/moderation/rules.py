@@ -55,8 +55,10 @@ def compile_detectors(rules: Sequence[tuple[int, Detect, tuple[str, ...]]]) -> D
         if detect.reads_text
     ]
     stream = [
-        WatchedRule(order, frozenset(detect.content or ()), detect.flood, detect.repeat)
+        WatchedRule(
+            order, frozenset(detect.content or ()), detect.flood, detect.repeat, detect.qrcode
+        )
         for order, detect, _ in rules
-        if detect.content or detect.flood or detect.repeat
+        if detect.content or detect.flood or detect.repeat or detect.qrcode
     ]
     return Detectors(TextDetectors(text), EventWatch(stream))

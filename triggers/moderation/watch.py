@@ -1,4 +1,5 @@
-"""Detectors that watch the stream rather than one text: message types, floods, repeats.
+"""Detectors that watch the stream rather than one text: message types, QR codes in
+pictures (read by the adapter), floods, repeats.
 
 Flood and repeat counts live in memory per group and member (a restart forgives a flood
 in progress); once a member trips one, their count starts over, so one flood is one
@@ -25,6 +26,7 @@ class WatchedRule:
     content: frozenset[ContentKind]
     flood: Flood | None
     repeat: Repeat | None
+    qrcode: bool = False
 
 
 class EventWatch:
@@ -33,6 +35,7 @@ class EventWatch:
     def __init__(self, rules: Sequence[WatchedRule]) -> None:
         self._rules = tuple(rules)
         self._content = tuple(r for r in rules if r.content)
+        self._qrcode = tuple(r for r in rules if r.qrcode)
         self._counted = tuple(r for r in rules if r.flood or r.repeat)
         spans = [r.flood.within for r in self._counted if r.flood] + [
             r.repeat.within for r in self._counted if r.repeat
@@ -51,6 +54,9 @@ class EventWatch:
             for rule in self._content:
                 if event.content in rule.content:
                     found[rule.index] = [f"消息类型 {event.content}"]
+            if event.codes:
+                for rule in self._qrcode:
+                    found.setdefault(rule.index, []).append(f"二维码 {event.codes[0][:100]}")
         if self._counted:
             self._count(event, found)
         return found

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import contextlib
 import random
 import re
@@ -14,6 +16,7 @@ from typing import Any
 from loguru import logger
 
 from bot.adapters.base import NotConnected, TransientSendError
+from bot.adapters.qr_codes import MAX_BYTES, read_qr_codes
 from bot.adapters.wechaty.client import (
     WechatyRefused,
     WechatySettings,
@@ -35,6 +38,7 @@ from core.events import Event, EventKind
 
 _LEADING_MENTION = re.compile(r"^\s*@[^\s\u2005]+[\s\u2005]+")
 _SEEN_IDS = 10_000
+_IMAGE_HD = 2  # the puppet protocol's IMAGE_TYPE_HD: a thumbnail may be too small to read
 
 
 class WechatyAdapter:
@@ -293,6 +297,7 @@ class WechatyAdapter:
             conversation = talker
         content = content_of(message.type)
         text = (message.text or "") if content == "text" else ""
+        codes = await self._codes_in(message_id) if content == "image" else ()
         if self._self_id and self._self_id in (message.mention_ids or []):
             text = _LEADING_MENTION.sub("", text, count=1)
         await self._queue.put(
@@ -306,9 +311,33 @@ class WechatyAdapter:
                 mentions=tuple(message.mention_ids or ()),
                 group_name=await self._topic_of(message.room_id) if message.room_id else None,
                 content=content,
+                codes=codes,
                 source_id=message_id,
             )
         )
+
+    async def _codes_in(self, message_id: str) -> tuple[str, ...]:
+        """What QR codes a picture holds; () when scanning is off or the picture is not to
+        be had (a service that only gives a URL: the bot does not download from the web)."""
+        if not self._settings.scan_images:
+            return ()
+        log = logger.bind(message=message_id)
+        try:
+            box = await within(
+                self._puppet.message_image(message_id, _IMAGE_HD),
+                self._settings.send_timeout.total_seconds(),
+            )
+        except Exception as error:
+            log.info("picture not fetched for scanning: {}", explain(error))
+            return ()
+        qr_text = getattr(box, "qrCode", None)
+        if isinstance(qr_text, str):
+            return (qr_text,)  # the service sent the code itself
+        data = _box_bytes(box)
+        if data is None:
+            log.debug("picture not scanned: the service gave no content")
+            return ()
+        return await asyncio.to_thread(read_qr_codes, data)
 
     async def _on_room_join(self, payload: Any) -> None:
         room = payload.room_id
@@ -405,3 +434,19 @@ class WechatyAdapter:
 def _link_open(puppet: Any) -> bool:
     """Whether the client has opened its gRPC channel (``start`` does that first)."""
     return getattr(puppet, "_puppet_stub", None) is not None
+
+
+def _box_bytes(box: Any) -> bytes | None:
+    """A file box's content when it carries it (base64 or a buffer), within the size limit."""
+    encoded = getattr(box, "base64", None)
+    if isinstance(encoded, str | bytes):
+        raw = encoded.encode() if isinstance(encoded, str) else encoded
+        raw = raw.split(b",", 1)[-1]  # a data URL's "data:image/png;base64," prefix
+        if len(raw) > MAX_BYTES * 4 // 3 + 4:
+            return None
+        try:
+            return base64.b64decode(raw, validate=False)
+        except (binascii.Error, ValueError):
+            return None
+    buffer = getattr(box, "buffer", None)
+    return bytes(buffer) if isinstance(buffer, bytes | bytearray) else None

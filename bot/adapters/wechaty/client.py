@@ -78,6 +78,7 @@ class WechatySettings:
     endpoint: str | None
     token: str
     private_chats: bool = False
+    scan_images: bool = True
     status_file: Path | None = None
     reconnect_min: timedelta = timedelta(seconds=1)
     reconnect_max: timedelta = timedelta(minutes=1)

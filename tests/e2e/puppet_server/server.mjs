@@ -31,6 +31,8 @@
  *   POST /room                    {id, topic, members, owner?}   a room the account is in
  *   POST /say                     {room, from, text, mentions?, timestamp?}     -> {id}
  *   POST /say-private             {from, text, name?, timestamp?}               -> {id}
+ *   POST /picture                 {room, from, base64, timestamp?}  a member posts a picture
+ *                                 (the client fetches it with messageImage: a base64 file box)
  *   POST /join                    {room, invitees, inviter, timestamp?}
  *   POST /leave                   {room, members, remover?, timestamp?}
  *   POST /topic                   {room, topic, changer, timestamp?}
@@ -47,6 +49,7 @@ import net from 'node:net'
 import { readFile } from 'node:fs/promises'
 import { randomUUID } from 'node:crypto'
 
+import { FileBox } from 'file-box' // wechaty-puppet's own dependency, at its pinned version
 import * as PUPPET from 'wechaty-puppet'
 import { PuppetMock } from 'wechaty-puppet-mock'
 import { PuppetServer } from 'wechaty-puppet-service'
@@ -180,6 +183,7 @@ class World {
     this.extras = new Map() // message id -> contact id / url payload of a sent non-text message
     this.sent = []
     this.removals = []
+    this.pictures = new Map() // message id -> base64 of a picture a member posted
   }
 
   remember (person) {
@@ -364,6 +368,13 @@ class ScriptedPuppet extends PuppetMock {
   }
 
   async messageContact (id) { return this.world.extras.get(id) ?? '' }
+
+  /** A picture a member posted with POST /picture, as the file box the service serves. */
+  async messageImage (id) {
+    const picture = this.world.pictures.get(id)
+    if (!picture) throw new Error(`no picture ${id}`)
+    return FileBox.fromBase64(picture, 'picture.png')
+  }
 
   async messageUrl (id) {
     return this.world.extras.get(id) ?? { title: '', url: '' }
@@ -578,6 +589,26 @@ function controlRoutes (world, puppet) {
         roomId: room.id,
         text,
         mentionIdList: mentions,
+        timestamp: timestampOf(body),
+      })
+      return { id }
+    },
+
+    'POST /picture': body => {
+      const room = world.room(requireString(body, 'room'))
+      const from = requireString(body, 'from')
+      world.requireMember(room, from)
+      const picture = requireString(body, 'base64')
+      requireClient(body)
+      const id = `m_${randomUUID()}`
+      world.pictures.set(id, picture)
+      puppet.deliver({
+        id,
+        type: TYPE.Image,
+        talkerId: from,
+        roomId: room.id,
+        text: '',
+        mentionIdList: [],
         timestamp: timestampOf(body),
       })
       return { id }
