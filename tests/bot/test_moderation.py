@@ -102,6 +102,27 @@ def test_the_ladder_warns_then_mutes_then_removes(db_url: str) -> None:
     store.close()
 
 
+def test_a_warning_goes_out_even_when_the_member_spent_their_reply_budget(
+    tmp_path: Path,
+) -> None:
+    config = CONFIG % {"remove_by": "bot"} + "sending: {member_budget: 1, member_window: 1m}\n"
+    store = Store(f"sqlite:///{tmp_path / 'q.db'}")
+    said = replay(
+        ruleset_from(config),
+        store,
+        [
+            message("2026-11-24T10:00:00", "bob", "hi"),
+            message("2026-11-24T10:00:05", "bob", "签到"),  # over budget: held back
+            message("2026-11-24T10:00:10", "bob", "www.shop.com"),
+        ],
+    )
+    assert in_group(said) == [
+        "hello",
+        "@Bob ⚠️ 请遵守群规：禁止广告。这是第 1 次提醒，再犯将禁言 1 小时。",
+    ]
+    store.close()
+
+
 def test_a_mute_ends_on_its_own_and_strikes_decay(tmp_path: Path) -> None:
     said, store = play(
         tmp_path,

@@ -11,7 +11,7 @@ are never struck. Every step is a strike row and an audit record.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -145,7 +145,9 @@ class Ladder:
             "until": f"{until.astimezone(ctx.group.tz):%m-%d %H:%M}" if until else "",
             "by_bot": by_bot,
         }
-        effects = say(self.notices[step], context, event, ctx, mentions=(event.member,))
+        # A notice enforces the rules rather than answers: no member's reply budget holds it.
+        notices = say(self.notices[step], context, event, ctx, mentions=(event.member,))
+        effects = [replace(notice, requester=None) for notice in notices]
         if step is Step.WARN:
             return effects
         name = event.name or tx.name_of(event.member)
