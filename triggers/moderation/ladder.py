@@ -134,7 +134,7 @@ class Ladder:
         tx.audit(
             event.at, SYSTEM_ACTOR, "system", f"moderation.{recorded}", event.group, detail, "ok"
         )
-        log.bind(step=recorded).warning("group rule broken ({}): {}", evidence, recorded)
+        log.bind(step=recorded).info("group rule broken ({}): {}", evidence, recorded)
         context = {
             **ctx.base_context(event),
             "rule": strike.rule,
