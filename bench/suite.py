@@ -12,6 +12,7 @@ WORKLOADS = (
     "checkin",
     "postgres",
     "rule_scaling",
+    "faq",
     "latency",
     "briefing_fanout",
     "history",

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from triggers.faq_index import DEFAULT_THRESHOLD, FaqDoc, FaqHit, FaqIndex
+from triggers.faq_synonyms import synonyms
 from triggers.schema_types import NonEmptyStr, StrictModel
 from triggers.templates import Renderable
 
 ANSWER_VARIABLES = frozenset({"question", "matched"})
+# An answer's template syntax ({{ member.name }}, {% if %}) says nothing about its topic.
+_TEMPLATE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
 ANSWER_SAMPLE: dict[str, Any] = {"question": "请问怎么退款？", "matched": "怎么申请退款"}
 
 
@@ -40,7 +44,20 @@ class FaqConfig(StrictModel):
         le=100,
         description="how close (0-100) a question must be to an entry to be answered",
     )
+    synonyms: list[list[NonEmptyStr]] = Field(
+        default_factory=list,
+        description="groups of words members use for the same thing, the first one standing "
+        "for all, e.g. [[停卡, 暂停, 冻结]]; added to the bundled customer-service groups",
+    )
     entries: list[FaqEntryConfig] = Field(default_factory=list)
+
+    @field_validator("synonyms")
+    @classmethod
+    def _groups(cls, groups: list[list[str]]) -> list[list[str]]:
+        for group in groups:
+            if len(group) < 2:
+                raise ValueError(f"a synonym group needs two words or more, got {group}")
+        return groups
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +75,11 @@ class FaqCatalog:
             entry.id: compile_answer(i, entry.answer) for i, entry in enumerate(config.entries)
         }
         self._index = FaqIndex(
-            [FaqDoc(e.id, tuple(e.questions), tuple(e.keywords)) for e in config.entries]
+            [
+                FaqDoc(e.id, tuple(e.questions), tuple(e.keywords), _TEMPLATE.sub(" ", e.answer))
+                for e in config.entries
+            ],
+            synonyms(config.synonyms).apply,
         )
 
     def __len__(self) -> int:

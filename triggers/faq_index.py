@@ -12,12 +12,12 @@ from __future__ import annotations
 import heapq
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from triggers.text import WordFinder, normalize
+from triggers.text import WordFinder, is_question, normalize
 
 DEFAULT_THRESHOLD = 60.0
 """Rewordings that keep most of a stored question score 65-100 and chatter under 45; a
@@ -37,6 +37,19 @@ KEYWORD_FLOOR = 75.0
 RECALL_SHARE = 0.6
 """Weight of "how much of the stored question the message contains" in a score; the rest
 is edit similarity, which penalises extra or reordered text."""
+
+PRECISION_SHARE = 0.7
+"""The most an entry can score for explaining the message rather than resembling one of
+its questions: the share of the message's words (by IDF; words no entry has weigh the
+most) found in its questions and keywords, with the answer's words at ANSWER_SHARE."""
+
+ANSWER_SHARE = 0.5
+"""What a word found only in an entry's answer counts for (对公转账 when the answer lists
+the ways to pay): less than one in its questions, which say what the entry is about."""
+
+NON_QUESTION_SHARE = 0.6
+"""A message that does not read as a question keeps this share of its score, and no
+keyword floor: 发票收到了 shares a keyword with the invoice entry but asks nothing."""
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 # Filler that changes how, not what, members ask: question words, how-to frames
@@ -72,6 +85,7 @@ class FaqDoc:
     key: str  # the FAQ entry id
     questions: tuple[str, ...]  # example phrasings of the question
     keywords: tuple[str, ...]  # words whose presence strongly suggests this entry
+    answer: str = ""  # the answer's text (template syntax taken out), indexed at less weight
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +103,20 @@ class _Phrase:
     core: str
     tokens: frozenset[str]
     weight: float
+
+
+@dataclass(frozen=True, slots=True)
+class _Probe:
+    """A message as the index reads it (see FaqIndex._probe); ``whole`` is 0 unless it asks."""
+
+    core: str
+    tokens: frozenset[str]
+    asks: bool
+    whole: float
+    known: float
+    keyword_hits: dict[int, str]
+    shared: dict[int, float]
+    ranked: list[int]
 
 
 def _core(clean: str) -> str:
@@ -110,21 +138,56 @@ def _tokens(core: str) -> frozenset[str]:
 
 
 class FaqIndex:
-    """Finds the FAQ entry a message asks about; built once, when the config loads."""
+    """Finds the FAQ entry a message asks about; built once, when the config loads.
 
-    def __init__(self, docs: Sequence[FaqDoc]) -> None:
+    ``prepare`` reads a normalised text the way the FAQ compares it (synonyms read as
+    one word, see triggers.faq_synonyms); it is applied to the entries and the messages.
+    """
+
+    def __init__(self, docs: Sequence[FaqDoc], prepare: Callable[[str], str] | None = None) -> None:
+        self._prepare = prepare or (lambda clean: clean)
         self._keys = tuple(doc.key for doc in docs)
-        cores = [[(q, _core(normalize(q))) for q in doc.questions] for doc in docs]
+        cores = [[(q, _core(self._clean(q))) for q in doc.questions] for doc in docs]
+        keyword_tokens = [
+            frozenset().union(*(_tokens(_core(self._clean(k))) for k in doc.keywords))
+            for doc in docs
+        ]
+        answers = [_tokens(_core(self._clean(doc.answer))) for doc in docs]
         postings: dict[str, list[int]] = {}
+        counts: dict[str, int] = {}
+        owns: list[frozenset[str]] = []
         for entry, questions in enumerate(cores):
-            for token in frozenset().union(*(_tokens(core) for _, core in questions)):
+            own = frozenset().union(*(_tokens(core) for _, core in questions))
+            owns.append(own | keyword_tokens[entry])
+            for token in own:
                 postings.setdefault(token, []).append(entry)
-        self._idf = {t: math.log(1 + len(docs) / len(e)) for t, e in postings.items()}
-        self._postings = {t: e for t, e in postings.items() if len(e) <= MAX_POSTINGS}
+            for token in own | keyword_tokens[entry] | answers[entry]:
+                counts[token] = counts.get(token, 0) + 1
+        self._idf = {t: math.log(1 + len(docs) / n) for t, n in counts.items()}
+        self._unknown_idf = math.log(1 + max(len(docs), 1))  # a word no entry has
+        # Token -> (entry, the IDF it adds to the entry's rank): a question's words at their
+        # IDF, words only in an answer at ANSWER_SHARE of it (they rank, they do not score).
+        weighted: dict[str, list[tuple[int, float]]] = {}
+        for token, entries in postings.items():
+            if len(entries) <= MAX_POSTINGS:
+                weighted[token] = [(entry, self._idf[token]) for entry in entries]
+        self._indexed = frozenset(weighted)
+        answer_postings: dict[str, list[int]] = {}
+        for entry, tokens in enumerate(answers):
+            for token in tokens - owns[entry]:  # a question's word is found through it already
+                answer_postings.setdefault(token, []).append(entry)
+        for token, entries in answer_postings.items():
+            if len(entries) <= MAX_POSTINGS:
+                rank = ANSWER_SHARE * self._idf[token]
+                weighted.setdefault(token, []).extend((entry, rank) for entry in entries)
+        self._postings = {t: tuple(e) for t, e in weighted.items()}
         self._phrases = [
             tuple(self._phrase(q, core) for q, core in questions if core) for questions in cores
         ]
         self._unions = [frozenset().union(*(p.tokens for p in ps)) for ps in self._phrases]
+        # What explains a message's words: questions and keywords fully, the answer less.
+        self._explains = [u | k for u, k in zip(self._unions, keyword_tokens, strict=True)]
+        self._answers = [a - e for a, e in zip(answers, self._explains, strict=True)]
         # Votes are divided by this so long entries do not crowd out short exact ones.
         self._norms = [math.sqrt(self._weight(union)) or 1.0 for union in self._unions]
         # Each question's weight and length bound how high it can score (see _ceiling).
@@ -132,11 +195,14 @@ class FaqIndex:
             tuple((p.weight, len(p.core)) for p in phrases if p.weight) for phrases in self._phrases
         ]
         self._lightest = [min((w for w, _ in b), default=0.0) for b in self._bounds]
-        self._keywords = _keyword_finder(docs)
+        self._keywords = _keyword_finder(docs, self._clean)
         self.last_candidates = 0
         """Entries the last search re-scored: at most TOP_K, whatever the FAQ size."""
         self.last_postings = 0
         """Index postings the last search walked: bounded by its tokens, not the FAQ size."""
+
+    def _clean(self, text: str) -> str:
+        return self._prepare(normalize(text))
 
     def _phrase(self, original: str, core: str) -> _Phrase:
         tokens = _tokens(core)
@@ -150,24 +216,35 @@ class FaqIndex:
         return len(self._keys)
 
     def search(self, text: str, threshold: float) -> FaqHit | None:
-        """The best entry scoring at least ``threshold`` (0-100); ties go to the earlier one."""
-        core, tokens, keyword_hits, shared, ranked = self._ranked(text)
-        unindexed = [t for t in tokens if t in self._idf and t not in self._postings]
+        """The best entry scoring at least ``threshold`` (0-100); ties go to the earlier one.
+
+        A message that does not read as a question keeps only NON_QUESTION_SHARE of its
+        resemblance to a stored question: no keyword floor, no credit for what an entry
+        explains of it (开始了 is fully "explained" by 直播几点开始, and asks nothing).
+        """
+        probe = self._probe(text)
+        core, tokens, shared = probe.core, probe.tokens, probe.shared
+        unindexed = [t for t in tokens if t in self._idf and t not in self._indexed]
         spare = self._weight(unindexed)  # what the unindexed tokens could add, at most
+        share = 1.0 if probe.asks else NON_QUESTION_SHARE
+        # What any entry can explain of the message is at most its known words.
+        explained = _explained(probe.known, probe.whole)
         best: tuple[float, int, FaqHit] | None = None
         self.last_candidates = 0
-        for entry in ranked:
-            keyword = keyword_hits.get(entry)
+        for entry in probe.ranked:
+            keyword = probe.keyword_hits.get(entry)
             # An entry that cannot reach the threshold, or beat the best so far, is skipped:
             # first by a bound that costs two divisions, then by a tighter one.
             floor = threshold if best is None else max(threshold, best[0])
             if keyword is None and (
-                _blend(shared[entry] + spare, self._lightest[entry], 100.0) < floor
-                or self._ceiling(entry, shared[entry], unindexed, len(core)) < floor
+                share * max(_blend(shared[entry] + spare, self._lightest[entry], 100.0), explained)
+                < floor
+                or share * max(self._ceiling(entry, shared[entry], unindexed, len(core)), explained)
+                < floor
             ):
                 continue
             self.last_candidates += 1
-            hit = self._score(entry, core, tokens, keyword)
+            hit = self._score(entry, core, tokens, keyword, probe.whole, share)
             if best is None or (hit.score, -entry) > best[:2]:
                 best = (hit.score, -entry, hit)
         if best is None or best[0] < threshold:
@@ -177,29 +254,46 @@ class FaqIndex:
     def candidates(self, text: str, limit: int = 3) -> list[FaqHit]:
         """The best ``limit`` entries with their scores, whatever the threshold: for admins
         tuning their FAQ (``qunbot faq test``), not the message path."""
-        core, tokens, keyword_hits, _, ranked = self._ranked(text)
-        hits = [self._score(entry, core, tokens, keyword_hits.get(entry)) for entry in ranked]
+        probe = self._probe(text)
+        share = 1.0 if probe.asks else NON_QUESTION_SHARE
+        hits = [
+            self._score(
+                entry, probe.core, probe.tokens, probe.keyword_hits.get(entry), probe.whole, share
+            )
+            for entry in probe.ranked
+        ]
         return sorted(hits, key=lambda hit: -hit.score)[:limit]
 
-    def _ranked(
-        self, text: str
-    ) -> tuple[str, frozenset[str], dict[int, str], dict[int, float], list[int]]:
-        """The message's core and tokens, its keyword hits, the IDF each entry shares with
-        it, and the TOP_K entries sharing the most for their size."""
+    def _probe(self, text: str) -> _Probe:
+        """The message read once: its core and tokens, whether it asks, its keyword hits
+        (a question's only), the IDF each entry shares with it, and the TOP_K entries
+        sharing the most for their size."""
         clean = normalize(text)
+        asks = is_question(clean)
+        clean = self._prepare(clean)
         core = _core(clean)
         tokens = _tokens(core)
-        keyword_hits = self._keyword_hits(clean)
+        keyword_hits = self._keyword_hits(clean) if asks else {}
         shared: dict[int, float] = dict.fromkeys(keyword_hits, math.inf)
         walked = len(keyword_hits)
+        whole = known = 0.0
+        idf, unknown = self._idf, self._unknown_idf
         for token in sorted(tokens):
+            weight = idf.get(token)
+            if weight is None:
+                whole += unknown
+                continue
+            whole += weight
+            known += weight
             entries = self._postings.get(token, ())
             walked += len(entries)
-            for entry in entries:
-                shared[entry] = shared.get(entry, 0.0) + self._idf[token]
+            for entry, rank in entries:
+                shared[entry] = shared.get(entry, 0.0) + rank
         self.last_postings = walked
         ranked = heapq.nsmallest(TOP_K, shared, key=lambda e: (-shared[e] / self._norms[e], e))
-        return core, tokens, keyword_hits, shared, ranked
+        return _Probe(
+            core, tokens, asks, whole if asks else 0.0, known, keyword_hits, shared, ranked
+        )
 
     def _ceiling(self, entry: int, indexed: float, unindexed: list[str], length: int) -> float:
         """The most this entry can score (plus slack for rounding): skipping hopeless
@@ -225,7 +319,15 @@ class FaqIndex:
                     hits[entry] = (word, original)
         return {entry: original for entry, (_, original) in hits.items()}
 
-    def _score(self, entry: int, core: str, tokens: frozenset[str], keyword: str | None) -> FaqHit:
+    def _score(
+        self,
+        entry: int,
+        core: str,
+        tokens: frozenset[str],
+        keyword: str | None,
+        whole: float,
+        share: float,
+    ) -> FaqHit:
         score, matched = 0.0, ""
         for phrase in self._phrases[entry]:
             recall = self._weight(tokens & phrase.tokens) / phrase.weight
@@ -234,11 +336,14 @@ class FaqIndex:
             )
             if similarity > score:
                 score, matched = similarity, phrase.original
+        explained = self._weight(tokens & self._explains[entry])
+        explained += ANSWER_SHARE * self._weight(tokens & self._answers[entry])
+        score = max(score, _explained(explained, whole))
         if keyword is not None:
             if score < KEYWORD_FLOOR:
                 matched = keyword
             score = KEYWORD_FLOOR + (100.0 - KEYWORD_FLOOR) * score / 100.0
-        return FaqHit(self._keys[entry], round(score, 2), matched)
+        return FaqHit(self._keys[entry], round(share * score, 2), matched)
 
 
 def _blend(shared: float, weight: float, similarity: float) -> float:
@@ -248,12 +353,19 @@ def _blend(shared: float, weight: float, similarity: float) -> float:
     return RECALL_SHARE * 100.0 * recall + (1 - RECALL_SHARE) * similarity + 0.01
 
 
-def _keyword_finder(docs: Sequence[FaqDoc]) -> WordFinder[tuple[tuple[int, str], ...]]:
+def _explained(explained: float, whole: float) -> float:
+    """The score for explaining ``explained`` of a message weighing ``whole`` (by IDF)."""
+    return PRECISION_SHARE * 100.0 * min(1.0, explained / whole) if whole else 0.0
+
+
+def _keyword_finder(
+    docs: Sequence[FaqDoc], clean: Callable[[str], str]
+) -> WordFinder[tuple[tuple[int, str], ...]]:
     """Every entry's keywords, found in one pass; a keyword in too many entries is dropped."""
     owners: dict[str, dict[int, str]] = {}
     for entry, doc in enumerate(docs):
         for keyword in doc.keywords:
-            word = normalize(keyword)
+            word = clean(keyword)
             if word:
                 owners.setdefault(word, {}).setdefault(entry, keyword)
     return WordFinder(

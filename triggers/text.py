@@ -30,6 +30,11 @@ _ZH_INTERROGATIVES = (
     "哪",
     "几",
     "多少",
+    "多久",
+    "多长时间",
+    "谁",
+    "是否",
+    "能否",
     "能不能",
     "可不可以",
     "是不是",
@@ -99,7 +104,7 @@ _QUESTION = re.compile(
     r"|([^\W不没])[不没]\1"  # A-not-A: 行不行, 好不好, 去没去
     rf"|{'|'.join(_ZH_INTERROGATIVES)}"
     rf"|(?:{'|'.join(_ZH_FINAL_PARTICLES)})\W*$"
-    rf"|^(?:{'|'.join(_EN_OPENERS)})\b"
+    rf"|(?:^|[,;.!?]\s*)(?:{'|'.join(_EN_OPENERS)})\b"
 )
 
 

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import click
 
-from bot.cli.common import EXIT_CONFIG, config_option, main, report
+from bot.cli.common import EXIT_CONFIG, BadRequest, config_option, main, report
 from bot.settings import Settings
+from triggers.faq_eval import SWEEP, Evaluation, LabelledSetError, evaluate, read_labelled
 from triggers.loader import ConfigError, load_ruleset
 from triggers.ruleset import RuleSet
 from triggers.text import looks_like_question
@@ -15,7 +16,7 @@ from triggers.text import looks_like_question
 
 @main.group()
 def faq() -> None:
-    """The FAQ (答疑): list its entries, test a question against it."""
+    """The FAQ (答疑): list its entries, test a question against it, evaluate it."""
 
 
 def _ruleset(config_path: Path | None) -> RuleSet:
@@ -70,3 +71,48 @@ def faq_test(question: str, top: int, config_path: Path | None) -> None:
     else:
         verdict = "not answered, and not a question: ignored"
     click.echo(f"threshold {threshold:g}: {verdict}")
+
+
+@faq.command("eval")
+@click.argument("labelled", type=click.Path(path_type=Path))
+@click.option("--threshold", type=click.FloatRange(0, 100), help="Instead of faq.threshold.")
+@click.option("--sweep", is_flag=True, help="Also the rates at thresholds 30, 35 … 90.")
+@config_option
+def faq_eval(
+    labelled: Path, threshold: float | None, sweep: bool, config_path: Path | None
+) -> None:
+    """How the FAQ does on LABELLED: one ask per line, '<entry id or -> <text>' (- is
+    chatter nothing should answer). Prints the hit, wrong and chatter-answered rates and
+    every ask that went wrong."""
+    ruleset = _ruleset(config_path)
+    catalog = ruleset.faq
+    try:
+        asks = read_labelled(labelled, [e.id for e in ruleset.config.faq.entries])
+    except LabelledSetError as error:
+        raise BadRequest(str(error)) from None
+    result = evaluate(catalog, asks, catalog.threshold if threshold is None else threshold)
+    click.echo(_rates(result))
+    for label, outcomes in (
+        ("wrong entry", result.wrong),
+        ("not answered", result.missed),
+        ("chatter answered", result.chatter_answered),
+    ):
+        for o in outcomes:
+            got = o.answered or "nothing"
+            click.echo(
+                f"  {label}: line {o.ask.line} {o.ask.text!r} -> {got} "
+                f"(expected {o.ask.expected or 'nothing'}, best score {o.score:.1f})"
+            )
+    if sweep:
+        click.echo("threshold sweep:")
+        for value in SWEEP:
+            click.echo("  " + _rates(evaluate(catalog, asks, value)))
+
+
+def _rates(result: Evaluation) -> str:
+    return (
+        f"threshold {result.threshold:g}: hit {len(result.hits)}/{len(result.questions)} "
+        f"({result.hit_rate:.2f}), wrong {len(result.wrong)} ({result.wrong_rate:.2f}), "
+        f"chatter answered {len(result.chatter_answered)}/{len(result.chatter)} "
+        f"({result.chatter_rate:.2f})"
+    )

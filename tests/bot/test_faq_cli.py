@@ -51,7 +51,9 @@ def test_a_reworded_question_is_answered_and_says_with_what(tmp_path: Path) -> N
 
 def test_a_near_miss_is_queued_and_chatter_is_ignored(tmp_path: Path) -> None:
     config = write(tmp_path)
-    code, out = faq("test", "能开专票不", config=config)
+    code, out = faq("test", "能开专票不", config=config)  # 专票 is a 发票: answered
+    assert code == 0 and out.splitlines()[-1] == "threshold 60: answered with 'invoice'"
+    code, out = faq("test", "发货地址能改吗", config=config)
     assert code == 0 and "below the threshold" in out
     assert (
         out.splitlines()[-1]

@@ -43,6 +43,11 @@ QUESTIONS = [
     "可不可以晚点交作业",
     "是不是要先签到",
     "有没有回放",
+    "质保多久",
+    "铺一套房要多长时间",
+    "找平材料谁出",
+    "能否上门安装",
+    "是否包邮",
     # A-not-A
     "行不行",
     "这个尺寸好不好",
@@ -63,6 +68,8 @@ QUESTIONS = [
     "Can I join",
     "does it work",
     "IS IT FREE",
+    "forgot my password, how to reset it",  # a clause that opens with a question word
+    "ok. where is the replay",
     "群里可以发广告吗",
     "可以开发票吗～",
     # a greeting first, the question after
@@ -95,6 +102,8 @@ NOT_QUESTIONS = [
     "好的，收到",
     "whatever",
     "doing great",
+    "I know who did it",  # a question word inside a clause asks nothing
+    "fine, thanks",
     # greetings and acknowledgements that end like questions
     "在吗",
     "在吗？",

@@ -1,0 +1,98 @@
+"""The FAQ on three labelled sets from domains unlike each other and unlike the sample
+(a tile shop, an online course, a gym): what it answers at the default threshold.
+
+The issue's targets are hits ≥ 0.92, wrong answers ≤ 0.03, chatter answered ≤ 0.03. The
+last two hold and are asserted; the hit rates are not there yet, so each set's current
+rate is held as a floor (a change that loses answers fails here) and README says where
+they stand. The gym set was kept out while the synonyms and weights were chosen.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from support import ruleset_from
+
+from bot.cli import main
+from triggers.faq_eval import LabelledSetError, evaluate, read_labelled
+
+SETS = Path(__file__).resolve().parent.parent / "fixtures" / "faq_eval"
+# Hit rates reached so far (held as floors; the target is 0.92).
+HIT_FLOORS = {"tiles": 0.75, "course": 0.62, "gym": 0.45}
+
+
+def evaluation(name: str):  # type: ignore[no-untyped-def]
+    config = (SETS / f"{name}.yaml").read_text(encoding="utf-8")
+    ruleset = ruleset_from(config, SETS)
+    asks = read_labelled(SETS / f"{name}.txt", [e.id for e in ruleset.config.faq.entries])
+    return evaluate(ruleset.faq, asks, ruleset.faq.threshold)
+
+
+def test_the_sets_are_large_enough_to_mean_something() -> None:
+    results = [evaluation(name) for name in HIT_FLOORS]
+    assert sum(len(r.questions) for r in results) >= 100
+    assert sum(len(r.chatter) for r in results) >= 100
+
+
+@pytest.mark.parametrize("name", sorted(HIT_FLOORS))
+def test_at_the_default_threshold_few_wrong_answers_and_little_chatter_answered(
+    name: str,
+) -> None:
+    result = evaluation(name)
+    assert result.threshold == 60
+    assert result.wrong_rate <= 0.03, [(o.ask.text, o.answered) for o in result.wrong]
+    assert result.chatter_rate <= 0.03, [o.ask.text for o in result.chatter_answered]
+    assert result.hit_rate >= HIT_FLOORS[name], [o.ask.text for o in result.missed]
+
+
+def labelled(tmp_path: Path, text: str, encoding: str = "utf-8") -> Path:
+    path = tmp_path / "asks.txt"
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("refund 怎么退\nrefnd 退款\n", "asks.txt:2: no FAQ entry 'refnd'"),
+        ("# only a note\n\n", "no labelled lines"),
+        ("refund\n", "asks.txt:1: expected '<entry id or -> <text>'"),
+    ],
+)
+def test_a_bad_labelled_set_names_its_line(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(LabelledSetError, match=message):
+        read_labelled(labelled(tmp_path, text), ["refund"])
+
+
+def test_a_labelled_set_that_is_not_utf8_is_refused_with_its_position(tmp_path: Path) -> None:
+    with pytest.raises(LabelledSetError, match=r"asks.txt:1:8: not UTF-8"):
+        read_labelled(labelled(tmp_path, "refund 退款\n", "gbk"), ["refund"])
+
+
+def test_qunbot_faq_eval_prints_the_rates_what_went_wrong_and_a_sweep(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "faq:\n  entries:\n"
+        "    - {id: refund, questions: [怎么申请退款], keywords: [退款], answer: 退款说明}\n"
+        "    - {id: invoice, questions: [可以开发票吗], keywords: [发票], answer: 发票说明}\n",
+        encoding="utf-8",
+    )
+    asks = labelled(
+        tmp_path,
+        "refund  退款多久到账？\ninvoice 能开专票不\nrefund  这个可以换货吗\n- 发票收到了，谢谢\n",
+    )
+    result = CliRunner().invoke(
+        main, ["faq", "eval", str(asks), "--config", str(config), "--sweep"]
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == ("threshold 60: hit 2/3 (0.67), wrong 0 (0.00), chatter answered 0/1 (0.00)")
+    assert lines[1].startswith("  not answered: line 3 '这个可以换货吗' -> nothing")
+    assert lines[2] == "threshold sweep:"
+    assert len(lines) == 3 + 13 and lines[3].startswith("  threshold 30: ")
+    bad = CliRunner().invoke(
+        main, ["faq", "eval", str(tmp_path / "missing.txt"), "--config", str(config)]
+    )
+    assert bad.exit_code == 2 and "cannot read it" in bad.output

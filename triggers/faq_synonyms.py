@@ -1,0 +1,129 @@
+"""Words members use for what an FAQ entry says another way: 开票 for 发票, 包邮 for 运费.
+
+Each group's first word is the one every other word in it reads as, in stored questions,
+keywords, answers and members' messages alike, before the FAQ tokenises them. The bundled
+groups are customer-service vocabulary common to most communities; admins add their own
+trade's words in ``faq.synonyms`` (theirs win where a word is in both). Matching is
+leftmost-longest, so a longer word keeps its own sense: 装修 stays 装修 while 装 reads 安装.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import ahocorasick
+
+from triggers.text import normalize
+
+BUNDLED: tuple[tuple[str, ...], ...] = (
+    # Money: what something costs, paying, getting money back, cheaper.
+    # What goods cost, and what a service charges (kept apart: 停车收费 is not a price list).
+    ("价格", "多少钱", "价钱", "几块钱", "什么价", "啥价", "怎么卖", "售价", "报价", "贵不贵"),
+    ("收费", "怎么收费", "要钱", "收钱", "费用", "另外收钱", "加钱", "要不要钱", "花多少"),
+    (
+        "付款",
+        "支付",
+        "付钱",
+        "给钱",
+        "结账",
+        "买单",
+        "刷卡",
+        "信用卡",
+        "支付宝",
+        "微信支付",
+        "转账",
+        "对公转账",
+        "花呗",
+    ),
+    ("分期", "分期付款", "分几期", "分期付"),
+    ("退款", "退钱", "退费", "返款", "钱退", "退回钱"),
+    ("退货", "退回去", "退回", "退掉", "退", "退换"),
+    ("退出", "退出"),  # leaving a group: not a return
+    ("退群", "退群"),
+    ("换货", "调换", "换一个", "更换"),
+    ("优惠", "折扣", "打折", "便宜", "减价", "降价", "促销", "特价", "活动价", "优惠活动"),
+    ("优惠券", "券", "优惠码", "代金券", "折扣码", "红包码"),
+    ("发票", "开票", "专票", "普票", "增值税发票", "报销凭证", "收据"),
+    # Getting it there.
+    ("运费", "邮费", "快递费", "配送费", "送货费", "包邮", "运输费"),
+    ("送货", "配送", "派送", "送到家", "送货上门", "送上门", "上门送"),
+    ("发货", "寄出", "出库", "什么时候发", "几天发"),
+    ("快递", "物流", "快递单", "运单"),
+    # Where and when.
+    ("地址", "位置", "在哪里", "在哪儿", "在哪", "什么地方", "怎么走", "怎么去", "店在哪"),
+    (
+        "营业时间",
+        "几点开门",
+        "开门",
+        "几点关门",
+        "关门",
+        "营业",
+        "开到几点",
+        "几点下班",
+        "上班时间",
+        "几点开",
+    ),
+    ("多久", "多长时间", "几天", "多少天", "多少时间", "要多久", "需要多久", "多长"),
+    # After the sale.
+    ("保修", "质保", "维修", "保修期", "管不管修", "包不包修", "包修", "管修", "坏了"),
+    ("安装", "装", "安装费", "铺贴", "铺装", "安装师傅"),
+    # Words with 装 in them that are not installing (longest match keeps them whole).
+    *((word, word) for word in ("装修", "服装", "包装", "装备", "套装", "假装", "装满", "西装")),
+    ("样品", "小样", "样板", "试用装", "样本"),
+    ("色差", "颜色不一样", "颜色不同", "颜色有差别", "颜色差别"),
+    ("防滑", "滑不滑", "打滑", "很滑", "会不会滑", "防不防滑"),
+    ("测量", "量尺", "量尺寸", "量一下尺寸", "量房", "量下", "量一下", "测尺寸", "丈量"),
+    # Courses and services.
+    ("回放", "录播", "重播", "重看", "回看", "录像"),
+    ("证书", "结业证", "结业证明", "毕业证"),
+    ("课件", "讲义", "ppt", "教材", "资料"),
+    ("作业", "练习题", "习题"),
+    ("有效期", "过期", "期限", "能看多久"),
+    ("设备", "电脑", "手机", "平板", "ipad"),
+    ("手机号", "手机号"),
+    ("账号", "账户", "帐号", "帐户"),
+    ("共享", "共用", "借给", "一起用", "合用"),
+    ("预约", "报名", "预定", "预订", "约课"),
+    ("客服", "人工客服", "售后"),
+)
+
+
+class Synonyms:
+    """Reads every word of a group as the group's first, in one leftmost-longest pass."""
+
+    def __init__(self, groups: Iterable[Sequence[str]]) -> None:
+        canonical: dict[str, str] = {}
+        for group in groups:
+            words = [w for w in (normalize(word) for word in group) if w]
+            for word in words:
+                canonical[word] = words[0]
+        self._automaton: ahocorasick.Automaton | None = None
+        if canonical:
+            self._automaton = ahocorasick.Automaton()
+            for word, first in canonical.items():
+                self._automaton.add_word(word, (word, first))
+            self._automaton.make_automaton()
+
+    def apply(self, clean: str) -> str:
+        """Normalised text with each synonym replaced by its group's first word."""
+        if self._automaton is None:
+            return clean
+        out: list[str] = []
+        done = 0
+        for end, (word, first) in self._automaton.iter_long(clean):
+            start = end - len(word) + 1
+            if word.isascii() and (_letter_at(clean, start - 1) or _letter_at(clean, end + 1)):
+                continue  # latin words only whole: "ppt" is not in "pptx"
+            out += [clean[done:start], first]
+            done = end + 1
+        out.append(clean[done:])
+        return "".join(out)
+
+
+def _letter_at(text: str, index: int) -> bool:
+    return 0 <= index < len(text) and text[index].isascii() and text[index].isalnum()
+
+
+def synonyms(extra: Iterable[Sequence[str]] = ()) -> Synonyms:
+    """The bundled groups and an admin's own; the admin's win for a word in both."""
+    return Synonyms([*BUNDLED, *extra])
