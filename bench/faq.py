@@ -14,7 +14,7 @@ import random
 import time
 from dataclasses import dataclass
 
-from bench.core import BenchContext, Result, Target
+from bench.core import BenchContext, Result
 from bench.generate import (
     _ASK_FRAMES,
     _VERBS,
@@ -99,7 +99,7 @@ def run(ctx: BenchContext, params: Params | None = None) -> list[Result]:
             "µs/question",
             best[10] * 1e6,
             "the same asks, 10 entries",
-            (Target("<=", 2.0, on="ratio"),),
+            (),
             {
                 "asks": len(mix),
                 "answered_right": f"{right}/{wanted}",

@@ -85,10 +85,13 @@ class FaqCatalog:
     def __len__(self) -> int:
         return len(self._templates)
 
-    def search(self, text: str, threshold: float | None = None) -> FaqHit | None:
+    def search(
+        self, text: str, threshold: float | None = None, clean: str | None = None
+    ) -> FaqHit | None:
+        """``clean``: ``text`` normalised already, when the caller has it."""
         if not self._templates:
             return None
-        return self._index.search(text, self.threshold if threshold is None else threshold)
+        return self._index.search(text, self.threshold if threshold is None else threshold, clean)
 
     def candidates(self, text: str, limit: int = 3) -> list[FaqHit]:
         return self._index.candidates(text, limit) if self._templates else []

@@ -215,14 +215,15 @@ class FaqIndex:
     def __len__(self) -> int:
         return len(self._keys)
 
-    def search(self, text: str, threshold: float) -> FaqHit | None:
+    def search(self, text: str, threshold: float, clean: str | None = None) -> FaqHit | None:
         """The best entry scoring at least ``threshold`` (0-100); ties go to the earlier one.
+        ``clean``: the text normalised already (the matcher has it), to spare doing it again.
 
         A message that does not read as a question keeps only NON_QUESTION_SHARE of its
         resemblance to a stored question: no keyword floor, no credit for what an entry
         explains of it (开始了 is fully "explained" by 直播几点开始, and asks nothing).
         """
-        probe = self._probe(text)
+        probe = self._probe(normalize(text) if clean is None else clean)
         core, tokens, shared = probe.core, probe.tokens, probe.shared
         unindexed = [t for t in tokens if t in self._idf and t not in self._indexed]
         spare = self._weight(unindexed)  # what the unindexed tokens could add, at most
@@ -254,7 +255,7 @@ class FaqIndex:
     def candidates(self, text: str, limit: int = 3) -> list[FaqHit]:
         """The best ``limit`` entries with their scores, whatever the threshold: for admins
         tuning their FAQ (``qunbot faq test``), not the message path."""
-        probe = self._probe(text)
+        probe = self._probe(normalize(text))
         share = 1.0 if probe.asks else NON_QUESTION_SHARE
         hits = [
             self._score(
@@ -264,11 +265,10 @@ class FaqIndex:
         ]
         return sorted(hits, key=lambda hit: -hit.score)[:limit]
 
-    def _probe(self, text: str) -> _Probe:
+    def _probe(self, clean: str) -> _Probe:
         """The message read once: its core and tokens, whether it asks, its keyword hits
         (a question's only), the IDF each entry shares with it, and the TOP_K entries
         sharing the most for their size."""
-        clean = normalize(text)
         asks = is_question(clean)
         clean = self._prepare(clean)
         core = _core(clean)

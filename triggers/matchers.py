@@ -98,7 +98,7 @@ class MessageMatcher:
                 groups = {k: v or "" for k, v in hit.groupdict().items()}
                 found[index] = Match(groups=groups, args=hit.group(0))
         if self._questions:
-            hit_faq = self._faq.search(text)
+            hit_faq = self._faq.search(text, clean=clean)
             if hit_faq is not None or is_question(clean):
                 for index in self._questions:
                     found[index] = Match(faq=hit_faq, searched=True)

@@ -130,9 +130,11 @@ def test_a_question_rule_searches_the_faq_once_per_message(
     searches: list[str] = []
     search = FaqCatalog.search
 
-    def counted(self: FaqCatalog, text: str, threshold: float | None = None) -> object:
+    def counted(
+        self: FaqCatalog, text: str, threshold: float | None = None, clean: str | None = None
+    ) -> object:
         searches.append(text)
-        return search(self, text, threshold)
+        return search(self, text, threshold, clean)
 
     monkeypatch.setattr(FaqCatalog, "search", counted)
     lines = [
