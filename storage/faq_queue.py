@@ -1,24 +1,55 @@
-"""Questions nothing answered, kept for a human to answer."""
+"""Questions nothing answered, kept for a human to answer, and "did you mean" offers."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import (
-    insert,
-    select,
-)
+from sqlalchemy import bindparam, insert, select, update
 
 from storage.tables import (
     MEMBERS,
+    SUGGESTIONS,
     UNANSWERED,
+    G,
+    M,
 )
 from storage.unit_of_work import TxBase
 
 _Q_INSERT_UNANSWERED = insert(UNANSWERED)
 
 _UNANSWERED_KEYS = ("group_id", "member_id", "text", "at")
+
+_INSERT_SUGGESTION = insert(SUGGESTIONS)
+_SUGGESTION_KEYS = ("group_id", "member_id", "asked", "entries", "at", "expires_at")
+# The member's latest offer, if still open: a later question's offer replaces an earlier one.
+_Q_LATEST_SUGGESTION = (
+    select(
+        SUGGESTIONS.c.id,
+        SUGGESTIONS.c.asked,
+        SUGGESTIONS.c.entries,
+        SUGGESTIONS.c.expires_at,
+        SUGGESTIONS.c.chosen,
+    )
+    .where(SUGGESTIONS.c.group_id == G, SUGGESTIONS.c.member_id == M)
+    .order_by(SUGGESTIONS.c.at.desc(), SUGGESTIONS.c.id.desc())
+    .limit(1)
+)
+_Q_CHOOSE = (
+    update(SUGGESTIONS)
+    .where(SUGGESTIONS.c.id == bindparam("sid"), SUGGESTIONS.c.chosen.is_(None))
+    .values(chosen=bindparam("entry"), chosen_at=bindparam("at"))
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """An open "did you mean" offer: the entries, in the order they were numbered."""
+
+    id: int
+    asked: str
+    entries: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +67,37 @@ class FaqQueueTx(TxBase):
     def record_unanswered(self, group: str, member: str, text: str, at: datetime) -> None:
         row = {"group_id": group, "member_id": member, "text": text, "at": at}
         self._insert(_Q_INSERT_UNANSWERED, _UNANSWERED_KEYS, [row])
+
+    def suggest(
+        self,
+        group: str,
+        member: str,
+        asked: str,
+        entries: Sequence[str],
+        at: datetime,
+        expires_at: datetime,
+    ) -> None:
+        row = {
+            "group_id": group,
+            "member_id": member,
+            "asked": asked,
+            "entries": ",".join(entries),
+            "at": at,
+            "expires_at": expires_at,
+        }
+        self._insert(_INSERT_SUGGESTION, _SUGGESTION_KEYS, [row])
+
+    def open_suggestion(self, group: str, member: str, now: datetime) -> Suggestion | None:
+        """The member's latest offer, unless it was answered or has expired."""
+        row = self._first(_Q_LATEST_SUGGESTION, g=group, m=member)
+        if row is None or row[4] is not None or row[3] <= now:
+            return None
+        return Suggestion(int(row[0]), str(row[1]), tuple(str(row[2]).split(",")))
+
+    def choose(self, suggestion: int, entry: str, at: datetime) -> bool:
+        """The member picked ``entry``; False when the offer was answered already."""
+        self._run(_Q_CHOOSE, sid=suggestion, entry=entry, at=at)
+        return bool(self._cursor.rowcount)
 
     def unanswered(self, group: str | None = None) -> list[UnansweredRow]:
         query = (

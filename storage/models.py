@@ -210,6 +210,23 @@ class UnansweredQuestion(SQLModel, table=True):
     answered_at: datetime | None = _utc(nullable=True)  # type: ignore[assignment]
 
 
+class FaqSuggestion(SQLModel, table=True):
+    """ "Did you mean": the entries offered for a question, and the one the member chose."""
+
+    __tablename__ = "faq_suggestions"
+    __table_args__ = (Index("ix_faq_suggestions_member", "group_id", "member_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: str = Field(max_length=128)
+    member_id: str = Field(max_length=128)
+    asked: str
+    entries: str = Field(max_length=1024)  # the offered entry ids, in order, comma-separated
+    at: datetime = _utc()  # type: ignore[assignment]
+    expires_at: datetime = _utc()  # type: ignore[assignment]
+    chosen: str | None = Field(default=None, max_length=128)  # the entry id the member chose
+    chosen_at: datetime | None = _utc(nullable=True)  # type: ignore[assignment]
+
+
 class OutboxMessage(SQLModel, table=True):
     """Every effect (a message, a removal) is a row first; a worker performs it and marks it.
 

@@ -17,6 +17,7 @@ from storage.models import (
     AuditEntry,
     Broadcast,
     CheckIn,
+    FaqSuggestion,
     Group,
     GroupBinding,
     Interaction,
@@ -49,6 +50,8 @@ LEDGER = _table(PointsEntry)
 CHECKINS = _table(CheckIn)
 
 UNANSWERED = _table(UnansweredQuestion)
+
+SUGGESTIONS = _table(FaqSuggestion)
 
 OUTBOX = _table(OutboxMessage)
 

@@ -18,7 +18,8 @@ from core.effects import Effect
 from core.events import Event, EventKind
 from core.jobs import WELCOME, JobId, JobKind, Tick
 from storage.store import StoreTx
-from triggers.actions.base import ActionContext, Control, Match
+from triggers.actions.base import ActionContext, Control, GroupInfo, Match
+from triggers.actions.faq import answer_choice, choice_of
 from triggers.alerts import churn_alerts, raise_alert, unanswered_alerts
 from triggers.conditions import Cooldowns
 from triggers.config import Role
@@ -26,6 +27,8 @@ from triggers.ruleset import CompiledRule, RuleSet
 from triggers.schema_types import EventType
 
 Wake = Callable[[datetime, Tick], None]
+
+FAQ_CHOICE = "faq:choice"  # the name a "did you mean" answer fires under, in logs
 
 # Scheduled posts queue behind replies to members, so a long fan-out never delays answers.
 SCHEDULED_PRIORITY = 10
@@ -59,6 +62,9 @@ class Engine:
         if event.kind is EventKind.TICK:
             return self._run_job(event, tx, wake, ruleset, control)
         if event.kind is EventKind.MESSAGE:
+            chosen = self._faq_choice(event, tx, wake, ruleset, control)
+            if chosen is not None:
+                return chosen
             candidates = _message_candidates(event, ruleset)
         elif event.kind in _KIND_TO_EVENT and event.content == "text":
             candidates = [(rule, Match()) for rule in ruleset.by_event[_KIND_TO_EVENT[event.kind]]]
@@ -77,7 +83,6 @@ class Engine:
         group = ruleset.group_info(event.group, event.group_name or "")
         role = ruleset.roles.role_of(event.group, event.member)
         local_now = event.at.astimezone(group.tz)
-        alert = partial(raise_alert, tx, ruleset) if ruleset.moderated else None
         for rule, match in candidates:
             if not self._may_fire(rule, event, role, local_now):
                 continue
@@ -85,20 +90,7 @@ class Engine:
                 continue  # staff may post links: the group rules do not apply to them
             if rule.conditions.about_member and not _member_fits(rule, event, tx, ruleset):
                 continue
-            ctx = ActionContext(
-                tx=tx,
-                rule=rule.name,
-                group=group,
-                levels=ruleset.levels,
-                wake=wake,
-                role=role.value,
-                control=control,
-                role_of=partial(_role_in, ruleset, event.group),
-                layers=ruleset.layer_thresholds,
-                ladder=ruleset.ladder,
-            )
-            if alert is not None:
-                ctx.alert = alert
+            ctx = _context(rule.name, event, tx, wake, ruleset, control, group, role)
             for action in rule.actions:
                 outcome.replies += action.run(event, match, ctx)
             outcome.fired.append(rule.name)
@@ -106,6 +98,20 @@ class Engine:
             if rule.stop:
                 break
         return outcome
+
+    def _faq_choice(
+        self, event: Event, tx: StoreTx, wake: Wake, ruleset: RuleSet, control: Control | None
+    ) -> Outcome | None:
+        """A member's number answering their "did you mean" offer, before any rule."""
+        if not ruleset.faq.suggest_band or (number := choice_of(event.text)) is None:
+            return None
+        if ruleset.moderated and tx.muted_until(event.group, event.member, event.at):
+            return None  # a muted member's replies go unanswered, this one too
+        group = ruleset.group_info(event.group, event.group_name or "")
+        role = ruleset.roles.role_of(event.group, event.member)
+        ctx = _context(FAQ_CHOICE, event, tx, wake, ruleset, control, group, role)
+        replies = answer_choice(event, number, ruleset.faq, ctx)
+        return None if replies is None else Outcome(replies=replies, fired=[FAQ_CHOICE])
 
     def _may_fire(self, rule: CompiledRule, event: Event, role: Role, local_now: datetime) -> bool:
         conditions = rule.conditions
@@ -170,6 +176,33 @@ class Engine:
             for i, reply in enumerate(replies)
         ]
         return Outcome(replies=keyed, fired=[rule.name])
+
+
+def _context(
+    rule: str,
+    event: Event,
+    tx: StoreTx,
+    wake: Wake,
+    ruleset: RuleSet,
+    control: Control | None,
+    group: GroupInfo,
+    role: Role,
+) -> ActionContext:
+    ctx = ActionContext(
+        tx=tx,
+        rule=rule,
+        group=group,
+        levels=ruleset.levels,
+        wake=wake,
+        role=role.value,
+        control=control,
+        role_of=partial(_role_in, ruleset, event.group),
+        layers=ruleset.layer_thresholds,
+        ladder=ruleset.ladder,
+    )
+    if ruleset.moderated:
+        ctx.alert = partial(raise_alert, tx, ruleset)
+    return ctx
 
 
 def _message_candidates(event: Event, ruleset: RuleSet) -> list[tuple[CompiledRule, Match]]:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
 from triggers.faq_index import DEFAULT_THRESHOLD, FaqDoc, FaqHit, FaqIndex
 from triggers.faq_synonyms import synonyms
-from triggers.schema_types import NonEmptyStr, StrictModel
+from triggers.schema_types import Duration, NonEmptyStr, StrictModel
 from triggers.templates import Renderable
 
 ANSWER_VARIABLES = frozenset({"question", "matched"})
@@ -44,6 +45,16 @@ class FaqConfig(StrictModel):
         le=100,
         description="how close (0-100) a question must be to an entry to be answered",
     )
+    suggest_band: float = Field(
+        default=25,
+        ge=0,
+        le=100,
+        description="a question scoring this close below the threshold gets '你是不是想问' "
+        "with the closest entries, answered by replying a number (0: never)",
+    )
+    suggest_for: Duration = Field(
+        default=timedelta(minutes=10), description="how long such an offer can be answered"
+    )
     synonyms: list[list[NonEmptyStr]] = Field(
         default_factory=list,
         description="groups of words members use for the same thing, the first one standing "
@@ -66,11 +77,18 @@ class FaqAnswer:
     template: Renderable
 
 
+SUGGESTIONS = 2  # entries a "did you mean" offers at most
+
+
 class FaqCatalog:
     """Search once per message; the index keeps the cost flat as entries grow."""
 
     def __init__(self, config: FaqConfig, compile_answer: Callable[[int, str], Renderable]) -> None:
         self.threshold = config.threshold
+        self.suggest_band = config.suggest_band
+        self.suggest_for = config.suggest_for
+        # How an entry is named when offered: its first question, else its first keyword.
+        self._titles = {e.id: (e.questions or e.keywords)[0] for e in config.entries}
         self._templates = {
             entry.id: compile_answer(i, entry.answer) for i, entry in enumerate(config.entries)
         }
@@ -95,6 +113,20 @@ class FaqCatalog:
 
     def candidates(self, text: str, limit: int = 3) -> list[FaqHit]:
         return self._index.candidates(text, limit) if self._templates else []
+
+    def suggestions(self, text: str, threshold: float | None = None) -> list[FaqHit]:
+        """The entries a question that nothing answered came close to: within
+        ``suggest_band`` below the threshold, best first, at most SUGGESTIONS."""
+        if not self._templates or not self.suggest_band:
+            return []
+        floor = (self.threshold if threshold is None else threshold) - self.suggest_band
+        return [hit for hit in self.candidates(text, SUGGESTIONS) if hit.score >= floor]
+
+    def title(self, key: str) -> str:
+        return self._titles[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._templates
 
     def template(self, key: str) -> Renderable:
         return self._templates[key]
