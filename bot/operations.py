@@ -27,6 +27,7 @@ from triggers.ruleset import RuleSet
 
 # Who may do what; the bot's own housekeeping (the file watcher) acts as "system".
 NEEDED_ROLE = {
+    "answer": "operator",
     "broadcast": "operator",
     "confirm": "operator",
     "cancel": "operator",

@@ -54,6 +54,7 @@ class Suggestion:
 
 @dataclass(frozen=True, slots=True)
 class UnansweredRow:
+    id: int
     group: str
     member: str
     name: str
@@ -99,9 +100,11 @@ class FaqQueueTx(TxBase):
         self._run(_Q_CHOOSE, sid=suggestion, entry=entry, at=at)
         return bool(self._cursor.rowcount)
 
-    def unanswered(self, group: str | None = None) -> list[UnansweredRow]:
+    def unanswered(self, group: str | None = None, limit: int | None = None) -> list[UnansweredRow]:
+        """Open questions, oldest first."""
         query = (
             select(
+                UNANSWERED.c.id,
                 UNANSWERED.c.group_id,
                 UNANSWERED.c.member_id,
                 MEMBERS.c.name,
@@ -114,7 +117,36 @@ class FaqQueueTx(TxBase):
         )
         if group is not None:
             query = query.where(UNANSWERED.c.group_id == group)
+        if limit is not None:
+            query = query.limit(limit)
         return [
-            UnansweredRow(group=r[0], member=r[1], name=r[2] or r[1], text=r[3], at=r[4])
-            for r in self._execute(query)
+            UnansweredRow(r[0], r[1], r[2], r[3] or r[2], r[4], r[5]) for r in self._execute(query)
         ]
+
+    def open_question(self, question: int) -> UnansweredRow | None:
+        """One question by its id, if nobody has answered it yet."""
+        rows = self._execute(
+            select(
+                UNANSWERED.c.id,
+                UNANSWERED.c.group_id,
+                UNANSWERED.c.member_id,
+                MEMBERS.c.name,
+                UNANSWERED.c.text,
+                UNANSWERED.c.at,
+            )
+            .join(MEMBERS, MEMBERS.c.id == UNANSWERED.c.member_id)
+            .where(UNANSWERED.c.id == question, UNANSWERED.c.answered_at.is_(None))
+        ).first()
+        if rows is None:
+            return None
+        r = rows
+        return UnansweredRow(r[0], r[1], r[2], r[3] or r[2], r[4], r[5])
+
+    def answer_question(self, question: int, by: str, answer: str, at: datetime) -> bool:
+        """A person answered it; False when it was answered already."""
+        done = self._execute(
+            update(UNANSWERED)
+            .where(UNANSWERED.c.id == question, UNANSWERED.c.answered_at.is_(None))
+            .values(answered_at=at, answered_by=by, answer=answer)
+        )
+        return bool(done.rowcount)

@@ -208,6 +208,8 @@ class UnansweredQuestion(SQLModel, table=True):
     text: str
     at: datetime = _utc()  # type: ignore[assignment]
     answered_at: datetime | None = _utc(nullable=True)  # type: ignore[assignment]
+    answered_by: str | None = Field(default=None, max_length=128)  # who answered, if a person
+    answer: str | None = None  # what they answered with /answer
 
 
 class FaqSuggestion(SQLModel, table=True):

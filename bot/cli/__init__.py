@@ -15,6 +15,7 @@ from bot.cli import (  # noqa: F401 - they register commands
     play,
     report,
     tags,
+    unanswered,
     wechat,
 )
 from bot.cli.common import main

@@ -1,5 +1,5 @@
 """Admin commands in the chat: broadcast, confirm, cancel, grant points, remove a member,
-reload the config, look a member up, tag one, pardon one's strikes.
+reload the config, look a member up, tag one, pardon one's strikes, answer a queued question.
 
 Each command needs a role (operators broadcast, look up and tag; admins grant points,
 remove and reload) and
@@ -25,6 +25,7 @@ from storage.tags import MAX_TAG_CHARS, TagSource
 from triggers.actions.base import ActionContext, ActionModel, BuildKit, Control, Match
 from triggers.actions.points import MAX_GRANT
 from triggers.broadcasts import BroadcastError, BroadcastRequest, parse_groups
+from triggers.human_answers import NotAnswerable, human_answer
 from triggers.schema_types import EventType, parse_duration
 
 
@@ -38,6 +39,7 @@ class Command(StrEnum):
     WHO = "who"
     TAG = "tag"
     PARDON = "pardon"
+    ANSWER = "answer"
 
 
 ROLE_NAMES = {"operator": "运营", "admin": "管理员", "owner": "群主"}
@@ -50,6 +52,7 @@ USAGE = {
     Command.RELOAD: "用法：/reload",
     Command.WHO: "用法：/who <@成员|成员id>",
     Command.PARDON: "用法：/pardon <@成员|成员id>（撤销其违规记录，解除禁言）",
+    Command.ANSWER: "用法：/answer <问题编号> <回答>（编号见 qunbot unanswered list）",
     Command.TAG: (
         "用法：/tag <@成员|成员id> <标签> [有效期，如 30d]；/tag <@成员|成员id> -<标签> 去掉"
     ),
@@ -63,7 +66,7 @@ class AdminConfig(ActionModel):
 
     action: Literal["admin"]
     command: Command = Field(
-        description="broadcast, confirm, cancel, grant, remove, reload, who, tag or pardon"
+        description="broadcast, confirm, cancel, grant, remove, reload, who, tag, pardon or answer"
     )
 
     def build(self, kit: BuildKit) -> AdminAction:
@@ -87,6 +90,8 @@ class AdminAction:
                 with ctx.control.audited(ctx.tx, actor, self.command.value, match.args, event.at):
                     if self.command is Command.REMOVE:
                         return _remove(event, match.args, ctx)
+                    if self.command is Command.ANSWER:
+                        return [_answer_question(event, match.args, ctx)]
                     text = self._do(event, match, ctx, ctx.control)
             except Denied as denied:
                 text = f"⛔ 只有{ROLE_NAMES[denied.needed]}及以上可以使用 /{self.command.value}。"
@@ -294,6 +299,20 @@ def _tag(event: Event, words: list[str], ctx: ActionContext) -> str:
     ctx.tx.tag(event.group, target, tag, TagSource.ADMIN, event.at, until, event.member)
     expiry = f"，{until.astimezone(ctx.group.tz):%m-%d %H:%M} 到期" if until else ""
     return f"已为 {name} 加上标签 {tag}{expiry}。"
+
+
+def _answer_question(event: Event, args: str, ctx: ActionContext) -> Effect:
+    """``<id> <answer>``: the member is @mentioned with their question quoted."""
+    number, _, answer = args.strip().partition(" ")
+    if not number.lstrip("#").isdigit() or not answer.strip():
+        raise Refusal(USAGE[Command.ANSWER])
+    question = ctx.tx.open_question(int(number.lstrip("#")))
+    if question is None or question.group != event.group:
+        raise Refusal(f"本群没有待回答的问题 #{number.lstrip('#')}（可能已回答）。")
+    try:
+        return human_answer(ctx.tx, question, answer, event.member, event.at, ctx.group.tz)
+    except NotAnswerable as problem:
+        raise Refusal(str(problem)) from None
 
 
 def _pardon(event: Event, typed: str, ctx: ActionContext) -> str:
