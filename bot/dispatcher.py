@@ -76,6 +76,7 @@ class Dispatcher:
             problems = [str(problem) for problem in error.problems]
             log.error("config reload refused, the old rules stay:\n{}", "\n".join(problems))
             return problems
+        ruleset.learn(self.engine.ruleset.faq.learned)  # what operators taught stays
         self.engine.swap(ruleset)
         self.sync_schedule(now)
         log.info("config reloaded: {} rule(s)", len(ruleset.rules))
@@ -108,8 +109,10 @@ class Dispatcher:
         with self.store.transaction() as tx:
             bindings = tx.group_bindings()
             tx.forget_seen_before(now - KEEP_SEEN)
+            learned = tx.learned()
         if bindings != self.engine.ruleset.bindings:
             self.engine.swap(self.engine.ruleset.rebound(bindings))
+        self.engine.ruleset.learn(learned)
         self.sync_schedule(now)
         self.jobs.persist()
         with self.store.transaction() as tx:

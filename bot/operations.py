@@ -8,7 +8,7 @@ running bot hands in how to reload itself, and a CLI opens only what it needs.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +20,7 @@ from bot.scheduler import JobBook
 from core.actors import ROLE_RANK, Actor, Denied
 from core.jobs import Schedule
 from core.statuses import Outcome
+from storage.faq_queue import LearnedRow
 from storage.store import Store, StoreTx
 from triggers.broadcasts import Broadcasts
 from triggers.loader import load_ruleset
@@ -32,6 +33,7 @@ NEEDED_ROLE = {
     "confirm": "operator",
     "cancel": "operator",
     "grant": "admin",
+    "learn": "operator",
     "pardon": "operator",
     "reload": "admin",
     "remove": "admin",
@@ -89,6 +91,10 @@ class Operations:
             logger.bind(actor=actor.name, group=actor.group).info(
                 "{} by {} ({}): {}", action, actor.name, actor.role, outcome
             )
+
+    def learn(self, tx: StoreTx, rows: Sequence[LearnedRow]) -> None:
+        """The FAQ was taught (rows: everything taught so far): the rules in force use it now."""
+        self._ruleset().learn(rows)
 
     def reload(self, now: datetime, actor: str) -> list[str]:
         """Reload the config; the problems found (the old config then stays), or none."""

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, insert, select, update
 
 from storage.tables import (
+    LEARNED,
     MEMBERS,
     SUGGESTIONS,
     UNANSWERED,
@@ -41,6 +42,17 @@ _Q_CHOOSE = (
     .where(SUGGESTIONS.c.id == bindparam("sid"), SUGGESTIONS.c.chosen.is_(None))
     .values(chosen=bindparam("entry"), chosen_at=bindparam("at"))
 )
+
+
+@dataclass(frozen=True, slots=True)
+class LearnedRow:
+    """A question taught to an entry; ``answer`` is set for an entry learned as new."""
+
+    entry: str
+    question: str
+    answer: str | None
+    learned_by: str
+    at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +134,58 @@ class FaqQueueTx(TxBase):
         return [
             UnansweredRow(r[0], r[1], r[2], r[3] or r[2], r[4], r[5]) for r in self._execute(query)
         ]
+
+    def learn(
+        self,
+        entry: str,
+        question: str,
+        answer: str | None,
+        by: str,
+        at: datetime,
+        source: int | None = None,
+    ) -> None:
+        self._execute(
+            insert(LEARNED).values(
+                entry_id=entry,
+                question=question,
+                answer=answer,
+                learned_by=by,
+                source=source,
+                at=at,
+            )
+        )
+
+    def learned(self) -> list[LearnedRow]:
+        """Every taught question, oldest first."""
+        rows = self._execute(
+            select(
+                LEARNED.c.entry_id,
+                LEARNED.c.question,
+                LEARNED.c.answer,
+                LEARNED.c.learned_by,
+                LEARNED.c.at,
+            ).order_by(LEARNED.c.id)
+        )
+        return [LearnedRow(*row) for row in rows]
+
+    def answered_question(self, question: int) -> tuple[UnansweredRow, str] | None:
+        """A question a person answered with /answer, with that answer."""
+        row = self._execute(
+            select(
+                UNANSWERED.c.id,
+                UNANSWERED.c.group_id,
+                UNANSWERED.c.member_id,
+                MEMBERS.c.name,
+                UNANSWERED.c.text,
+                UNANSWERED.c.at,
+                UNANSWERED.c.answer,
+            )
+            .join(MEMBERS, MEMBERS.c.id == UNANSWERED.c.member_id)
+            .where(UNANSWERED.c.id == question, UNANSWERED.c.answer.is_not(None))
+        ).first()
+        if row is None:
+            return None
+        return UnansweredRow(row[0], row[1], row[2], row[3] or row[2], row[4], row[5]), str(row[6])
 
     def open_question(self, question: int) -> UnansweredRow | None:
         """One question by its id, if nobody has answered it yet."""

@@ -212,6 +212,20 @@ class UnansweredQuestion(SQLModel, table=True):
     answer: str | None = None  # what they answered with /answer
 
 
+class LearnedQuestion(SQLModel, table=True):
+    """A member's question an operator taught the FAQ (/learn): config.yaml stays the admins'."""
+
+    __tablename__ = "faq_learned"
+
+    id: int | None = Field(default=None, primary_key=True)
+    entry_id: str = Field(max_length=128)
+    question: str
+    answer: str | None = None  # only for an entry learned as new
+    learned_by: str = Field(max_length=128)
+    source: int | None = None  # the unanswered question it came from
+    at: datetime = _utc()  # type: ignore[assignment]
+
+
 class FaqSuggestion(SQLModel, table=True):
     """ "Did you mean": the entries offered for a question, and the one the member chose."""
 

@@ -22,6 +22,7 @@ from storage.models import (
     GroupBinding,
     Interaction,
     LayerChange,
+    LearnedQuestion,
     Member,
     Membership,
     MemberTag,
@@ -52,6 +53,8 @@ CHECKINS = _table(CheckIn)
 UNANSWERED = _table(UnansweredQuestion)
 
 SUGGESTIONS = _table(FaqSuggestion)
+
+LEARNED = _table(LearnedQuestion)
 
 OUTBOX = _table(OutboxMessage)
 

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
+from storage.faq_queue import LearnedRow
 from triggers.faq_index import DEFAULT_THRESHOLD, FaqDoc, FaqHit, FaqIndex
 from triggers.faq_synonyms import synonyms
 from triggers.schema_types import Duration, NonEmptyStr, StrictModel
-from triggers.templates import Renderable
+from triggers.templates import PlainText, Renderable
 
 ANSWER_VARIABLES = frozenset({"question", "matched"})
 # An answer's template syntax ({{ member.name }}, {% if %}) says nothing about its topic.
@@ -89,16 +90,16 @@ class FaqCatalog:
         self.suggest_for = config.suggest_for
         # How an entry is named when offered: its first question, else its first keyword.
         self._titles = {e.id: (e.questions or e.keywords)[0] for e in config.entries}
-        self._templates = {
+        self._templates: dict[str, Renderable] = {
             entry.id: compile_answer(i, entry.answer) for i, entry in enumerate(config.entries)
         }
-        self._index = FaqIndex(
-            [
-                FaqDoc(e.id, tuple(e.questions), tuple(e.keywords), _TEMPLATE.sub(" ", e.answer))
-                for e in config.entries
-            ],
-            synonyms(config.synonyms).apply,
-        )
+        self._docs = [
+            FaqDoc(e.id, tuple(e.questions), tuple(e.keywords), _TEMPLATE.sub(" ", e.answer))
+            for e in config.entries
+        ]
+        self._prepare = synonyms(config.synonyms).apply
+        self._index = FaqIndex(self._docs, self._prepare)
+        self.learned: tuple[LearnedRow, ...] = ()
 
     def __len__(self) -> int:
         return len(self._templates)
@@ -130,3 +131,33 @@ class FaqCatalog:
 
     def template(self, key: str) -> Renderable:
         return self._templates[key]
+
+    def learn(self, rows: Sequence[LearnedRow]) -> None:
+        """Add what operators taught (/learn) to the config's entries, rebuilding the index.
+
+        A question for an entry the config has is one more way to ask it; one for an entry
+        it does not have is a new entry, answered with the operator's plain text (never a
+        template: it came from the chat). A taught entry the config now has wins over it.
+        """
+        questions: dict[str, list[str]] = {}
+        added: dict[str, str] = {}
+        for row in rows:
+            questions.setdefault(row.entry, []).append(row.question)
+            if row.answer is not None and row.entry not in added:
+                added[row.entry] = row.answer
+        known = {doc.key for doc in self._docs}
+        docs = [
+            FaqDoc(d.key, (*d.questions, *questions.get(d.key, ())), d.keywords, d.answer)
+            for d in self._docs
+        ]
+        templates = {k: t for k, t in self._templates.items() if k in known}
+        titles = {k: t for k, t in self._titles.items() if k in known}
+        for entry, answer in added.items():
+            if entry in known:
+                continue
+            docs.append(FaqDoc(entry, tuple(questions[entry]), (), answer))
+            templates[entry] = PlainText(answer)
+            titles[entry] = questions[entry][0]
+        self._index = FaqIndex(docs, self._prepare)
+        self._templates, self._titles = templates, titles
+        self.learned = tuple(rows)

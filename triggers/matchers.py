@@ -71,6 +71,10 @@ class MessageMatcher:
         self._keywords = WordFinder({word: tuple(rules) for word, rules in owners.items()})
         self._memo = lru_cache(maxsize=MEMO_SIZE)(self.match)
 
+    def forget(self) -> None:
+        """Drop the memo: what a text matches changed (the FAQ was taught a question)."""
+        self._memo.cache_clear()
+
     def candidates(self, text: str) -> Candidates:
         """Rules this text triggers, sorted by rule index (priority order)."""
         return self._memo(text) if len(text) <= MEMO_MAX_CHARS else self.match(text)

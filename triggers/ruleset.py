@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.cron import CronTrigger
 
 from core.jobs import JobId, JobSpec
+from storage.faq_queue import LearnedRow
 from storage.store import StoreTx
 from triggers.actions.base import (
     BASE_VARIABLES,
@@ -292,7 +293,15 @@ class RuleSet:
 
     def rebound(self, bindings: Mapping[str, str]) -> RuleSet:
         """The same config compiled again with more groups bound to their rooms."""
-        return RuleSet(self.config, self.config_dir, bindings)
+        rebound = RuleSet(self.config, self.config_dir, bindings)
+        rebound.learn(self.faq.learned)
+        return rebound
+
+    def learn(self, rows: Sequence[LearnedRow]) -> None:
+        """Apply what operators taught the FAQ (stored, see /learn) to these rules."""
+        if rows or self.faq.learned:
+            self.faq.learn(rows)
+            self.matcher.forget()
 
     def room_of(self, name: str) -> str:
         """A config group name (id or topic) as a room id; an unbound topic matches no room."""

@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
+import yaml
 
-from bot.cli.common import EXIT_CONFIG, BadRequest, config_option, main, report
+from bot.cli.common import (
+    EXIT_CONFIG,
+    BadRequest,
+    config_option,
+    db_option,
+    main,
+    operator,
+    report,
+)
 from bot.settings import Settings
+from storage.faq_queue import LearnedRow
 from triggers.faq_eval import SWEEP, Evaluation, LabelledSetError, evaluate, read_labelled
 from triggers.loader import ConfigError, load_ruleset
 from triggers.ruleset import RuleSet
@@ -28,21 +39,66 @@ def _ruleset(config_path: Path | None) -> RuleSet:
 
 
 @faq.command("list")
+@click.option(
+    "--db", "db_url", default=None, help="Also what operators taught it (/learn), from here."
+)
 @config_option
-def faq_list(config_path: Path | None) -> None:
-    """Every entry: its id, the questions and keywords that find it, its answer."""
+def faq_list(db_url: str | None, config_path: Path | None) -> None:
+    """Every entry: its id, the questions and keywords that find it, its answer; with --db
+    also the questions operators taught it and the entries they added."""
     config = _ruleset(config_path).config.faq
+    learned = _learned(config_path, db_url) if db_url else []
+    taught: dict[str, list[LearnedRow]] = {}
+    for row in learned:
+        taught.setdefault(row.entry, []).append(row)
     click.echo(
         f"{len(config.entries)} entr{'y' if len(config.entries) == 1 else 'ies'}, "
-        f"threshold {config.threshold:g}"
+        f"threshold {config.threshold:g}" + (f", {len(learned)} taught" if learned else "")
     )
     for entry in config.entries:
         click.echo(f"\n{entry.id}")
         for question in entry.questions:
             click.echo(f"  question: {question}")
+        for row in taught.pop(entry.id, []):
+            click.echo(f"  learned:  {row.question}  (by {row.learned_by}, {row.at:%Y-%m-%d})")
         if entry.keywords:
             click.echo(f"  keywords: {', '.join(entry.keywords)}")
         click.echo(f"  answer:   {entry.answer.strip()[:120]}")
+    for entry_id, rows in taught.items():
+        click.echo(f"\n{entry_id}  (taught, not in the config)")
+        for row in rows:
+            click.echo(f"  learned:  {row.question}  (by {row.learned_by}, {row.at:%Y-%m-%d})")
+        answer = next((row.answer for row in rows if row.answer is not None), "")
+        click.echo(f"  answer:   {answer.strip()[:120]}")
+
+
+@faq.command("learned")
+@db_option
+@config_option
+def faq_learned(db_url: str | None, config_path: Path | None) -> None:
+    """What operators taught the FAQ, as YAML to move into config.yaml's faq.entries (the
+    config stays the admins' file: nothing is written to it)."""
+    rows = _learned(config_path, db_url)
+    entries: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        entry = entries.setdefault(row.entry, {"id": row.entry, "questions": []})
+        entry["questions"].append(row.question)
+        if row.answer is not None:
+            entry.setdefault("answer", row.answer)
+    if not entries:
+        click.echo("# nothing taught yet")
+        return
+    click.echo("# add these questions to the entries of the same id (new ids are new entries)")
+    click.echo(
+        yaml.safe_dump(
+            {"entries": list(entries.values())}, allow_unicode=True, sort_keys=False
+        ).rstrip()
+    )
+
+
+def _learned(config_path: Path | None, db_url: str | None) -> list[LearnedRow]:
+    with operator(config_path, db_url) as session, session.store.transaction() as tx:
+        return tx.learned()
 
 
 @faq.command("test")

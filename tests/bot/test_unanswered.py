@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import yaml
 from click.testing import CliRunner
 from support import message, replay, ruleset_from
 
@@ -98,3 +99,94 @@ def test_operators_list_and_answer_the_queue_from_the_cli(tmp_path: Path) -> Non
         (entry,) = [a for a in tx.audit_log() if a.action == "answer"]
         assert (entry.actor, entry.outcome) == ("运营小王", "ok")
     store.close()
+
+
+LEARNING = (
+    CONFIG
+    + """\
+  - {name: 学习, when: {command: [/learn]}, do: {action: admin, command: learn}}
+"""
+)
+
+
+def learning(lines: list[str], tmp_path: Path) -> list[str]:
+    store = Store(f"sqlite:///{tmp_path / 'q.db'}")
+    try:
+        return replay(ruleset_from(LEARNING), store, lines).texts
+    finally:
+        store.close()
+
+
+def test_a_question_taught_to_an_entry_is_answered_now_and_next_time(tmp_path: Path) -> None:
+    said = learning(
+        [
+            message("2026-11-24T10:00", "bob", "钱能原路退回吗？"),
+            message("2026-11-24T10:01", "ops", "/learn 1 nope"),
+            message("2026-11-24T10:02", "ops", "/learn 1 refund"),
+            message("2026-11-24T10:03", "amy", "钱能原路退回吗？"),  # learned: answered at once
+        ],
+        tmp_path,
+    )
+    assert said == [
+        "@Ops ❌ FAQ 没有条目 nope（条目见 qunbot faq list）。",
+        "@Ops 已学会：以后有人问「钱能原路退回吗？」，按条目 refund 回答。",
+        "@Bob 退款说明",
+        "@Amy 退款说明",
+    ]
+    # The taught question survives a restart: a second run on the same database knows it.
+    assert learning([message("2026-11-25T10:00", "cat", "钱能原路退回吗？")], tmp_path) == [
+        "@Cat 退款说明"
+    ]
+
+
+def test_an_answered_question_becomes_a_new_entry_with_that_answer(tmp_path: Path) -> None:
+    said = learning(
+        [
+            message("2026-11-24T10:00", "bob", "周末有线下活动吗？"),
+            message("2026-11-24T10:01", "ops", "/learn 1 new"),  # not answered yet
+            message("2026-11-24T10:02", "ops", "/answer 1 每周六上午十点，{{ 不是模板 }}"),
+            message("2026-11-24T10:03", "ops", "/learn 1 new"),
+            message("2026-11-24T10:04", "amy", "周末有线下活动吗"),
+            message("2026-11-24T10:05", "bob", "/learn 1 refund"),  # members may not
+        ],
+        tmp_path,
+    )
+    assert said == [
+        "@Ops ❌ 先用 /answer 1 <回答> 回答它，再 /learn 1 new。",
+        "@Bob 关于你问的「周末有线下活动吗？」：每周六上午十点，{{ 不是模板 }}",
+        "@Ops 已学会：以后有人问「周末有线下活动吗？」，按条目 learned-1 回答。",
+        "@Amy 每周六上午十点，{{ 不是模板 }}",  # the operator's text, never run as a template
+        "@Bob ⛔ 只有运营及以上可以使用 /learn。",
+    ]
+
+
+def test_faq_list_shows_what_was_taught_and_faq_learned_exports_it(tmp_path: Path) -> None:
+    learning(
+        [
+            message("2026-11-24T10:00", "bob", "钱能原路退回吗？"),
+            message("2026-11-24T10:01", "ops", "/learn 1 refund"),
+            message("2026-11-24T10:02", "bob", "周末有线下活动吗？"),
+            message("2026-11-24T10:03", "ops", "/answer 2 每周六上午十点"),
+            message("2026-11-24T10:04", "ops", "/learn 2 new"),
+        ],
+        tmp_path,
+    )
+    config = tmp_path / "config.yaml"
+    config.write_text(LEARNING, encoding="utf-8")
+    db = f"sqlite:///{tmp_path / 'q.db'}"
+    runner = CliRunner()
+    listed = runner.invoke(main, ["faq", "list", "--config", str(config), "--db", db]).output
+    assert "1 entry, threshold 60, 2 taught" in listed
+    assert "  learned:  钱能原路退回吗？  (by ops, 2026-11-24)" in listed
+    assert "learned-2  (taught, not in the config)" in listed
+    assert "  answer:   每周六上午十点" in listed
+    exported = runner.invoke(main, ["faq", "learned", "--config", str(config), "--db", db])
+    assert exported.exit_code == 0
+    assert yaml.safe_load(exported.output) == {
+        "entries": [
+            {"id": "refund", "questions": ["钱能原路退回吗？"]},
+            {"id": "learned-2", "questions": ["周末有线下活动吗？"], "answer": "每周六上午十点"},
+        ]
+    }
+    plain = runner.invoke(main, ["faq", "list", "--config", str(config)]).output
+    assert "learned" not in plain  # without --db: the config alone

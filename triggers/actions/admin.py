@@ -25,7 +25,8 @@ from storage.tags import MAX_TAG_CHARS, TagSource
 from triggers.actions.base import ActionContext, ActionModel, BuildKit, Control, Match
 from triggers.actions.points import MAX_GRANT
 from triggers.broadcasts import BroadcastError, BroadcastRequest, parse_groups
-from triggers.human_answers import NotAnswerable, human_answer
+from triggers.faq_catalog import FaqCatalog
+from triggers.human_answers import NotAnswerable, human_answer, learn_question
 from triggers.schema_types import EventType, parse_duration
 
 
@@ -40,6 +41,7 @@ class Command(StrEnum):
     TAG = "tag"
     PARDON = "pardon"
     ANSWER = "answer"
+    LEARN = "learn"
 
 
 ROLE_NAMES = {"operator": "运营", "admin": "管理员", "owner": "群主"}
@@ -53,6 +55,10 @@ USAGE = {
     Command.WHO: "用法：/who <@成员|成员id>",
     Command.PARDON: "用法：/pardon <@成员|成员id>（撤销其违规记录，解除禁言）",
     Command.ANSWER: "用法：/answer <问题编号> <回答>（编号见 qunbot unanswered list）",
+    Command.LEARN: (
+        "用法：/learn <问题编号> <FAQ 条目id>，或 /learn <问题编号> new"
+        "（用 /answer 的回答新建条目）"
+    ),
     Command.TAG: (
         "用法：/tag <@成员|成员id> <标签> [有效期，如 30d]；/tag <@成员|成员id> -<标签> 去掉"
     ),
@@ -66,11 +72,12 @@ class AdminConfig(ActionModel):
 
     action: Literal["admin"]
     command: Command = Field(
-        description="broadcast, confirm, cancel, grant, remove, reload, who, tag, pardon or answer"
+        description="broadcast, confirm, cancel, grant, remove, reload, who, tag, pardon, "
+        "answer or learn"
     )
 
     def build(self, kit: BuildKit) -> AdminAction:
-        return AdminAction(self.command)
+        return AdminAction(self.command, kit.faq)
 
 
 class Refusal(Exception):
@@ -80,6 +87,7 @@ class Refusal(Exception):
 @dataclass(frozen=True, slots=True)
 class AdminAction:
     command: Command
+    faq: FaqCatalog
 
     def run(self, event: Event, match: Match, ctx: ActionContext) -> list[Effect]:
         if ctx.control is None:
@@ -92,6 +100,8 @@ class AdminAction:
                         return _remove(event, match.args, ctx)
                     if self.command is Command.ANSWER:
                         return [_answer_question(event, match.args, ctx)]
+                    if self.command is Command.LEARN:
+                        return _learn(event, match.args.split(), ctx, ctx.control, self.faq)
                     text = self._do(event, match, ctx, ctx.control)
             except Denied as denied:
                 text = f"⛔ 只有{ROLE_NAMES[denied.needed]}及以上可以使用 /{self.command.value}。"
@@ -313,6 +323,22 @@ def _answer_question(event: Event, args: str, ctx: ActionContext) -> Effect:
         return human_answer(ctx.tx, question, answer, event.member, event.at, ctx.group.tz)
     except NotAnswerable as problem:
         raise Refusal(str(problem)) from None
+
+
+def _learn(
+    event: Event, words: list[str], ctx: ActionContext, control: Control, faq: FaqCatalog
+) -> list[Effect]:
+    """``<id> <entry|new>``: see :func:`triggers.human_answers.learn_question`."""
+    if len(words) != 2 or not words[0].lstrip("#").isdigit():
+        raise Refusal(USAGE[Command.LEARN])
+    number = int(words[0].lstrip("#"))
+    try:
+        learned = learn_question(ctx, faq, event, number, words[1])
+    except NotAnswerable as problem:
+        raise Refusal(str(problem)) from None
+    control.learn(ctx.tx, ctx.tx.learned())
+    said = f"已学会：以后有人问「{learned.question[:40]}」，按条目 {learned.entry} 回答。"
+    return [_answer(event, said, ctx), *learned.answers]
 
 
 def _pardon(event: Event, typed: str, ctx: ActionContext) -> str:

@@ -6,7 +6,7 @@ store transaction in ``ctx`` and never calls the platform.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,6 +19,7 @@ from core.effects import Effect
 from core.events import Event, EventKind
 from core.jobs import Tick
 from core.layers import LayerThresholds
+from storage.faq_queue import LearnedRow
 from storage.store import StoreTx
 from triggers.faq_index import FaqHit
 from triggers.schema_types import EventType, StrictModel
@@ -51,6 +52,10 @@ class Control(Protocol):
 
     def reload(self, now: datetime, actor: str) -> list[str]:
         """Reload the config; the problems found (the old config then stays), or none."""
+        ...
+
+    def learn(self, tx: StoreTx, rows: Sequence[LearnedRow]) -> None:
+        """Apply everything taught to the FAQ so far to the rules in force."""
         ...
 
 
