@@ -47,9 +47,16 @@ ANSWER_SHARE = 0.5
 """What a word found only in an entry's answer counts for (对公转账 when the answer lists
 the ways to pay): less than one in its questions, which say what the entry is about."""
 
-NON_QUESTION_SHARE = 0.6
-"""A message that does not read as a question keeps this share of its score, and no
-keyword floor: 发票收到了 shares a keyword with the invoice entry but asks nothing."""
+NON_QUESTION_SHARE = 0.8
+"""A message that does not read as a question keeps this share of its resemblance to a
+stored question, and gets no keyword floor: a terse 退款流程 is still asked often enough."""
+
+REPORT_SHARE = 0.55
+"""What a statement that reports something done keeps (发票收到了, 作业交了, 样品已经到):
+below the default threshold even when it is word for word a stored question's topic."""
+
+# Says something happened rather than asks: 了/啦/过/完 ending a clause, 已经/刚才/刚刚.
+_REPORT = re.compile(r"[了啦过完](?:\W|$)|已经|刚才|刚刚")
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 # Filler that changes how, not what, members ask: question words, how-to frames
@@ -112,6 +119,7 @@ class _Probe:
     core: str
     tokens: frozenset[str]
     asks: bool
+    share: float  # of its score a message keeps: 1 asked, less said (see NON_QUESTION_SHARE)
     whole: float
     known: float
     keyword_hits: dict[int, str]
@@ -227,7 +235,7 @@ class FaqIndex:
         core, tokens, shared = probe.core, probe.tokens, probe.shared
         unindexed = [t for t in tokens if t in self._idf and t not in self._indexed]
         spare = self._weight(unindexed)  # what the unindexed tokens could add, at most
-        share = 1.0 if probe.asks else NON_QUESTION_SHARE
+        share = probe.share
         # What any entry can explain of the message is at most its known words.
         explained = _explained(probe.known, probe.whole)
         best: tuple[float, int, FaqHit] | None = None
@@ -256,7 +264,7 @@ class FaqIndex:
         """The best ``limit`` entries with their scores, whatever the threshold: for admins
         tuning their FAQ (``qunbot faq test``), not the message path."""
         probe = self._probe(normalize(text))
-        share = 1.0 if probe.asks else NON_QUESTION_SHARE
+        share = probe.share
         hits = [
             self._score(
                 entry, probe.core, probe.tokens, probe.keyword_hits.get(entry), probe.whole, share
@@ -291,8 +299,9 @@ class FaqIndex:
                 shared[entry] = shared.get(entry, 0.0) + rank
         self.last_postings = walked
         ranked = heapq.nsmallest(TOP_K, shared, key=lambda e: (-shared[e] / self._norms[e], e))
+        share = 1.0 if asks else REPORT_SHARE if _REPORT.search(clean) else NON_QUESTION_SHARE
         return _Probe(
-            core, tokens, asks, whole if asks else 0.0, known, keyword_hits, shared, ranked
+            core, tokens, asks, share, whole if asks else 0.0, known, keyword_hits, shared, ranked
         )
 
     def _ceiling(self, entry: int, indexed: float, unindexed: list[str], length: int) -> float:

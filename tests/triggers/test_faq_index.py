@@ -13,6 +13,7 @@ from triggers.faq_index import (
     MAX_POSTINGS,
     NON_QUESTION_SHARE,
     PRECISION_SHARE,
+    REPORT_SHARE,
     TOP_K,
     FaqDoc,
     FaqHit,
@@ -176,6 +177,13 @@ def test_statements_get_no_keyword_floor_and_keep_part_of_their_score(faq: FaqIn
     assert said is not None and asked_too is not None
     assert said.score == pytest.approx(NON_QUESTION_SHARE * 100, abs=0.01)
     assert asked_too.score == 100
+    # Reporting it done is not asking: 退款申请了 is the refund question's words, and says so.
+    for report in ("退款申请了", "退款已经申请", "退款申请过了，谢谢"):
+        reported = faq.search(report, 0)
+        assert reported is not None
+        assert reported.score <= REPORT_SHARE * 100 + 0.01 < DEFAULT_THRESHOLD, report
+    reported = faq.search("退款申请了", 0)
+    assert reported is not None and reported.score == pytest.approx(REPORT_SHARE * 100, abs=0.01)
 
 
 def index_docs(index: FaqIndex) -> list[FaqDoc]:
