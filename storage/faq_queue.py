@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
 
@@ -42,6 +43,21 @@ _Q_CHOOSE = (
     .where(SUGGESTIONS.c.id == bindparam("sid"), SUGGESTIONS.c.chosen.is_(None))
     .values(chosen=bindparam("entry"), chosen_at=bindparam("at"))
 )
+
+
+# A queued question with its asker's display name (the id when they have none).
+_QUESTIONS = select(
+    UNANSWERED.c.id,
+    UNANSWERED.c.group_id,
+    UNANSWERED.c.member_id,
+    MEMBERS.c.name,
+    UNANSWERED.c.text,
+    UNANSWERED.c.at,
+).join(MEMBERS, MEMBERS.c.id == UNANSWERED.c.member_id)
+
+
+def _question(row: Any) -> UnansweredRow:
+    return UnansweredRow(row[0], row[1], row[2], row[3] or row[2], row[4], row[5])
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,26 +130,14 @@ class FaqQueueTx(TxBase):
 
     def unanswered(self, group: str | None = None, limit: int | None = None) -> list[UnansweredRow]:
         """Open questions, oldest first."""
-        query = (
-            select(
-                UNANSWERED.c.id,
-                UNANSWERED.c.group_id,
-                UNANSWERED.c.member_id,
-                MEMBERS.c.name,
-                UNANSWERED.c.text,
-                UNANSWERED.c.at,
-            )
-            .join(MEMBERS, MEMBERS.c.id == UNANSWERED.c.member_id)
-            .where(UNANSWERED.c.answered_at.is_(None))
-            .order_by(UNANSWERED.c.at, UNANSWERED.c.id)
+        query = _QUESTIONS.where(UNANSWERED.c.answered_at.is_(None)).order_by(
+            UNANSWERED.c.at, UNANSWERED.c.id
         )
         if group is not None:
             query = query.where(UNANSWERED.c.group_id == group)
         if limit is not None:
             query = query.limit(limit)
-        return [
-            UnansweredRow(r[0], r[1], r[2], r[3] or r[2], r[4], r[5]) for r in self._execute(query)
-        ]
+        return [_question(row) for row in self._execute(query)]
 
     def learn(
         self,
@@ -171,40 +175,18 @@ class FaqQueueTx(TxBase):
     def answered_question(self, question: int) -> tuple[UnansweredRow, str] | None:
         """A question a person answered with /answer, with that answer."""
         row = self._execute(
-            select(
-                UNANSWERED.c.id,
-                UNANSWERED.c.group_id,
-                UNANSWERED.c.member_id,
-                MEMBERS.c.name,
-                UNANSWERED.c.text,
-                UNANSWERED.c.at,
-                UNANSWERED.c.answer,
+            _QUESTIONS.add_columns(UNANSWERED.c.answer).where(
+                UNANSWERED.c.id == question, UNANSWERED.c.answer.is_not(None)
             )
-            .join(MEMBERS, MEMBERS.c.id == UNANSWERED.c.member_id)
-            .where(UNANSWERED.c.id == question, UNANSWERED.c.answer.is_not(None))
         ).first()
-        if row is None:
-            return None
-        return UnansweredRow(row[0], row[1], row[2], row[3] or row[2], row[4], row[5]), str(row[6])
+        return None if row is None else (_question(row), str(row[6]))
 
     def open_question(self, question: int) -> UnansweredRow | None:
         """One question by its id, if nobody has answered it yet."""
-        rows = self._execute(
-            select(
-                UNANSWERED.c.id,
-                UNANSWERED.c.group_id,
-                UNANSWERED.c.member_id,
-                MEMBERS.c.name,
-                UNANSWERED.c.text,
-                UNANSWERED.c.at,
-            )
-            .join(MEMBERS, MEMBERS.c.id == UNANSWERED.c.member_id)
-            .where(UNANSWERED.c.id == question, UNANSWERED.c.answered_at.is_(None))
+        row = self._execute(
+            _QUESTIONS.where(UNANSWERED.c.id == question, UNANSWERED.c.answered_at.is_(None))
         ).first()
-        if rows is None:
-            return None
-        r = rows
-        return UnansweredRow(r[0], r[1], r[2], r[3] or r[2], r[4], r[5])
+        return None if row is None else _question(row)
 
     def answer_question(self, question: int, by: str, answer: str, at: datetime) -> bool:
         """A person answered it; False when it was answered already."""

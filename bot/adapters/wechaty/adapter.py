@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import contextlib
 import random
 import re
@@ -16,7 +14,6 @@ from typing import Any
 from loguru import logger
 
 from bot.adapters.base import NotConnected, TransientSendError
-from bot.adapters.qr_codes import MAX_BYTES, read_qr_codes
 from bot.adapters.wechaty.client import (
     WechatyRefused,
     WechatySettings,
@@ -30,6 +27,7 @@ from bot.adapters.wechaty.client import (
     tame_library_logs,
     within,
 )
+from bot.adapters.wechaty.pictures import qr_codes_in
 from bot.adapters.wechaty.status_file import publish
 from bot.clock import Clock
 from bot.redact import mask, register
@@ -38,7 +36,6 @@ from core.events import Event, EventKind
 
 _LEADING_MENTION = re.compile(r"^\s*@[^\s\u2005]+[\s\u2005]+")
 _SEEN_IDS = 10_000
-_IMAGE_HD = 2  # the puppet protocol's IMAGE_TYPE_HD: a thumbnail may be too small to read
 
 
 class WechatyAdapter:
@@ -317,27 +314,11 @@ class WechatyAdapter:
         )
 
     async def _codes_in(self, message_id: str) -> tuple[str, ...]:
-        """What QR codes a picture holds; () when scanning is off or the picture is not to
-        be had (a service that only gives a URL: the bot does not download from the web)."""
         if not self._settings.scan_images:
             return ()
-        log = logger.bind(message=message_id)
-        try:
-            box = await within(
-                self._puppet.message_image(message_id, _IMAGE_HD),
-                self._settings.send_timeout.total_seconds(),
-            )
-        except Exception as error:
-            log.info("picture not fetched for scanning: {}", explain(error))
-            return ()
-        qr_text = getattr(box, "qrCode", None)
-        if isinstance(qr_text, str):
-            return (qr_text,)  # the service sent the code itself
-        data = _box_bytes(box)
-        if data is None:
-            log.debug("picture not scanned: the service gave no content")
-            return ()
-        return await asyncio.to_thread(read_qr_codes, data)
+        return await qr_codes_in(
+            self._puppet, message_id, self._settings.send_timeout.total_seconds()
+        )
 
     async def _on_room_join(self, payload: Any) -> None:
         room = payload.room_id
@@ -434,19 +415,3 @@ class WechatyAdapter:
 def _link_open(puppet: Any) -> bool:
     """Whether the client has opened its gRPC channel (``start`` does that first)."""
     return getattr(puppet, "_puppet_stub", None) is not None
-
-
-def _box_bytes(box: Any) -> bytes | None:
-    """A file box's content when it carries it (base64 or a buffer), within the size limit."""
-    encoded = getattr(box, "base64", None)
-    if isinstance(encoded, str | bytes):
-        raw = encoded.encode() if isinstance(encoded, str) else encoded
-        raw = raw.split(b",", 1)[-1]  # a data URL's "data:image/png;base64," prefix
-        if len(raw) > MAX_BYTES * 4 // 3 + 4:
-            return None
-        try:
-            return base64.b64decode(raw, validate=False)
-        except (binascii.Error, ValueError):
-            return None
-    buffer = getattr(box, "buffer", None)
-    return bytes(buffer) if isinstance(buffer, bytes | bytearray) else None
