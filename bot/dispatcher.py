@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import suppress
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from core.actors import ROLE_RANK, Actor
 from core.effects import Effect
 from core.events import Event, EventKind
 from core.jobs import WELCOME, JobKind, Tick
+from core.statuses import Outcome as Audited
 from storage.members import Speaker
 from storage.seen import KEEP_SEEN
 from storage.store import Store, StoreTx
@@ -57,7 +58,9 @@ class Dispatcher:
         self._catching_up = False
         self._clock_seen: datetime | None = None
         self._tick_failures: dict[Tick, int] = {}
-        self.operations = Operations(lambda: self.engine.ruleset, self.jobs, self.reload)
+        self.operations = Operations(
+            lambda: self.engine.ruleset, self.jobs, self.reload, self.engine.grants
+        )
         self.budget = ReplyBudget(self._member_limits)
 
     def reload(self, now: datetime, actor: str) -> list[str]:
@@ -110,6 +113,7 @@ class Dispatcher:
             bindings = tx.group_bindings()
             tx.forget_seen_before(now - KEEP_SEEN)
             learned = tx.learned()
+            self.engine.grants.load(tx.open_grants())
         if bindings != self.engine.ruleset.bindings:
             self.engine.swap(self.engine.ruleset.rebound(bindings))
         self.engine.ruleset.learn(learned)
@@ -141,6 +145,8 @@ class Dispatcher:
                 if event.kind is not EventKind.TICK or event.tick is not None:
                     replies += self._handle(event, tx) or []
                 replies += self._fire_due(event.at, tx)
+            if events:  # grants that ran out by the batch's last event: audited with it
+                self._grants_ended(tx, max(e.at for e in events))
             replies = self.budget.admit(replies, self._staff)
             tx.enqueue(replies)
         return replies
@@ -167,7 +173,27 @@ class Dispatcher:
 
     def _staff(self, group: str, member: str) -> bool:
         """Operators and above: their replies are not counted against a budget."""
-        return ROLE_RANK[self.engine.ruleset.roles.role_of(group, member).value] > 0
+        at = self._clock_seen or datetime.now(UTC)
+        role = self.engine.role_of(self.engine.ruleset, group, member, at)[0]
+        return ROLE_RANK[role.value] > 0
+
+    def reload_grants(self) -> None:
+        """Grants an operator made from the CLI meanwhile (the runtime looks now and then)."""
+        with self.store.transaction() as tx:
+            self.engine.grants.load(tx.open_grants())
+
+    def _grants_ended(self, tx: StoreTx, now: datetime) -> None:
+        """Audit each grant that ran out by ``now``, at the time it did, once."""
+        grants = self.engine.grants
+        end = grants.next_end
+        if end is None or end > now:
+            return
+        ended = grants.ended(now)
+        for row in ended:
+            detail = f"{row.member} {row.role} (granted by {row.granted_by})"
+            tx.audit(row.until, SYSTEM, SYSTEM, "role.expired", row.group, detail, Audited.OK)
+        tx.mark_expiry_audited([row.id for row in ended])
+        grants.load(tx.open_grants())
 
     def settle(self) -> None:
         """Write what the schedule learned (next run times) to the job store.

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from loguru import logger
@@ -23,6 +23,7 @@ from core.statuses import Outcome
 from storage.faq_queue import LearnedRow
 from storage.store import Store, StoreTx
 from triggers.broadcasts import Broadcasts
+from triggers.grants import GrantRefused, Grants
 from triggers.loader import load_ruleset
 from triggers.ruleset import RuleSet
 
@@ -33,6 +34,8 @@ NEEDED_ROLE = {
     "confirm": "operator",
     "cancel": "operator",
     "grant": "admin",
+    "role": "admin",
+    "unrole": "admin",
     "learn": "operator",
     "pardon": "operator",
     "reload": "admin",
@@ -43,6 +46,8 @@ NEEDED_ROLE = {
     "who": "operator",
 }
 SYSTEM = "system"
+GRANTABLE = ("operator", "admin", "owner")
+MAX_GRANT = timedelta(days=90)
 
 
 class Operations:
@@ -51,10 +56,14 @@ class Operations:
         ruleset: Callable[[], RuleSet],
         jobs: Schedule,
         reload: Callable[[datetime, str], list[str]] | None = None,
+        grants: Grants | None = None,
     ) -> None:
+        """``grants``: the running bot's, updated at once when a role is granted or revoked
+        (a CLI has none: the bot reads the store again within seconds)."""
         self._ruleset = ruleset
         self._jobs = jobs
         self._reload = reload
+        self._grants = grants
 
     @property
     def broadcasts(self) -> Broadcasts:
@@ -91,6 +100,41 @@ class Operations:
             logger.bind(actor=actor.name, group=actor.group).info(
                 "{} by {} ({}): {}", action, actor.name, actor.role, outcome
             )
+
+    def grant_role(
+        self,
+        tx: StoreTx,
+        actor: Actor,
+        member: str,
+        role: str,
+        group: str | None,
+        lasting: timedelta,
+        now: datetime,
+    ) -> datetime:
+        """Hand ``role`` to ``member`` for ``lasting`` (in ``group``, or every group);
+        until when. Never above the granter's own role, never for longer than MAX_GRANT."""
+        if role not in GRANTABLE:
+            raise GrantRefused(f"a role to grant is one of {', '.join(GRANTABLE)} (got {role!r})")
+        if actor.role != SYSTEM and ROLE_RANK[role] > ROLE_RANK.get(actor.role, 0):
+            raise GrantRefused(f"{actor.name} is {actor.role}: cannot grant {role}, which is above")
+        if not timedelta(0) < lasting <= MAX_GRANT:
+            raise GrantRefused(f"a grant lasts more than 0 and at most {MAX_GRANT.days} days")
+        until = now + lasting
+        tx.grant(member, group, role, actor.name, now, until)
+        self._grants_changed(tx)
+        return until
+
+    def revoke_roles(
+        self, tx: StoreTx, actor: Actor, member: str, group: str | None, now: datetime
+    ) -> int:
+        """End the member's running grants (in ``group``, or everywhere); how many."""
+        ended = tx.revoke_grants(member, group, actor.name, now)
+        self._grants_changed(tx)
+        return ended
+
+    def _grants_changed(self, tx: StoreTx) -> None:
+        if self._grants is not None:
+            self._grants.load(tx.open_grants())
 
     def learn(self, tx: StoreTx, rows: Sequence[LearnedRow]) -> None:
         """The FAQ was taught (rows: everything taught so far): the rules in force use it now."""

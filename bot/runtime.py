@@ -86,6 +86,7 @@ async def run(
             dispatcher.reload_if_changed(clock.now())
             if rounds % options.job_store_every == 0:
                 dispatcher.jobs.reload()  # broadcasts the CLI added or cancelled meanwhile
+                dispatcher.reload_grants()  # and roles it granted or revoked
             due = dispatcher.next_due()
             if due is not None and due <= clock.now():
                 await queue.put(Event(kind=EventKind.TICK, group="", at=clock.now()))

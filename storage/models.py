@@ -212,6 +212,23 @@ class UnansweredQuestion(SQLModel, table=True):
     answer: str | None = None  # what they answered with /answer
 
 
+class RoleGrant(SQLModel, table=True):
+    """A role handed out for a while (/role, qunbot role grant), beside config.yaml's roles."""
+
+    __tablename__ = "role_grants"
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: str = Field(max_length=128)
+    group_id: str | None = Field(default=None, max_length=128)  # None: every group
+    role: str = Field(max_length=16)
+    granted_by: str = Field(max_length=128)
+    at: datetime = _utc()  # type: ignore[assignment]
+    until: datetime = _utc()  # type: ignore[assignment]
+    revoked_at: datetime | None = _utc(nullable=True)  # type: ignore[assignment]
+    revoked_by: str | None = Field(default=None, max_length=128)
+    expiry_audited: bool = False  # its expiry is in the audit log
+
+
 class LearnedQuestion(SQLModel, table=True):
     """A member's question an operator taught the FAQ (/learn): config.yaml stays the admins'."""
 

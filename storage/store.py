@@ -21,6 +21,7 @@ from storage.audit import AuditTx
 from storage.broadcasts import BroadcastsTx
 from storage.db import check_connection, create_db_engine, create_marks_engine, is_sqlite
 from storage.faq_queue import FaqQueueTx
+from storage.grants import GrantsTx
 from storage.groups import GroupsTx
 from storage.layers import LayersTx
 from storage.members import MembersTx
@@ -153,5 +154,6 @@ class StoreTx(
     ReportsTx,
     AlertsTx,
     ModerationTx,
+    GrantsTx,
 ):
     """The domain operations, inside one transaction (each group of them in its own module)."""

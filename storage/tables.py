@@ -28,6 +28,7 @@ from storage.models import (
     MemberTag,
     OutboxMessage,
     PointsEntry,
+    RoleGrant,
     SeenMessage,
     Strike,
     UnansweredQuestion,
@@ -55,6 +56,8 @@ UNANSWERED = _table(UnansweredQuestion)
 SUGGESTIONS = _table(FaqSuggestion)
 
 LEARNED = _table(LearnedQuestion)
+
+GRANTS = _table(RoleGrant)
 
 OUTBOX = _table(OutboxMessage)
 

@@ -14,15 +14,18 @@ from itertools import groupby
 
 from loguru import logger
 
+from core.actors import ROLE_RANK
 from core.effects import Effect
 from core.events import Event, EventKind
 from core.jobs import WELCOME, JobId, JobKind, Tick
+from storage.grants import GrantRow
 from storage.store import StoreTx
 from triggers.actions.base import ActionContext, Control, GroupInfo, Match
 from triggers.actions.faq import answer_choice, choice_of
 from triggers.alerts import churn_alerts, raise_alert, unanswered_alerts
 from triggers.conditions import Cooldowns
 from triggers.config import Role
+from triggers.grants import Grants
 from triggers.ruleset import CompiledRule, RuleSet
 from triggers.schema_types import EventType
 
@@ -50,6 +53,7 @@ class Engine:
     def __init__(self, ruleset: RuleSet) -> None:
         self.ruleset = ruleset
         self.cooldowns = Cooldowns()
+        self.grants = Grants()  # roles handed out for a while (the dispatcher loads them)
 
     def swap(self, ruleset: RuleSet) -> None:
         """Replace the rules in one assignment; cooldowns carry over by rule name."""
@@ -81,7 +85,7 @@ class Engine:
             # Muted: the bot does not answer them; only the group rules still watch.
             candidates = [(rule, match) for rule, match in candidates if rule.moderation]
         group = ruleset.group_info(event.group, event.group_name or "")
-        role = ruleset.roles.role_of(event.group, event.member)
+        role = self.role_of(ruleset, event.group, event.member, event.at)[0]
         local_now = event.at.astimezone(group.tz)
         for rule, match in candidates:
             if not self._may_fire(rule, event, role, local_now):
@@ -90,7 +94,7 @@ class Engine:
                 continue  # staff may post links: the group rules do not apply to them
             if rule.conditions.about_member and not _member_fits(rule, event, tx, ruleset):
                 continue
-            ctx = _context(rule.name, event, tx, wake, ruleset, control, group, role)
+            ctx = self._context(rule.name, event, tx, wake, ruleset, control, group)
             for action in rule.actions:
                 outcome.replies += action.run(event, match, ctx)
             outcome.fired.append(rule.name)
@@ -108,10 +112,54 @@ class Engine:
         if ruleset.moderated and tx.muted_until(event.group, event.member, event.at):
             return None  # a muted member's replies go unanswered, this one too
         group = ruleset.group_info(event.group, event.group_name or "")
-        role = ruleset.roles.role_of(event.group, event.member)
-        ctx = _context(FAQ_CHOICE, event, tx, wake, ruleset, control, group, role)
+        ctx = self._context(FAQ_CHOICE, event, tx, wake, ruleset, control, group)
         replies = answer_choice(event, number, ruleset.faq, ctx)
         return None if replies is None else Outcome(replies=replies, fired=[FAQ_CHOICE])
+
+    def role_of(
+        self, ruleset: RuleSet, group: str, member: str, at: datetime
+    ) -> tuple[Role, GrantRow | None]:
+        """The member's role in the group at ``at``: config.yaml's, or a stronger grant's."""
+        role = ruleset.roles.role_of(group, member)
+        if self.grants:
+            grant = self.grants.granted(group, member, at)
+            if grant is not None and ROLE_RANK[grant.role] > ROLE_RANK[role.value]:
+                return Role(grant.role), grant
+        return role, None
+
+    def _context(
+        self,
+        rule: str,
+        event: Event,
+        tx: StoreTx,
+        wake: Wake,
+        ruleset: RuleSet,
+        control: Control | None,
+        group: GroupInfo,
+    ) -> ActionContext:
+        role, grant = self.role_of(ruleset, event.group, event.member, event.at)
+
+        def role_in_group(member: str) -> str:
+            return self.role_of(ruleset, event.group, member, event.at)[0].value
+
+        ctx = ActionContext(
+            tx=tx,
+            rule=rule,
+            group=group,
+            levels=ruleset.levels,
+            wake=wake,
+            role=role.value,
+            control=control,
+            role_of=role_in_group,
+            layers=ruleset.layer_thresholds,
+            ladder=ruleset.ladder,
+        )
+        if grant is not None:
+            until = grant.until.astimezone(group.tz)
+            ctx.grant = f"{grant.role} granted by {grant.granted_by} until {until:%m-%d %H:%M}"
+        if ruleset.moderated:
+            ctx.alert = partial(raise_alert, tx, ruleset)
+        return ctx
 
     def _may_fire(self, rule: CompiledRule, event: Event, role: Role, local_now: datetime) -> bool:
         conditions = rule.conditions
@@ -176,33 +224,6 @@ class Engine:
             for i, reply in enumerate(replies)
         ]
         return Outcome(replies=keyed, fired=[rule.name])
-
-
-def _context(
-    rule: str,
-    event: Event,
-    tx: StoreTx,
-    wake: Wake,
-    ruleset: RuleSet,
-    control: Control | None,
-    group: GroupInfo,
-    role: Role,
-) -> ActionContext:
-    ctx = ActionContext(
-        tx=tx,
-        rule=rule,
-        group=group,
-        levels=ruleset.levels,
-        wake=wake,
-        role=role.value,
-        control=control,
-        role_of=partial(_role_in, ruleset, event.group),
-        layers=ruleset.layer_thresholds,
-        ladder=ruleset.ladder,
-    )
-    if ruleset.moderated:
-        ctx.alert = partial(raise_alert, tx, ruleset)
-    return ctx
 
 
 def _message_candidates(event: Event, ruleset: RuleSet) -> list[tuple[CompiledRule, Match]]:
@@ -282,7 +303,3 @@ def flush_welcomes(now: datetime, tx: StoreTx, wake: Wake, ruleset: RuleSet) -> 
     if following is not None:
         wake(following, WELCOME)
     return replies
-
-
-def _role_in(ruleset: RuleSet, group: str, member: str) -> str:
-    return ruleset.roles.role_of(group, member).value

@@ -14,6 +14,7 @@ from bot.cli import (  # noqa: F401 - they register commands
     operators,
     play,
     report,
+    roles,
     tags,
     unanswered,
     wechat,

@@ -1,5 +1,6 @@
 """Admin commands in the chat: broadcast, confirm, cancel, grant points, remove a member,
-reload the config, look a member up, tag one, pardon one's strikes, answer a queued question.
+reload the config, look a member up, tag one, pardon one's strikes, hand one a role for a
+while (see triggers.actions.member_commands), answer a queued question, teach the FAQ.
 
 Each command needs a role (operators broadcast, look up and tag; admins grant points,
 remove and reload) and
@@ -21,13 +22,25 @@ from core.actors import ROLE_RANK, Actor, Denied
 from core.effects import Effect
 from core.events import Event
 from storage.points import InsufficientPoints
-from storage.tags import MAX_TAG_CHARS, TagSource
 from triggers.actions.base import ActionContext, ActionModel, BuildKit, Control, Match
+from triggers.actions.member_commands import (
+    PARDON_USAGE,
+    ROLE_NAMES,
+    ROLE_USAGE,
+    TAG_USAGE,
+    WHO_USAGE,
+    Refusal,
+    current_member,
+    pardon,
+    role,
+    tag,
+    who,
+)
 from triggers.actions.points import MAX_GRANT
 from triggers.broadcasts import BroadcastError, BroadcastRequest, parse_groups
 from triggers.faq_catalog import FaqCatalog
 from triggers.human_answers import NotAnswerable, human_answer, learn_question
-from triggers.schema_types import EventType, parse_duration
+from triggers.schema_types import EventType
 
 
 class Command(StrEnum):
@@ -42,9 +55,9 @@ class Command(StrEnum):
     PARDON = "pardon"
     ANSWER = "answer"
     LEARN = "learn"
+    ROLE = "role"
 
 
-ROLE_NAMES = {"operator": "运营", "admin": "管理员", "owner": "群主"}
 USAGE = {
     Command.BROADCAST: "用法：/broadcast <now|HH:MM|YYYY-MM-DD HH:MM> <here|all|g1,g2> <内容>",
     Command.CONFIRM: "用法：/confirm <群发编号>",
@@ -52,16 +65,15 @@ USAGE = {
     Command.GRANT: "用法：/grant <@成员|成员id> <积分，可为负> [原因]",
     Command.REMOVE: "用法：/remove <@成员|成员id> [原因]",
     Command.RELOAD: "用法：/reload",
-    Command.WHO: "用法：/who <@成员|成员id>",
-    Command.PARDON: "用法：/pardon <@成员|成员id>（撤销其违规记录，解除禁言）",
+    Command.WHO: WHO_USAGE,
+    Command.PARDON: PARDON_USAGE,
+    Command.ROLE: ROLE_USAGE,
     Command.ANSWER: "用法：/answer <问题编号> <回答>（编号见 qunbot unanswered list）",
     Command.LEARN: (
         "用法：/learn <问题编号> <FAQ 条目id>，或 /learn <问题编号> new"
         "（用 /answer 的回答新建条目）"
     ),
-    Command.TAG: (
-        "用法：/tag <@成员|成员id> <标签> [有效期，如 30d]；/tag <@成员|成员id> -<标签> 去掉"
-    ),
+    Command.TAG: TAG_USAGE,
 }
 
 
@@ -73,15 +85,11 @@ class AdminConfig(ActionModel):
     action: Literal["admin"]
     command: Command = Field(
         description="broadcast, confirm, cancel, grant, remove, reload, who, tag, pardon, "
-        "answer or learn"
+        "answer, learn or role"
     )
 
     def build(self, kit: BuildKit) -> AdminAction:
         return AdminAction(self.command, kit.faq)
-
-
-class Refusal(Exception):
-    """A command that cannot be done as asked; the message goes back to the admin."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +103,9 @@ class AdminAction:
         else:
             actor = Actor(event.member, ctx.role, event.group)
             try:
-                with ctx.control.audited(ctx.tx, actor, self.command.value, match.args, event.at):
+                # A role held by a grant is said in the record of its every use.
+                detail = f"{match.args} [{ctx.grant}]" if ctx.grant else match.args
+                with ctx.control.audited(ctx.tx, actor, self.command.value, detail, event.at):
                     if self.command is Command.REMOVE:
                         return _remove(event, match.args, ctx)
                     if self.command is Command.ANSWER:
@@ -120,11 +130,13 @@ class AdminAction:
         if self.command is Command.GRANT:
             return self._grant(event, words, ctx)
         if self.command is Command.WHO:
-            return _who(event, match.args, ctx)
+            return who(event, match.args, ctx)
         if self.command is Command.TAG:
-            return _tag(event, words, ctx)
+            return tag(event, words, ctx)
         if self.command is Command.PARDON:
-            return _pardon(event, match.args.strip(), ctx)
+            return pardon(event, match.args.strip(), ctx)
+        if self.command is Command.ROLE:
+            return role(event, words, ctx, control)
         if self.command is Command.BROADCAST:
             return self._broadcast(event, match.args, ctx, control)
         if len(words) != 1 or not words[0].lstrip("#").isdigit():
@@ -147,7 +159,7 @@ class AdminAction:
             raise Refusal(USAGE[Command.GRANT])
         delta = _amount(words[points_at])
         reason = " ".join(words[points_at + 1 :]) or "管理员调整"
-        target, name = _current_member(event, " ".join(words[:points_at]), ctx)
+        target, name = current_member(event, " ".join(words[:points_at]), ctx)
         try:
             balance = ctx.tx.grant_points(
                 event.group, target, delta, reason, event.at, actor=event.member
@@ -210,8 +222,6 @@ def parse_when(args: str, local_now: datetime) -> tuple[datetime | None, str] | 
     return next_occurrence(clock, local_now), args.split(maxsplit=1)[1] if len(words) > 1 else ""
 
 
-_SPAN = re.compile(r"\d+(s|m|h|d)", re.ASCII)
-
 # Anything a member may mean as points, in any script: told apart from a name, then checked.
 _NUMBERISH = re.compile(r"[+\-＋－]?\d+")
 _AMOUNT = re.compile(r"[+-]?[0-9]+", re.ASCII)
@@ -256,7 +266,7 @@ def _remove(event: Event, args: str, ctx: ActionContext) -> list[Effect]:
     if event.mentions:  # the @name of a resolved mention may hold spaces: the reason follows it
         at_name = f"@{ctx.tx.name_of(event.mentions[0])}"
         typed, reason = (at_name, args[len(at_name) :]) if args.startswith(at_name) else (args, "")
-    target, name = _current_member(event, typed, ctx)
+    target, name = current_member(event, typed, ctx)
     if target == event.member:
         raise Refusal("不能移出自己。")
     if ROLE_RANK[ctx.role_of(target)] >= ROLE_RANK[ctx.role]:
@@ -266,49 +276,6 @@ def _remove(event: Event, args: str, ctx: ActionContext) -> list[Effect]:
         _answer(event, f"已将 {name} 移出本群{why}。", ctx),
         Effect.remove_member(event.group, target, ctx.local(event.at), rule=ctx.rule),
     ]
-
-
-def _who(event: Event, args: str, ctx: ActionContext) -> str:
-    """One member's picture: layer, tags, points, streak, joined and inviter, activity."""
-    if not args.strip():
-        raise Refusal(USAGE[Command.WHO])
-    target, name = _current_member(event, args.strip(), ctx)
-    today = ctx.local(event.at).date()
-    (member,) = ctx.tx.member_layers(event.group, ctx.group.tz, today, ctx.layers, target)
-    standing = ctx.tx.standing(event.group, target, today)
-    counts = ctx.tx.message_counts(event.group, target, ctx.group.tz, today, (7, 30, 90))
-    tags = "、".join(ctx.tx.tags_of(event.group, target, event.at)) or "无"
-    joined = member.facts.joined.isoformat() if member.facts.joined else "机器人之前"
-    seen = member.facts.last_active.isoformat() if member.facts.last_active else "无"
-    return (
-        f"{name}（{target}）\n分层 {member.layer.value} · 标签 {tags}\n"
-        f"积分 {standing.balance}（第 {standing.rank} 名）· 连续签到 {standing.streak} 天\n"
-        f"入群 {joined} · 邀请人 {member.inviter or '无'} · "
-        f"邀请了 {ctx.tx.invited_count(event.group, target)} 人\n"
-        f"最近发言 {seen} · 7/30/90 天发言 {counts[7]}/{counts[30]}/{counts[90]}"
-    )
-
-
-def _tag(event: Event, words: list[str], ctx: ActionContext) -> str:
-    """``<@name|id> <tag> [30d]`` adds (source admin), ``<@name|id> -<tag>`` takes it off."""
-    if len(words) < 2:
-        raise Refusal(USAGE[Command.TAG])
-    lasting = None
-    if len(words) >= 3 and _SPAN.fullmatch(words[-1]):  # a unit, so a tag "30" stays a tag
-        lasting = parse_duration(words[-1])
-        words = words[:-1]
-    tag = words[-1]
-    target, name = _current_member(event, " ".join(words[:-1]), ctx)
-    if tag.startswith("-") and len(tag) > 1:
-        if not ctx.tx.untag(event.group, target, tag[1:]):
-            raise Refusal(f"{name} 没有标签 {tag[1:]}。")
-        return f"已去掉 {name} 的标签 {tag[1:]}。"
-    if len(tag) > MAX_TAG_CHARS:
-        raise Refusal(f"标签最长 {MAX_TAG_CHARS} 个字（收到 {len(tag)} 个）。")
-    until = event.at + lasting if lasting else None
-    ctx.tx.tag(event.group, target, tag, TagSource.ADMIN, event.at, until, event.member)
-    expiry = f"，{until.astimezone(ctx.group.tz):%m-%d %H:%M} 到期" if until else ""
-    return f"已为 {name} 加上标签 {tag}{expiry}。"
 
 
 def _answer_question(event: Event, args: str, ctx: ActionContext) -> Effect:
@@ -339,46 +306,6 @@ def _learn(
     control.learn(ctx.tx, ctx.tx.learned())
     said = f"已学会：以后有人问「{learned.question[:40]}」，按条目 {learned.entry} 回答。"
     return [_answer(event, said, ctx), *learned.answers]
-
-
-def _pardon(event: Event, typed: str, ctx: ActionContext) -> str:
-    """Forgive a member's standing strikes (and so a mute); also one removed meanwhile."""
-    if not typed:
-        raise Refusal(USAGE[Command.PARDON])
-    try:
-        target, name = _current_member(event, typed, ctx)
-    except Refusal:
-        target = name = typed.removeprefix("@").strip()  # gone: by the id they had
-        if not ctx.tx.pardon(event.group, target, event.member, event.at):
-            raise
-        return f"已赦免 {name}：违规记录已撤销。"
-    forgiven = ctx.tx.pardon(event.group, target, event.member, event.at)
-    if not forgiven:
-        raise Refusal(f"{name} 在本群没有未撤销的违规记录。")
-    return f"已赦免 {name}：撤销 {forgiven} 条违规记录，禁言（如有）已解除。"
-
-
-def _current_member(event: Event, typed: str, ctx: ActionContext) -> tuple[str, str]:
-    """The current member of this group a command names: (id, display name).
-
-    An @mention the platform resolved wins; else the typed "@name" or id is looked up
-    among current members by id, then by display name. Unknown, gone or ambiguous: refused.
-    """
-    if event.mentions:
-        wanted, shown = event.mentions[0], typed or event.mentions[0]
-    else:
-        wanted = typed.removeprefix("@").removeprefix("＠").strip()
-        shown = typed
-    found = ctx.tx.current_members(event.group, wanted) if wanted else []
-    by_id = [(member, name) for member, name in found if member == wanted]
-    if by_id:
-        return by_id[0]
-    if event.mentions or not found:
-        raise Refusal(f"{shown} 不是本群当前成员（按成员 id 和群昵称查找过 {wanted!r}）。")
-    if len(found) > 1:
-        listed = "、".join(member for member, _ in found)
-        raise Refusal(f"本群有 {len(found)} 位成员叫 {wanted}：{listed}，请改用成员 id。")
-    return found[0]
 
 
 def _when(at: datetime | None, ctx: ActionContext) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 from zoneinfo import ZoneInfo
@@ -58,6 +58,25 @@ class Control(Protocol):
         """Apply everything taught to the FAQ so far to the rules in force."""
         ...
 
+    def grant_role(
+        self,
+        tx: StoreTx,
+        actor: Actor,
+        member: str,
+        role: str,
+        group: str | None,
+        lasting: timedelta,
+        now: datetime,
+    ) -> datetime:
+        """Hand a role for a while; until when (GrantRefused when it cannot be)."""
+        ...
+
+    def revoke_roles(
+        self, tx: StoreTx, actor: Actor, member: str, group: str | None, now: datetime
+    ) -> int:
+        """End a member's running grants; how many."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Match:
@@ -97,6 +116,7 @@ class ActionContext:
     layers: LayerThresholds = field(default_factory=LayerThresholds)
     ladder: Ladder | None = None
     alert: RaiseAlert = _no_alerts
+    grant: str = ""  # when the sender's role is a grant's: which, for the audit log
 
     def local(self, at: datetime) -> datetime:
         return at.astimezone(self.group.tz)
