@@ -130,6 +130,7 @@ class Dispatcher:
         self.jobs.sync(self.engine.ruleset.scheduled_jobs(), JobKind.RULE, now)
         self.jobs.sync(self.engine.ruleset.layer_jobs(), JobKind.LAYERS, now)
         self.jobs.sync(self.engine.ruleset.alert_jobs(), JobKind.ALERTS, now)
+        self.jobs.sync(self.engine.ruleset.retention_jobs(), JobKind.RETENTION, now)
 
     def close(self) -> None:
         self.settle()

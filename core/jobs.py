@@ -21,6 +21,7 @@ class JobKind(StrEnum):
     BROADCAST = "broadcast"
     LAYERS = "layers"
     ALERTS = "alerts"
+    RETENTION = "retention"
 
 
 def _escape(part: str) -> str:
@@ -65,6 +66,11 @@ class JobId:
         return cls(JobKind.ALERTS)
 
     @classmethod
+    def for_retention(cls) -> JobId:
+        """The daily forgetting of what is kept no longer than config's retention says."""
+        return cls(JobKind.RETENTION)
+
+    @classmethod
     def for_broadcast(cls, number: int) -> JobId:
         return cls(JobKind.BROADCAST, broadcast=number)
 
@@ -79,6 +85,8 @@ class JobId:
             return f"layers:{_escape(self.group)}"
         if self.kind is JobKind.ALERTS:
             return "alerts"
+        if self.kind is JobKind.RETENTION:
+            return "retention"
         return "welcome"
 
     @classmethod
@@ -88,6 +96,8 @@ class JobId:
             return cls.welcome()
         if kind == JobKind.ALERTS and not rest:
             return cls.for_alerts()
+        if kind == JobKind.RETENTION and not rest:
+            return cls.for_retention()
         if kind == JobKind.BROADCAST and rest.isdigit():
             return cls.for_broadcast(int(rest))
         if kind == JobKind.LAYERS and rest and ":" not in rest:

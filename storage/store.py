@@ -31,6 +31,7 @@ from storage.outbox import MARK_SENT, OutboxTx
 from storage.points import PointsTx
 from storage.prepared import Statements
 from storage.reports import ReportsTx
+from storage.retention import RetentionTx
 from storage.seen import SeenTx
 from storage.sent_journal import SentJournal, journal_path
 from storage.tags import TagsTx
@@ -155,5 +156,6 @@ class StoreTx(
     AlertsTx,
     ModerationTx,
     GrantsTx,
+    RetentionTx,
 ):
     """The domain operations, inside one transaction (each group of them in its own module)."""

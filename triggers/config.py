@@ -317,6 +317,33 @@ class AlertsConfig(StrictModel):
     )
 
 
+class RetentionConfig(StrictModel):
+    """How long what members wrote is kept (PIPL: no longer than needed). Unset: for good."""
+
+    message_text_days: int | None = Field(
+        default=None,
+        ge=1,
+        description="blank message texts older than this (the interaction rows stay, so "
+        "activity, layers and reports keep their numbers)",
+    )
+    unanswered_days: int | None = Field(
+        default=None, ge=1, description="delete queued questions older than this"
+    )
+    audit_days: int | None = Field(
+        default=None, ge=1, description="delete audit records older than this"
+    )
+    run_at: TimeOfDay = Field(
+        default=time(3, 30), description="when the daily job runs, in the config's zone"
+    )
+
+    @property
+    def active(self) -> bool:
+        return any(
+            days is not None
+            for days in (self.message_text_days, self.unanswered_days, self.audit_days)
+        )
+
+
 class SendingConfig(StrictModel):
     """How fast the bot account may speak: WeChat restricts accounts that send too fast."""
 
@@ -363,4 +390,5 @@ class QunbotConfig(StrictModel):
     layers: LayersConfig = Field(default_factory=LayersConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     moderation: ModerationConfig = Field(default_factory=ModerationConfig)
+    retention: RetentionConfig = Field(default_factory=RetentionConfig)
     rules: list[Rule] = Field(default_factory=list)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from itertools import groupby
 
@@ -181,6 +181,8 @@ class Engine:
             return self._run_scheduled_rule(tick, due.scheduled, tx, wake, ruleset)
         if due.job.kind is JobKind.LAYERS:
             return _recompute_layers(due.job.group, tick.at, tx, ruleset)
+        if due.job.kind is JobKind.RETENTION:
+            return _forget_old(tx, ruleset, tick.at)
         if due.job.kind is JobKind.ALERTS:
             groups = ruleset.served_groups(tx)
             return Outcome(
@@ -271,6 +273,25 @@ def _recompute_layers(group: str, now: datetime, tx: StoreTx, ruleset: RuleSet) 
     logger.bind(group=group).info("member layers recomputed: {} changed", len(changes))
     alerts = churn_alerts(tx, ruleset, group, changes, now)
     return Outcome(replies=alerts, fired=[JobId.for_layers(group).key])
+
+
+def _forget_old(tx: StoreTx, ruleset: RuleSet, now: datetime) -> Outcome:
+    """The retention job: blank old message texts, delete old queued questions and audit
+    records, as the config says; what it did goes to the audit log (kept as the rest)."""
+    retention = ruleset.config.retention
+
+    def before(days: int | None) -> datetime | None:
+        return None if days is None else now - timedelta(days=days)
+
+    forgot = tx.forget_old(
+        before(retention.message_text_days),
+        before(retention.unanswered_days),
+        before(retention.audit_days),
+    )
+    detail = ", ".join(f"{what} {count}" for what, count in forgot.items())
+    tx.audit(now, "system", "system", "retention", None, detail, "ok")
+    logger.info("retention: {}", detail)
+    return Outcome(fired=[JobId.for_retention().key])
 
 
 def flush_welcomes(now: datetime, tx: StoreTx, wake: Wake, ruleset: RuleSet) -> list[Effect]:

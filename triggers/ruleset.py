@@ -282,6 +282,15 @@ class RuleSet:
         every = CronTrigger(minute="*/5", timezone=UTC)
         return {JobId.for_alerts(): JobSpec(every, _ALERTS_GRACE)}
 
+    def retention_jobs(self) -> dict[JobId, JobSpec]:
+        """The daily retention job, when the config limits how long anything is kept."""
+        retention = self.config.retention
+        if not retention.active:
+            return {}
+        at = retention.run_at
+        daily = CronTrigger(hour=at.hour, minute=at.minute, timezone=self._default_tz)
+        return {JobId.for_retention(): JobSpec(daily, _LAYERS_GRACE)}
+
     def scheduled_rule(self, job_id: JobId) -> tuple[CompiledRule, str] | None:
         """The rule and group a scheduled job id stands for, if the config still has them."""
         return self._scheduled.get(job_id)
