@@ -37,6 +37,8 @@ NEEDED_ROLE = {
     "role": "admin",
     "unrole": "admin",
     "learn": "operator",
+    "member.export": "owner",
+    "member.delete": "owner",
     "pardon": "operator",
     "reload": "admin",
     "remove": "admin",

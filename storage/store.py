@@ -24,6 +24,7 @@ from storage.faq_queue import FaqQueueTx
 from storage.grants import GrantsTx
 from storage.groups import GroupsTx
 from storage.layers import LayersTx
+from storage.member_data import MemberDataTx
 from storage.members import MembersTx
 from storage.migrate import upgrade_to_head
 from storage.moderation import ModerationTx
@@ -157,5 +158,6 @@ class StoreTx(
     ModerationTx,
     GrantsTx,
     RetentionTx,
+    MemberDataTx,
 ):
     """The domain operations, inside one transaction (each group of them in its own module)."""

@@ -115,7 +115,7 @@ def members(
 
 @main.group()
 def member() -> None:
-    """One member's picture (operators)."""
+    """One member: their picture (operators), their data exported or erased (owner)."""
 
 
 @member.command("show")
