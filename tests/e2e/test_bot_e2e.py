@@ -320,9 +320,17 @@ def test_the_server_killed_mid_conversation_then_back_nothing_lost_nothing_twice
     online = time.monotonic()
     puppet_server.wait_sent(lambda s: "停机期间的通知" in texts(s), timeout=30)
     assert time.monotonic() - online <= 3.0  # decided while offline, sent on reconnect
-    with sqlite3.connect(bot.workdir / "bot.db") as db:
-        [(attempts,)] = db.execute("SELECT attempts FROM outbox WHERE text = '停机期间的通知'")
-    assert attempts == 1  # waiting offline spent no attempt
+    # The sent mark is journaled first and folded into the outbox right after: wait for it.
+    deadline = time.monotonic() + 10
+    while True:
+        with sqlite3.connect(bot.workdir / "bot.db") as db:
+            [(status, attempts)] = db.execute(
+                "SELECT status, attempts FROM outbox WHERE text = '停机期间的通知'"
+            )
+        if status == "sent" or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert (status, attempts) == ("sent", 1)  # waiting offline spent no attempt
     puppet_server.say(ROOM, "alice", "签到")
     sent = puppet_server.wait_sent(
         lambda s: "@Alice Alice 签到成功 +10 =10" in texts(s), timeout=30
