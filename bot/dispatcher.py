@@ -22,11 +22,11 @@ from core.actors import ROLE_RANK, Actor
 from core.effects import Effect
 from core.events import Event, EventKind
 from core.jobs import WELCOME, JobKind, Tick
-from core.statuses import Outcome as Audited
 from storage.members import Speaker
 from storage.seen import KEEP_SEEN
 from storage.store import Store, StoreTx
 from triggers.engine import Engine, Outcome
+from triggers.grants import audit_ended
 from triggers.loader import ConfigError, load_ruleset
 from triggers.templates import TemplateProblem
 
@@ -147,7 +147,7 @@ class Dispatcher:
                     replies += self._handle(event, tx) or []
                 replies += self._fire_due(event.at, tx)
             if events:  # grants that ran out by the batch's last event: audited with it
-                self._grants_ended(tx, max(e.at for e in events))
+                audit_ended(self.engine.grants, tx, max(e.at for e in events))
             replies = self.budget.admit(replies, self._staff)
             tx.enqueue(replies)
         return replies
@@ -182,19 +182,6 @@ class Dispatcher:
         """Grants an operator made from the CLI meanwhile (the runtime looks now and then)."""
         with self.store.transaction() as tx:
             self.engine.grants.load(tx.open_grants())
-
-    def _grants_ended(self, tx: StoreTx, now: datetime) -> None:
-        """Audit each grant that ran out by ``now``, at the time it did, once."""
-        grants = self.engine.grants
-        end = grants.next_end
-        if end is None or end > now:
-            return
-        ended = grants.ended(now)
-        for row in ended:
-            detail = f"{row.member} {row.role} (granted by {row.granted_by})"
-            tx.audit(row.until, SYSTEM, SYSTEM, "role.expired", row.group, detail, Audited.OK)
-        tx.mark_expiry_audited([row.id for row in ended])
-        grants.load(tx.open_grants())
 
     def settle(self) -> None:
         """Write what the schedule learned (next run times) to the job store.

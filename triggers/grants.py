@@ -7,7 +7,9 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from core.actors import ROLE_RANK
+from core.statuses import Outcome
 from storage.grants import GrantRow
+from storage.store import StoreTx
 
 
 class GrantRefused(Exception):
@@ -48,3 +50,16 @@ class Grants:
     @property
     def next_end(self) -> datetime | None:
         return min((row.until for row in self._rows), default=None)
+
+
+def audit_ended(grants: Grants, tx: StoreTx, now: datetime) -> None:
+    """Audit each grant that ran out by ``now``, at the time it did, once."""
+    end = grants.next_end
+    if end is None or end > now:
+        return
+    ended = grants.ended(now)
+    for row in ended:
+        detail = f"{row.member} {row.role} (granted by {row.granted_by})"
+        tx.audit(row.until, "system", "system", "role.expired", row.group, detail, Outcome.OK)
+    tx.mark_expiry_audited([row.id for row in ended])
+    grants.load(tx.open_grants())
