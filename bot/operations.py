@@ -34,6 +34,7 @@ NEEDED_ROLE = {
     "confirm": "operator",
     "cancel": "operator",
     "grant": "admin",
+    "approve": "admin",
     "role": "admin",
     "unrole": "admin",
     "learn": "operator",

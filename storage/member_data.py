@@ -38,6 +38,7 @@ MEMBER_COLUMNS: dict[str, tuple[str, ...]] = {
     "alerts": ("subject",),
     "audit_log": ("actor",),
     "broadcasts": ("created_by",),
+    "pending_operations": ("requested_by", "done_by"),
 }
 # What they wrote or what names them, blanked on erasure (table -> column -> blank value),
 # in the rows their id is in.
@@ -57,6 +58,7 @@ _NAMING_TEXTS = (
     ("alerts", "text"),
     ("unanswered_questions", "text"),
     ("audit_log", "detail"),
+    ("pending_operations", "payload"),
 )
 # What the bot wrote from templates with members' names in them.
 _BOT_TEXTS = (("outbox", "text"), ("alerts", "text"))

@@ -212,6 +212,22 @@ class UnansweredQuestion(SQLModel, table=True):
     answer: str | None = None  # what they answered with /answer
 
 
+class PendingOperation(SQLModel, table=True):
+    """A sensitive operation asked for and waiting for its confirmation (/approve)."""
+
+    __tablename__ = "pending_operations"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=32)  # points_grant
+    group_id: str = Field(max_length=128)
+    payload: str  # JSON: what to do once confirmed
+    requested_by: str = Field(max_length=128)
+    at: datetime = _utc()  # type: ignore[assignment]
+    expires_at: datetime = _utc()  # type: ignore[assignment]
+    done_by: str | None = Field(default=None, max_length=128)
+    done_at: datetime | None = _utc(nullable=True)  # type: ignore[assignment]
+
+
 class RoleGrant(SQLModel, table=True):
     """A role handed out for a while (/role, qunbot role grant), beside config.yaml's roles."""
 

@@ -29,6 +29,7 @@ from storage.members import MembersTx
 from storage.migrate import upgrade_to_head
 from storage.moderation import ModerationTx
 from storage.outbox import MARK_SENT, OutboxTx
+from storage.pending import PendingTx
 from storage.points import PointsTx
 from storage.prepared import Statements
 from storage.reports import ReportsTx
@@ -159,5 +160,6 @@ class StoreTx(
     GrantsTx,
     RetentionTx,
     MemberDataTx,
+    PendingTx,
 ):
     """The domain operations, inside one transaction (each group of them in its own module)."""

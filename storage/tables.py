@@ -27,6 +27,7 @@ from storage.models import (
     Membership,
     MemberTag,
     OutboxMessage,
+    PendingOperation,
     PointsEntry,
     RoleGrant,
     SeenMessage,
@@ -58,6 +59,8 @@ SUGGESTIONS = _table(FaqSuggestion)
 LEARNED = _table(LearnedQuestion)
 
 GRANTS = _table(RoleGrant)
+
+PENDING = _table(PendingOperation)
 
 OUTBOX = _table(OutboxMessage)
 

@@ -317,6 +317,24 @@ class AlertsConfig(StrictModel):
     )
 
 
+class ConfirmationsConfig(StrictModel):
+    """Sensitive operations that wait for a confirmation (/approve) before they are done."""
+
+    points_above: int | None = Field(
+        default=1000,
+        ge=1,
+        description="a /grant of more points than this (either way) waits for /approve "
+        "(null: never)",
+    )
+    by: Literal["self", "another_admin"] = Field(
+        default="self",
+        description="who confirms: the admin who asked, or an admin other than them",
+    )
+    expires: Duration = Field(
+        default=timedelta(minutes=10), description="how long a request can be confirmed"
+    )
+
+
 class RetentionConfig(StrictModel):
     """How long what members wrote is kept (PIPL: no longer than needed). Unset: for good."""
 
@@ -391,4 +409,5 @@ class QunbotConfig(StrictModel):
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     moderation: ModerationConfig = Field(default_factory=ModerationConfig)
     retention: RetentionConfig = Field(default_factory=RetentionConfig)
+    confirmations: ConfirmationsConfig = Field(default_factory=ConfirmationsConfig)
     rules: list[Rule] = Field(default_factory=list)

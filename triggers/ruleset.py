@@ -130,7 +130,9 @@ class RuleSet:
         problems: list[tuple[Loc, str]] = []
         problems += self._check_references()
         self.faq = FaqCatalog(config.faq, self._answer_compiler(problems))
-        kit = BuildKit(self.templates, self.levels, self.faq, config_dir)
+        kit = BuildKit(
+            self.templates, self.levels, self.faq, config_dir, confirmations=config.confirmations
+        )
         self.rules: list[CompiledRule] = []
         self.welcomes: dict[str, WelcomeAction] = {}
         ordered = sorted(

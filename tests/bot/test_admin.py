@@ -34,6 +34,7 @@ ADMIN_RULES = """
 """
 CONFIG = f"""
 groups: [{{id: g1, name: 一群}}, {{id: g2, name: 二群}}]
+confirmations: {{points_above: null}}  # grants of any size at once (see test_confirmations)
 roles:
   - {{member: alice, role: admin}}
   - {{member: oscar, role: operator, groups: [g1]}}

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
@@ -56,6 +56,7 @@ class Command(StrEnum):
     ANSWER = "answer"
     LEARN = "learn"
     ROLE = "role"
+    APPROVE = "approve"
 
 
 USAGE = {
@@ -66,6 +67,7 @@ USAGE = {
     Command.REMOVE: "用法：/remove <@成员|成员id> [原因]",
     Command.RELOAD: "用法：/reload",
     Command.WHO: WHO_USAGE,
+    Command.APPROVE: "用法：/approve <请求编号>",
     Command.PARDON: PARDON_USAGE,
     Command.ROLE: ROLE_USAGE,
     Command.ANSWER: "用法：/answer <问题编号> <回答>（编号见 qunbot unanswered list）",
@@ -85,17 +87,18 @@ class AdminConfig(ActionModel):
     action: Literal["admin"]
     command: Command = Field(
         description="broadcast, confirm, cancel, grant, remove, reload, who, tag, pardon, "
-        "answer, learn or role"
+        "answer, learn, role or approve"
     )
 
     def build(self, kit: BuildKit) -> AdminAction:
-        return AdminAction(self.command, kit.faq)
+        return AdminAction(self.command, kit.faq, kit.confirmations)
 
 
 @dataclass(frozen=True, slots=True)
 class AdminAction:
     command: Command
     faq: FaqCatalog
+    confirmations: Any
 
     def run(self, event: Event, match: Match, ctx: ActionContext) -> list[Effect]:
         if ctx.control is None:
@@ -129,6 +132,8 @@ class AdminAction:
             return "✅ 配置已重新加载。"
         if self.command is Command.GRANT:
             return self._grant(event, words, ctx)
+        if self.command is Command.APPROVE:
+            return self._approve(event, words, ctx)
         if self.command is Command.WHO:
             return who(event, match.args, ctx)
         if self.command is Command.TAG:
@@ -160,6 +165,38 @@ class AdminAction:
         delta = _amount(words[points_at])
         reason = " ".join(words[points_at + 1 :]) or "管理员调整"
         target, name = current_member(event, " ".join(words[:points_at]), ctx)
+        limit = self.confirmations.points_above if self.confirmations else None
+        if limit is not None and abs(delta) > limit:
+            payload = {"member": target, "name": name, "delta": delta, "reason": reason}
+            until = event.at + self.confirmations.expires
+            number = ctx.tx.ask("points_grant", event.group, payload, event.member, event.at, until)
+            who = "另一位管理员" if self.confirmations.by == "another_admin" else "你"
+            return (
+                f"⚠️ {abs(delta)} 积分超过 {limit}，需要确认：请{who}在 "
+                f"{until.astimezone(ctx.group.tz):%H:%M} 前发送 /approve {number}。"
+            )
+        return self._grant_now(event, target, name, delta, reason, ctx)
+
+    def _approve(self, event: Event, words: list[str], ctx: ActionContext) -> str:
+        """``<number>``: do a request that waited for its confirmation, once, in time."""
+        if len(words) != 1 or not words[0].lstrip("#").isdigit():
+            raise Refusal(USAGE[Command.APPROVE])
+        number = int(words[0].lstrip("#"))
+        request = ctx.tx.pending(number)
+        if request is None or request.group != event.group or request.done_at is not None:
+            raise Refusal(f"本群没有待确认的请求 #{number}。")
+        if event.at >= request.expires_at:
+            raise Refusal(f"请求 #{number} 已过期，请重新发起。")
+        by_another = self.confirmations is not None and self.confirmations.by == "another_admin"
+        if by_another and request.requested_by == event.member:
+            raise Refusal(f"请求 #{number} 需要另一位管理员确认。")
+        ctx.tx.settle(number, event.member, event.at)
+        p = request.payload
+        return self._grant_now(event, p["member"], p["name"], p["delta"], p["reason"], ctx)
+
+    def _grant_now(
+        self, event: Event, target: str, name: str, delta: int, reason: str, ctx: ActionContext
+    ) -> str:
         try:
             balance = ctx.tx.grant_points(
                 event.group, target, delta, reason, event.at, actor=event.member

@@ -155,6 +155,7 @@ class BuildKit:
     faq: Any  # triggers.faq_catalog.FaqCatalog; typed loosely to keep imports one-way
     config_dir: Path | None = None
     regex_groups: tuple[str, ...] = ()  # the rule's regex's named groups, for sample renders
+    confirmations: Any = None  # triggers.config.ConfirmationsConfig (loosely typed: one-way)
 
 
 BASE_VARIABLES = frozenset({"member", "group", "now"})
