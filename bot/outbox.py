@@ -23,7 +23,7 @@ from bot.clock import Clock
 from core.effects import Effect
 from storage.outbox import OutboxRow
 from storage.store import Store, StoreTx
-from triggers.config import SendingConfig
+from triggers.operations_config import SendingConfig
 
 # (tx, the effect, why it failed, when) -> effects to enqueue in the same transaction
 FailureHook = Callable[[StoreTx, Effect, str, datetime], list[Effect]]

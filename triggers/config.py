@@ -20,6 +20,12 @@ from triggers.actions import action_models
 from triggers.actions.base import ActionModel
 from triggers.faq_catalog import FaqConfig
 from triggers.moderation.config import DetectSpec, ModerationConfig
+from triggers.operations_config import (
+    AlertsConfig,
+    ConfirmationsConfig,
+    RetentionConfig,
+    SendingConfig,
+)
 from triggers.points_levels import PointsConfig
 from triggers.regex import compile_linear
 from triggers.schema_types import (
@@ -300,95 +306,6 @@ class LayersConfig(StrictModel):
         return CronTrigger(
             hour=self.recompute_at.hour, minute=self.recompute_at.minute, timezone=zone
         )
-
-
-class AlertsConfig(StrictModel):
-    """Alerts to the operators: where they go, how many an hour at most, which kinds."""
-
-    to: NonEmptyStr | None = Field(
-        default=None,
-        description="the chat or group id alerts are sent to; without it they are only recorded",
-    )
-    max_per_hour: int = Field(default=20, ge=1, description="more in an hour are only recorded")
-    churn_risk: bool = Field(default=True, description="a core member went quiet")
-    unanswered_after: Duration | None = Field(
-        default=timedelta(minutes=30),
-        description="a question no one answered for this long (null: never alert)",
-    )
-
-
-class ConfirmationsConfig(StrictModel):
-    """Sensitive operations that wait for a confirmation (/approve) before they are done."""
-
-    points_above: int | None = Field(
-        default=1000,
-        ge=1,
-        description="a /grant of more points than this (either way) waits for /approve "
-        "(null: never)",
-    )
-    by: Literal["self", "another_admin"] = Field(
-        default="self",
-        description="who confirms: the admin who asked, or an admin other than them",
-    )
-    expires: Duration = Field(
-        default=timedelta(minutes=10), description="how long a request can be confirmed"
-    )
-
-
-class RetentionConfig(StrictModel):
-    """How long what members wrote is kept (PIPL: no longer than needed). Unset: for good."""
-
-    message_text_days: int | None = Field(
-        default=None,
-        ge=1,
-        description="blank message texts older than this (the interaction rows stay, so "
-        "activity, layers and reports keep their numbers)",
-    )
-    unanswered_days: int | None = Field(
-        default=None, ge=1, description="delete queued questions older than this"
-    )
-    audit_days: int | None = Field(
-        default=None, ge=1, description="delete audit records older than this"
-    )
-    run_at: TimeOfDay = Field(
-        default=time(3, 30), description="when the daily job runs, in the config's zone"
-    )
-
-    @property
-    def active(self) -> bool:
-        return any(
-            days is not None
-            for days in (self.message_text_days, self.unanswered_days, self.audit_days)
-        )
-
-
-class SendingConfig(StrictModel):
-    """How fast the bot account may speak: WeChat restricts accounts that send too fast."""
-
-    min_gap: Duration = Field(
-        default=timedelta(seconds=3), description="least time between two messages"
-    )
-    jitter: Duration = Field(
-        default=timedelta(seconds=3), description="random extra wait, 0 to this"
-    )
-    per_minute: int = Field(default=40, ge=1, description="most messages in any minute")
-    max_attempts: int = Field(
-        default=5, ge=1, description="tries before a message is marked failed"
-    )
-    login_quiet: Duration = Field(
-        default=timedelta(minutes=5),
-        description="after a (re)login, hold scheduled posts and broadcasts this long",
-    )
-    backoff: Duration = Field(
-        default=timedelta(seconds=10), description="first retry wait; doubles each time"
-    )
-    member_budget: int = Field(
-        default=6, ge=1, description="most replies to one member within member_window"
-    )
-    member_window: Duration = Field(
-        default=timedelta(minutes=1),
-        description="the window of member_budget; the same reply twice in it is sent once",
-    )
 
 
 class QunbotConfig(StrictModel):
