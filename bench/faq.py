@@ -15,19 +15,13 @@ import time
 from dataclasses import dataclass
 
 from bench.core import BenchContext, Result
-from bench.generate import (
-    _ASK_FRAMES,
-    _VERBS,
-    ConfigSpec,
-    chatter,
-    faq_specs,
-    make_config,
-    miss_topics,
-)
+from bench.generate import ConfigSpec, chatter, faq_specs, make_config, miss_topics
 from triggers.loader import compile_text
 from triggers.ruleset import RuleSet
 
 NAME = "faq"
+# Questions about topics no entry is about (they should go unanswered).
+_MISS_FRAMES = ("请问{t}怎么办？", "{t}在哪里弄", "有人知道{t}吗", "想问下{t}多少钱")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,8 +51,8 @@ def asks(count: int, entries: int, seed: int) -> list[tuple[str, str | None]]:
             spec = rng.choice(specs)
             out.append((spec.ask(rng), spec.id))
         elif roll < 0.75:
-            frame = rng.choice(_ASK_FRAMES)
-            out.append((frame.format(t=rng.choice(misses), v=rng.choice(_VERBS)), None))
+            frame = rng.choice(_MISS_FRAMES)
+            out.append((frame.format(t=rng.choice(misses)), None))
         else:
             out.append((chatter(rng), None))
     return out

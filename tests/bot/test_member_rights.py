@@ -117,7 +117,8 @@ def test_export_holds_everything_about_the_member(db_url: str, tmp_path: Path) -
     populate(db_url)
     out = tmp_path / "bob.json"
     code, said = cli(db_url, tmp_path, "export", "bob", "--out", str(out), "--as", "dpo")
-    assert code == 0 and said.startswith(f"{said.split()[0]} row(s) about bob written to")
+    written = re.match(r"(\d+) row\(s\) about bob written to ", said)
+    assert code == 0 and written is not None and int(written.group(1)) >= 10
     exported = json.loads(out.read_text(encoding="utf-8"))
     tables = exported["tables"]
     assert set(tables) >= {

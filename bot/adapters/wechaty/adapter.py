@@ -294,7 +294,9 @@ class WechatyAdapter:
             conversation = talker
         content = content_of(message.type)
         text = (message.text or "") if content == "text" else ""
-        codes = await self._codes_in(message_id) if content == "image" else ()
+        scan = content == "image" and self._settings.scan_images
+        timeout = self._settings.send_timeout.total_seconds()
+        codes = await qr_codes_in(self._puppet, message_id, timeout) if scan else ()
         if self._self_id and self._self_id in (message.mention_ids or []):
             text = _LEADING_MENTION.sub("", text, count=1)
         await self._queue.put(
@@ -311,13 +313,6 @@ class WechatyAdapter:
                 codes=codes,
                 source_id=message_id,
             )
-        )
-
-    async def _codes_in(self, message_id: str) -> tuple[str, ...]:
-        if not self._settings.scan_images:
-            return ()
-        return await qr_codes_in(
-            self._puppet, message_id, self._settings.send_timeout.total_seconds()
         )
 
     async def _on_room_join(self, payload: Any) -> None:
