@@ -299,8 +299,14 @@ class Dispatcher:
         if outcome is None:
             _log(event).info("repeated {}: no news, no rules", event.kind.value)
             return []
-        for name in outcome.fired:
-            _log(event).bind(rule=name).debug("rule fired")
+        for name in outcome.fired:  # keywords go to the record's extra; no bound logger made
+            logger.debug(
+                "rule fired",
+                group=event.group,
+                member=event.member,
+                kind=event.kind.value,
+                rule=name,
+            )
         return outcome.replies
 
     def _record_and_react(self, event: Event, tx: StoreTx, react: bool) -> Outcome | None:

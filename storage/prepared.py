@@ -9,7 +9,8 @@ against 2–6 µs for the same SQL on the driver, and the message path runs a fe
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any, cast
 
 from sqlalchemy import Dialect
@@ -17,6 +18,10 @@ from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
 Processor = Callable[[Any], Any]
+
+
+def _nothing(_: Mapping[str, Any]) -> tuple[()]:
+    return ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,10 +35,18 @@ class Prepared:
     defaults: Mapping[str, Any]
     conversions: tuple[tuple[int, Processor], ...]  # parameter position, its converter
     readers: tuple[Processor | None, ...]
+    pick: Callable[[Mapping[str, Any]], Any] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "pick", itemgetter(*self.names) if self.names else _nothing)
 
     def parameters(self, values: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
-        defaults = self.defaults
-        converted = [values[n] if n in values else defaults[n] for n in self.names]
+        try:  # the usual case: every value given (a third of the cost of the checked loop)
+            picked = self.pick(values)
+            converted = [picked] if len(self.names) == 1 else list(picked)
+        except KeyError:
+            defaults = self.defaults
+            converted = [values[n] if n in values else defaults[n] for n in self.names]
         for at, convert in self.conversions:
             if converted[at] is not None:
                 converted[at] = convert(converted[at])

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -71,10 +71,14 @@ class LimitedTemplate:
     """
 
     template: Template
+    globals: dict[str, Any] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "globals", dict(self.template.globals))
 
     def render(self, *args: Any, **kwargs: Any) -> str:
         try:
-            return render_within_limits(self.template, dict(*args, **kwargs))
+            return render_within_limits(self.template, dict(*args, **kwargs), self.globals)
         except Exception as error:
             raise TemplateProblem(f"{type(error).__name__}: {error}") from None
 
