@@ -84,6 +84,19 @@ def test_ordinary_templates_render_as_before(text: str, expected: str) -> None:
     assert out == expected or (not expected and out)
 
 
+def test_dotted_names_on_dicts_read_as_jinja_reads_them() -> None:
+    """The dict fast path: keys by dotted name, a dict's own methods first, globals seen,
+    underscore names still refused by the sandbox."""
+    text = (
+        "{{ member.name }}|{{ member.missing is undefined }}|{{ member.items() | list | length }}"
+        "|{{ member.keys is callable }}|{{ range(2) | list }}|{{ member.__class__ is defined }}"
+    )
+    member = {"name": "小明", "keys": "shadowed", "__class__": "x"}
+    sample = {"member": member}
+    compiled = Templates(None).compile(TemplateSource(text=text), frozenset(sample), sample)
+    assert compiled.render(member=member) == "小明|True|3|True|[0, 1]|False"  # sandboxed
+
+
 @settings(max_examples=60, deadline=None)
 @example(outer=50, inner=1996, width=MAX_VALUE_SIZE)  # 99,954 steps: within
 @example(outer=50, inner=1997, width=0)  # 100,004 steps: beyond
