@@ -33,6 +33,7 @@ from sqlalchemy import Select, func, select
 
 from bench.core import BenchContext, Result, Target, median, sqlite_url
 from bot.report.tables import group_report
+from storage.encryption import DataKeys, new_key, parse_key
 from storage.store import Store
 from storage.tables import INTERACTIONS
 from triggers.actions.leaderboard import Period, period_start
@@ -180,6 +181,21 @@ def activity_query(group: str, now: datetime, days: int = 30) -> Select[Any]:
     )
 
 
+def seal_names(path: Path) -> DataKeys:
+    """Seal every member's name, as a store with QUNBOT_DATA_KEY keeps it: the standings and
+    leaderboards open the names they show (their texts are not read by these queries)."""
+    keys = DataKeys(parse_key(new_key(), "key"))
+    connection = sqlite3.connect(path)
+    with connection:
+        names = connection.execute("SELECT id, name FROM members").fetchall()
+        connection.executemany(
+            "UPDATE members SET name = ? WHERE id = ?",
+            [(keys.seal(name, "members.name"), member) for member, name in names],
+        )
+    connection.close()
+    return keys
+
+
 def run(ctx: BenchContext, params: Params | None = None) -> list[Result]:
     p = params or (Params.quick() if ctx.quick else Params.full())
     path = ctx.dir(NAME) / "history.db"
@@ -190,8 +206,10 @@ def run(ctx: BenchContext, params: Params | None = None) -> list[Result]:
     steps = generate(path, p, ctx.seed, ctx.reporter)
     generate_s = time.perf_counter() - began
 
+    ctx.reporter.stage("sealing member names")
+    keys = seal_names(path)
     ctx.reporter.stage("timing queries")
-    store = Store(sqlite_url(path))
+    store = Store(sqlite_url(path), keys)
     group, member = "g0000", "m0000_007"
     local_now = NOW.astimezone(ZONE)
     timings: dict[str, tuple[float, float]] = {}
@@ -239,6 +257,7 @@ def run(ctx: BenchContext, params: Params | None = None) -> list[Result]:
         store.close()
 
     notes_common = {
+        "member_names": "sealed (AES-GCM), opened by the queries that show them",
         "ledger_rows": p.ledger,
         "interaction_rows": p.interactions,
         "groups": p.groups,

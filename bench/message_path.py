@@ -44,6 +44,7 @@ from bot.runtime import RunOptions
 from bot.runtime import run as run_bot
 from core.effects import Effect
 from core.events import Event
+from storage.encryption import DataKeys
 from storage.store import Store
 from triggers.engine import Engine
 from triggers.loader import compile_text
@@ -78,11 +79,16 @@ class Timings:
 
 
 def replay_instrumented(
-    ctx: BenchContext, lines: list[str], config: str, url: str, batch_size: int
+    ctx: BenchContext,
+    lines: list[str],
+    config: str,
+    url: str,
+    batch_size: int,
+    keys: DataKeys | None = None,
 ) -> tuple[float, Timings, ReplayAdapter]:
     """Play ``lines`` through the replay path; wall time and where it went."""
     ruleset = compile_text(config, "config.yaml", None)
-    store = Store(url)
+    store = Store(url, keys)
     clock = FakeClock(datetime.fromisoformat("2000-01-01T00:00:00+00:00"))
     adapter = ReplayAdapter(lines, NullText(), io.StringIO(), clock)
     dispatcher = Dispatcher(store, Engine(ruleset))
@@ -116,6 +122,40 @@ def replay_instrumented(
         dispatcher.close()
         store.close()
     return wall, timings, adapter
+
+
+@dataclass(frozen=True, slots=True)
+class Side:
+    """One side of an on/off comparison: its config and its data keys."""
+
+    config: str
+    keys: DataKeys | None = None
+
+
+def fastest_alternating(
+    ctx: BenchContext,
+    workload: str,
+    lines: list[str],
+    sides: dict[str, Side],
+    rounds: int,
+    batch_size: int,
+) -> dict[str, float]:
+    """Each side's fastest wall time over ``rounds``, the sides taking turns in each round
+    so that load drifting on a shared machine hits them alike."""
+    best: dict[str, float] = {}
+    ctx.reporter.stage(f"{' / '.join(sides)}, alternating", total=len(sides) * rounds * len(lines))
+    for round_ in range(rounds):
+        for name, side in sides.items():
+            path = ctx.dir(workload) / f"{name}-{round_}.db"
+            for suffix in ("", "-wal", "-shm", "-sent"):
+                path.with_name(path.name + suffix).unlink(missing_ok=True)
+            wall, _, adapter = replay_instrumented(
+                ctx, lines, side.config, sqlite_url(path), batch_size, side.keys
+            )
+            if adapter.bad_lines:
+                raise RuntimeError(f"{adapter.bad_lines} generated line(s) were rejected")
+            best[name] = min(best.get(name, wall), wall)
+    return best
 
 
 def raw_baseline(

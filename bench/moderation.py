@@ -16,9 +16,9 @@ from typing import Any
 
 import yaml
 
-from bench.core import BenchContext, Result, Target, sqlite_url
+from bench.core import BenchContext, Result, Target
 from bench.generate import START, ConfigSpec, TranscriptSpec, make_config, transcript
-from bench.message_path import replay_instrumented
+from bench.message_path import Side, fastest_alternating
 from bot.runtime import RunOptions
 from core.resources import sample_config_path
 
@@ -54,22 +54,11 @@ def with_group_rules(config: str) -> str:
 def run(ctx: BenchContext, params: Params | None = None) -> list[Result]:
     p = params or (Params.quick() if ctx.quick else Params.full())
     plain = make_config(ConfigSpec(groups=p.groups))
-    configs = {"off": plain, "on": with_group_rules(plain)}
     lines = transcript(
         TranscriptSpec(groups=p.groups, members=p.members, events=p.events), ctx.seed, START
     )
-    best: dict[str, float] = {}
-    ctx.reporter.stage("group rules off / on, alternating", total=2 * p.rounds * len(lines))
-    for round_ in range(p.rounds):
-        for side, config in configs.items():
-            path = ctx.dir(NAME) / f"{side}-{round_}.db"
-            path.unlink(missing_ok=True)
-            wall, _, adapter = replay_instrumented(
-                ctx, lines, config, sqlite_url(path), p.batch_size
-            )
-            if adapter.bad_lines:
-                raise RuntimeError(f"{adapter.bad_lines} generated line(s) were rejected")
-            best[side] = min(best.get(side, wall), wall)
+    sides = {"off": Side(plain), "on": Side(with_group_rules(plain))}
+    best = fastest_alternating(ctx, NAME, lines, sides, p.rounds, p.batch_size)
     rate = {side: len(lines) / wall for side, wall in best.items()}
     return [
         Result(
@@ -86,7 +75,7 @@ def run(ctx: BenchContext, params: Params | None = None) -> list[Result]:
                 "cost_on_over_off": round(best["on"] / best["off"], 3),
                 "group_rules": [
                     r["name"]
-                    for r in yaml.safe_load(configs["on"])["rules"]
+                    for r in yaml.safe_load(sides["on"].config)["rules"]
                     if "detect" in r["when"]
                 ],
             },

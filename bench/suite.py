@@ -9,6 +9,7 @@ from bench.core import Workload
 WORKLOADS = (
     "message_path",
     "moderation",
+    "encryption",
     "checkin",
     "postgres",
     "rule_scaling",

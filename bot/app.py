@@ -20,6 +20,7 @@ from bot.outbox import Outbox, Pacing
 from bot.runtime import RunOptions, run
 from core.effects import Effect
 from storage.db import masked_url
+from storage.encryption import DataKeys
 from storage.store import Store, StoreTx
 from triggers.alerts import failure_alerts
 from triggers.engine import Engine
@@ -85,11 +86,17 @@ async def until_signalled(work: Coroutine[Any, Any, None]) -> None:
 
 
 @contextmanager
-def open_bot(config: Path, db_url: str | None) -> Iterator[Bot]:
-    """Load the config, open the store (a throwaway SQLite file when ``db_url`` is None)."""
+def open_bot(config: Path, db_url: str | None, keys: DataKeys | None = None) -> Iterator[Bot]:
+    """Load the config, open the store (a throwaway SQLite file when ``db_url`` is None);
+    ``keys`` seal member data at rest."""
     ruleset = load_ruleset(config)
     with _database(db_url) as url:
-        store = Store(url)
+        store = Store(url, keys)
+        if keys is None:
+            logger.warning(
+                "member data is stored unencrypted: set QUNBOT_DATA_KEY in .env "
+                "(`qunbot keys new` makes one; README, Privacy and access)"
+            )
         bot = Bot(ruleset, store, config)
         try:
             yield bot

@@ -20,6 +20,7 @@ from bot.scheduler import JobBook
 from core.actors import ROLE_RANK, Actor, Denied
 from core.jobs import Schedule
 from core.statuses import Outcome
+from storage.encryption import DataKeys
 from storage.faq_queue import LearnedRow
 from storage.store import Store, StoreTx
 from triggers.broadcasts import Broadcasts
@@ -39,6 +40,7 @@ NEEDED_ROLE = {
     "unrole": "admin",
     "learn": "operator",
     "member.export": "owner",
+    "keys.rotate": "owner",
     "member.delete": "owner",
     "pardon": "operator",
     "reload": "admin",
@@ -161,14 +163,16 @@ class OperatorSession:
 
 
 @contextmanager
-def operator_session(config: Path, db_url: str) -> Iterator[OperatorSession]:
+def operator_session(
+    config: Path, db_url: str, keys: DataKeys | None = None
+) -> Iterator[OperatorSession]:
     """Open the config and the bot's database without starting a bot.
 
     Schedule changes are written to the job store when the session ends; the running bot
     reads them on its next look (see ``JobBook.reload``).
     """
     ruleset = load_ruleset(config)
-    store = Store(db_url)
+    store = Store(db_url, keys)
     try:
         with store.transaction() as tx:
             bindings = tx.group_bindings()

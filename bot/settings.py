@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from storage.encryption import DataKeys
 
 
 class Settings(BaseSettings):
@@ -49,4 +51,18 @@ class Settings(BaseSettings):
         gt=0,
         description="seconds the service may take to answer a probe before the link is stalled",
     )
+    data_key: SecretStr | None = Field(
+        default=None,
+        description="the key member data is sealed with at rest (`qunbot keys new`; a secret)",
+    )
+    data_keys_old: SecretStr | None = Field(
+        default=None,
+        description="earlier keys, comma-separated: still read until `qunbot keys rotate`",
+    )
     log_level: str = Field(default="INFO", description="loguru level for `qunbot run`/`chat`")
+
+    def data_keys(self) -> DataKeys | None:
+        """The keys from QUNBOT_DATA_KEY and QUNBOT_DATA_KEYS_OLD; raises DataKeyError on a
+        malformed one."""
+        old = self.data_keys_old.get_secret_value() if self.data_keys_old else None
+        return DataKeys.from_texts(self.data_key.get_secret_value() if self.data_key else None, old)

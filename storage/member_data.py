@@ -14,9 +14,10 @@ import secrets
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Table, delete, func, insert, select, update
+from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 from sqlmodel import SQLModel
 
+from storage.encryption import keys_of
 from storage.tables import MEMBERS
 from storage.unit_of_work import TxBase
 
@@ -65,6 +66,7 @@ _BOT_TEXTS = (("outbox", "text"), ("alerts", "text"))
 # Rows that are about nobody but them: deleted on erasure.
 _DELETED = ("member_tags",)
 TOMBSTONE_PREFIX = "deleted-"
+_CHUNK = 1_000
 
 
 def _tables() -> dict[str, Table]:
@@ -138,11 +140,34 @@ class MemberDataTx(TxBase):
 
     def _renamed(self, table: Table, column: str, old: str, new: str) -> None:
         target = table.c[column]
-        self._execute(
-            update(table)
-            .where(target.contains(old))
-            .values({column: func.replace(target, old, new)})
-        )
+        if keys_of(self._c.dialect) is None:
+            self._execute(
+                update(table)
+                .where(target.contains(old))
+                .values({column: func.replace(target, old, new)})
+            )
+            return
+        # Sealed text can only be searched opened: a pass over the column, a chunk at a time.
+        (key,) = table.primary_key.columns
+        after: Any = None
+        while True:
+            query = select(key, target).where(target.is_not(None)).order_by(key).limit(_CHUNK)
+            rows = self._execute(query if after is None else query.where(key > after)).all()
+            changed = [
+                {"row_key": row[0], "text": row[1].replace(old, new)}
+                for row in rows
+                if old in row[1]
+            ]
+            if changed:
+                self._execute(
+                    update(table)
+                    .where(key == bindparam("row_key"))
+                    .values({column: bindparam("text")}),
+                    changed,
+                )
+            if len(rows) < _CHUNK:
+                return
+            after = rows[-1][0]
 
     def _replace_mentions(self, table: Table, member: str, tombstone: str) -> None:
         rows = self._execute(

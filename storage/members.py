@@ -223,18 +223,21 @@ class MembersTx(TxBase):
         return bool(self._cursor.rowcount)
 
     def current_members(self, group: str, key: str) -> list[tuple[str, str]]:
-        """(id, name) of the group's current members whose id or display name is ``key``."""
+        """(id, name) of the group's current members whose id or display name is ``key``.
+
+        Names are compared here, not in SQL: sealed at rest, they differ in every row.
+        """
         rows = self._execute(
             select(MEMBERSHIPS.c.member_id, MEMBERS.c.name)
             .join(MEMBERS, MEMBERS.c.id == MEMBERSHIPS.c.member_id)
-            .where(
-                MEMBERSHIPS.c.group_id == group,
-                MEMBERSHIPS.c.left_at.is_(None),
-                or_(MEMBERSHIPS.c.member_id == key, MEMBERS.c.name == key),
-            )
+            .where(MEMBERSHIPS.c.group_id == group, MEMBERSHIPS.c.left_at.is_(None))
             .order_by(MEMBERSHIPS.c.member_id)
         )
-        return [(str(member), str(name or member)) for member, name in rows]
+        return [
+            (str(member), str(name or member))
+            for member, name in rows
+            if member == key or name == key
+        ]
 
     def active_members(self, group: str) -> int:
         return int(

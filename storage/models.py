@@ -7,6 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import Column, Float, Index, LargeBinary, Table, Unicode, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
+from storage.encryption import SecretText
 from storage.types import UtcDateTime
 
 # Partial-index conditions: the rows the hot queries look for, a small share of the table.
@@ -30,7 +31,7 @@ class Member(SQLModel, table=True):
     __tablename__ = "members"
 
     id: str = Field(primary_key=True, max_length=128)
-    name: str = Field(default="", max_length=256)
+    name: str = Field(default="", sa_type=SecretText("members.name", sqlite_length=256))
     first_seen_at: datetime = _utc()  # type: ignore[assignment]
 
 
@@ -110,7 +111,7 @@ class Alert(SQLModel, table=True):
     group_id: str = Field(max_length=128)
     subject: str = Field(max_length=128)  # a member, a question's id
     period: str = Field(max_length=32)  # a day, or the question's time: dedupe within it
-    text: str
+    text: str = Field(sa_type=SecretText("alerts.text"))
     at: datetime = _utc()  # type: ignore[assignment]
     sent: bool = False  # False: recorded only (no destination, or over the hourly cap)
 
@@ -129,7 +130,8 @@ class Strike(SQLModel, table=True):
     member_id: str = Field(max_length=128)
     rule: str = Field(max_length=128)
     reason: str = Field(max_length=256)  # what the rule says was broken
-    evidence: str = Field(default="", max_length=256)  # what was found: a link, a word
+    # What was found: a link, a word.
+    evidence: str = Field(default="", sa_type=SecretText("strikes.evidence", sqlite_length=256))
     weight: int = 1  # strikes this counts as on the ladder
     step: str = Field(max_length=16)  # warn, mute, remove, report (ask a human)
     until: datetime | None = _utc(nullable=True)  # type: ignore[assignment]
@@ -153,7 +155,7 @@ class Interaction(SQLModel, table=True):
     group_id: str = Field(foreign_key="groups.id", max_length=128)
     member_id: str = Field(foreign_key="members.id", max_length=128)
     kind: str = Field(max_length=16)
-    text: str | None = None
+    text: str | None = Field(default=None, sa_type=SecretText("interactions.text"))
     rule: str | None = Field(default=None, max_length=128)
     at: datetime = _utc()  # type: ignore[assignment]
 
@@ -205,11 +207,13 @@ class UnansweredQuestion(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     group_id: str = Field(foreign_key="groups.id", max_length=128)
     member_id: str = Field(foreign_key="members.id", max_length=128)
-    text: str
+    text: str = Field(sa_type=SecretText("unanswered_questions.text"))
     at: datetime = _utc()  # type: ignore[assignment]
     answered_at: datetime | None = _utc(nullable=True)  # type: ignore[assignment]
     answered_by: str | None = Field(default=None, max_length=128)  # who answered, if a person
-    answer: str | None = None  # what they answered with /answer
+    answer: str | None = Field(  # what they answered with /answer
+        default=None, sa_type=SecretText("unanswered_questions.answer")
+    )
 
 
 class PendingOperation(SQLModel, table=True):
@@ -220,7 +224,7 @@ class PendingOperation(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=32)  # points_grant
     group_id: str = Field(max_length=128)
-    payload: str  # JSON: what to do once confirmed
+    payload: str = Field(sa_type=SecretText("pending_operations.payload"))  # JSON: what to do
     requested_by: str = Field(max_length=128)
     at: datetime = _utc()  # type: ignore[assignment]
     expires_at: datetime = _utc()  # type: ignore[assignment]
@@ -252,8 +256,10 @@ class LearnedQuestion(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     entry_id: str = Field(max_length=128)
-    question: str
-    answer: str | None = None  # only for an entry learned as new
+    question: str = Field(sa_type=SecretText("faq_learned.question"))
+    answer: str | None = Field(  # only for an entry learned as new
+        default=None, sa_type=SecretText("faq_learned.answer")
+    )
     learned_by: str = Field(max_length=128)
     source: int | None = None  # the unanswered question it came from
     at: datetime = _utc()  # type: ignore[assignment]
@@ -268,7 +274,7 @@ class FaqSuggestion(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     group_id: str = Field(max_length=128)
     member_id: str = Field(max_length=128)
-    asked: str
+    asked: str = Field(sa_type=SecretText("faq_suggestions.asked"))
     entries: str = Field(max_length=1024)  # the offered entry ids, in order, comma-separated
     at: datetime = _utc()  # type: ignore[assignment]
     expires_at: datetime = _utc()  # type: ignore[assignment]
@@ -302,7 +308,7 @@ class OutboxMessage(SQLModel, table=True):
     # What to do (``core.effects.EffectKind``): send ``text``, or remove ``member``.
     kind: str = Field(default="send_text", max_length=32)
     group_id: str = Field(max_length=128)
-    text: str
+    text: str = Field(sa_type=SecretText("outbox.text"))
     member: str | None = Field(default=None, max_length=128)
     # Whose message this answers: the worker takes turns between requesters.
     requester: str | None = Field(default=None, max_length=128)
@@ -347,6 +353,16 @@ class Broadcast(SQLModel, table=True):
     cancelled_at: datetime | None = _utc(nullable=True)  # type: ignore[assignment]
 
 
+class DataKey(SQLModel, table=True):
+    """A key that sealed data here (by id, never the key): the start-up check and rotation."""
+
+    __tablename__ = "data_keys"
+
+    key_id: str = Field(primary_key=True, max_length=16)
+    first_used_at: datetime = _utc()  # type: ignore[assignment]
+    retired_at: datetime | None = _utc(nullable=True)  # type: ignore[assignment]
+
+
 class AuditEntry(SQLModel, table=True):
     """Who did what, when and where: every admin action, refusals included."""
 
@@ -359,7 +375,7 @@ class AuditEntry(SQLModel, table=True):
     role: str = Field(max_length=16)
     action: str = Field(max_length=64)
     group_id: str | None = Field(default=None, max_length=128)
-    detail: str = Field(default="")
+    detail: str = Field(default="", sa_type=SecretText("audit_log.detail"))
     outcome: str = Field(max_length=16)
 
 

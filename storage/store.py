@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import (
     Engine,
@@ -19,7 +19,9 @@ from storage.activity import ActivityTx
 from storage.alerts import AlertsTx
 from storage.audit import AuditTx
 from storage.broadcasts import BroadcastsTx
+from storage.data_keys import DataKeysTx
 from storage.db import check_connection, create_db_engine, create_marks_engine, is_sqlite
+from storage.encryption import DataKeyError, DataKeys, use_keys
 from storage.faq_queue import FaqQueueTx
 from storage.grants import GrantsTx
 from storage.groups import GroupsTx
@@ -44,17 +46,28 @@ from storage.welcomes import WelcomesTx
 class Store:
     """Owns the database: opens it, migrates it to the current schema, hands out units of work."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, keys: DataKeys | None = None) -> None:
+        """``keys``: what seals member data at rest (``QUNBOT_DATA_KEY``); None stores it
+        as given. Keys that cannot open what the database holds are refused here, before
+        anything is written (:class:`storage.encryption.DataKeyError`)."""
         self.url = url
+        self.keys = keys
         self.engine = create_db_engine(url)
         check_connection(self.engine, url)
         upgrade_to_head(self.engine)
         self._light = create_db_engine(url, durable=False) if is_sqlite(self.engine) else None
+        use_keys([e.dialect for e in (self.engine, self._light) if e is not None], keys)
         self._journal_path = journal_path(self.engine.url.database) if self._light else None
         self._journal: SentJournal | None = None
         self._marks: Engine | None = None  # PostgreSQL: marks sends (see confirm_sent)
         self._known = KnownRows()
         self._statements = Statements(self.engine.dialect)
+        try:
+            with self.transaction() as tx:
+                tx.check_keys(keys, datetime.now(UTC))
+        except DataKeyError:
+            self.close()
+            raise
 
     @contextmanager
     def transaction(self, *, durable: bool = True) -> Iterator[StoreTx]:
@@ -161,5 +174,6 @@ class StoreTx(
     RetentionTx,
     MemberDataTx,
     PendingTx,
+    DataKeysTx,
 ):
     """The domain operations, inside one transaction (each group of them in its own module)."""

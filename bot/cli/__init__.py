@@ -9,6 +9,7 @@ from __future__ import annotations
 from bot.cli import (  # noqa: F401 - they register commands
     config_files,
     faq,
+    keys,
     member_rights,
     members,
     moderation,

@@ -14,6 +14,7 @@ from bot.logs import configure
 from bot.operations import OperatorSession, operator_session
 from bot.settings import Settings
 from storage.db import DatabaseUrlError
+from storage.encryption import DataKeyError
 from triggers.loader import ConfigError
 
 EXIT_CONFIG = 2
@@ -52,7 +53,7 @@ def main() -> None:
 @contextmanager
 def opened_bot(config_path: Path, db_url: str | None) -> Iterator[Bot]:
     """A bot on the config and database, or one clear error and exit code 2."""
-    with _user_errors(), open_bot(config_path, db_url) as bot:
+    with _user_errors(), open_bot(config_path, db_url, Settings().data_keys()) as bot:
         yield bot
 
 
@@ -62,7 +63,10 @@ def operator(config_path: Path | None, db_url: str | None) -> Iterator[OperatorS
     settings = Settings()
     configure("WARNING")
     config = config_path or Path(settings.config)
-    with _user_errors(), operator_session(config, db_url or settings.db_url) as session:
+    with (
+        _user_errors(),
+        operator_session(config, db_url or settings.db_url, settings.data_keys()) as session,
+    ):
         yield session
 
 
@@ -73,7 +77,7 @@ def _user_errors() -> Iterator[None]:
     except ConfigError as error:
         report(error)
         raise SystemExit(EXIT_CONFIG) from None
-    except DatabaseUrlError as error:
+    except (DatabaseUrlError, DataKeyError) as error:
         click.echo(f"error: {error}", err=True)
         raise SystemExit(EXIT_CONFIG) from None
 

@@ -17,6 +17,7 @@ from bot.cli.common import db_option, main
 from bot.logs import configure
 from bot.redact import redact, register
 from bot.settings import Settings
+from storage.encryption import DataKeys
 from storage.store import Store
 
 endpoint_option = click.option(
@@ -72,7 +73,7 @@ def groups(endpoint: str | None, token: str | None, timeout: float, db_url: str 
     configure("WARNING")
     pid = running_bot(Path(settings.status_file))
     if pid is not None:
-        _groups_from_store(db_url or settings.db_url, pid)
+        _groups_from_store(db_url or settings.db_url, pid, settings.data_keys())
         return
     wechaty = wechaty_settings(settings, endpoint, token)
     click.echo("no bot is running here: connecting to the puppet service to list groups")
@@ -88,8 +89,8 @@ def groups(endpoint: str | None, token: str | None, timeout: float, db_url: str 
     click.echo("Copy the ids into config.yaml under groups: (README, Connect to WeChat).")
 
 
-def _groups_from_store(db_url: str, pid: int) -> None:
-    store = Store(db_url)
+def _groups_from_store(db_url: str, pid: int, keys: DataKeys | None) -> None:
+    store = Store(db_url, keys)
     try:
         with store.transaction() as tx:
             summaries = tx.summaries()
