@@ -40,6 +40,7 @@ NEEDED_ROLE = {
     "unrole": "admin",
     "learn": "operator",
     "member.export": "owner",
+    "member.request": "owner",
     "keys.rotate": "owner",
     "member.delete": "owner",
     "pardon": "operator",

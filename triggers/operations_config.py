@@ -39,6 +39,12 @@ class ConfirmationsConfig(StrictModel):
         default="self",
         description="who confirms: the admin who asked, or an admin other than them",
     )
+    member_data: Literal["self", "another_admin"] = Field(
+        default="self",
+        description="a member's export or erasure from the CLI: the operator confirms at the "
+        "prompt (self), or it becomes a request another operator approves "
+        "(`qunbot member approve`)",
+    )
     expires: Duration = Field(
         default=timedelta(minutes=10), description="how long a request can be confirmed"
     )

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 from click.testing import CliRunner
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 from sqlmodel import SQLModel
 from support import join, message, replay, ruleset_from
 
@@ -17,6 +18,7 @@ import storage.models  # noqa: F401 - every table registered
 from bot.cli import main
 from storage.member_data import MEMBER_COLUMNS
 from storage.store import Store
+from storage.tables import PENDING
 
 # A column holds a member's id when it points at members.id or is named like one.
 _MEMBERISH = re.compile(r"member|inviter|requester|mentions|actor|_by$|^subject$")
@@ -72,9 +74,11 @@ def populate(db: str) -> None:
         store.close()
 
 
-def cli(db: str, tmp_path: Path, *args: str, input_: str | None = None) -> tuple[int, str]:
+def cli(
+    db: str, tmp_path: Path, *args: str, input_: str | None = None, rules: str = CONFIG
+) -> tuple[int, str]:
     config = tmp_path / "config.yaml"
-    config.write_text(CONFIG, encoding="utf-8")
+    config.write_text(rules, encoding="utf-8")
     result = CliRunner().invoke(
         main, ["member", *args, "--config", str(config), "--db", db], input=input_
     )
@@ -159,3 +163,41 @@ def test_erasure_leaves_no_trace_and_keeps_the_totals(db_url: str, tmp_path: Pat
         (entry,) = [a for a in tx.audit_log() if a.action == "member.delete"]
     store.close()
     assert entry.actor == "dpo" and entry.detail.startswith("deleted-")
+
+
+def test_with_another_admin_export_and_erasure_wait_for_a_second_operator(
+    db_url: str, tmp_path: Path
+) -> None:
+    populate(db_url)
+    strict = CONFIG + "confirmations: {member_data: another_admin, expires: 10m}\n"
+
+    def run(*args: str) -> tuple[int, str]:
+        return cli(db_url, tmp_path, *args, rules=strict)
+
+    code, said = run("delete", "bob", "--as", "dpo")
+    asked = re.search(r"request #(\d+)", said)
+    assert code == 0 and asked is not None and "qunbot member approve" in said
+    number = asked.group(1)
+    assert "'bob'" in dump(db_url)  # only asked: nothing erased
+    code, said = run("approve", number, "--as", "dpo")
+    assert code == 2 and "another operator" in said  # not by the one who asked
+    code, said = run("approve", number, "--as", "auditor")
+    assert code == 0 and said.startswith("erased: bob is deleted-")
+    assert "Bob" not in dump(db_url)
+    assert run("approve", number, "--as", "third")[0] == 2  # done once
+
+    code, said = run("export", "carol", "--as", "dpo")
+    asked = re.search(r"request #(\d+)", said)
+    assert code == 0 and asked is not None and '"tables"' not in said  # nothing read out yet
+    store = Store(db_url)
+    try:  # ten minutes pass
+        with store.transaction() as tx:
+            tx._execute(update(PENDING).values(expires_at=datetime(2000, 1, 1, tzinfo=UTC)))
+        with store.transaction() as tx:
+            actions = [a.action for a in tx.audit_log()]
+    finally:
+        store.close()
+    code, said = run("approve", asked.group(1), "--as", "auditor")
+    assert code == 2 and "expired" in said
+    assert actions.count("member.request") == 2 and "approve" in actions
+    assert actions.count("member.delete") == 1 and "member.export" not in actions
