@@ -39,7 +39,7 @@ def raise_alert(
     if number is None:
         return []  # this subject was alerted already this period
     if config.to is None:
-        log.info("alert recorded (no alerts.to to send it to): {}", text)
+        log.info("alert #{} recorded (no alerts.to to send it to): see qunbot alerts", number)
         return []
     if tx.alerts_sent_since(at - timedelta(hours=1)) >= config.max_per_hour:
         log.warning("alert recorded, not sent: {} already sent this hour", config.max_per_hour)

@@ -134,7 +134,8 @@ class Ladder:
         tx.audit(
             event.at, SYSTEM_ACTOR, "system", f"moderation.{recorded}", event.group, detail, "ok"
         )
-        log.bind(step=recorded).info("group rule broken ({}): {}", evidence, recorded)
+        # What was found is the member's text: it stays in the (sealed) store, not the log.
+        log.bind(step=recorded).info("group rule broken: {}", recorded)
         context = {
             **ctx.base_context(event),
             "rule": strike.rule,
