@@ -23,7 +23,7 @@ from core.statuses import Outcome
 from storage.encryption import DataKeys
 from storage.faq_queue import LearnedRow
 from storage.store import Store, StoreTx
-from triggers.broadcasts import Broadcasts
+from triggers.broadcasts import Broadcasts, Reach
 from triggers.grants import GrantRefused, Grants
 from triggers.loader import load_ruleset
 from triggers.ruleset import RuleSet
@@ -82,6 +82,11 @@ class Operations:
             ruleset.display_name,
             ruleset.config.timezone,
             ruleset.room_of,
+            Reach(
+                ruleset.zone_of,
+                ruleset.layer_thresholds,
+                ruleset.config.sending.mentions_per_message,
+            ),
         )
 
     @contextmanager

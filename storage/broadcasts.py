@@ -32,6 +32,7 @@ class BroadcastRow:
     status: str
     created_by: str
     created_at: datetime
+    segment: str | None = None  # ``layer=quiet,tag=VIP``: only those members, @mentioned
 
 
 class BroadcastsTx(TxBase):
@@ -46,6 +47,7 @@ class BroadcastsTx(TxBase):
         timezone: str,
         created_by: str,
         now: datetime,
+        segment: str | None = None,
     ) -> int:
         inserted = self._execute(
             insert(BROADCASTS)
@@ -58,6 +60,7 @@ class BroadcastsTx(TxBase):
                 status=BroadcastStatus.SCHEDULED,
                 created_by=created_by,
                 created_at=now,
+                segment=segment,
             )
             .returning(BROADCASTS.c.id)
         )
@@ -90,4 +93,5 @@ def _broadcast_row(r: Any) -> BroadcastRow:
         status=r["status"],
         created_by=r["created_by"],
         created_at=r["created_at"],
+        segment=r["segment"],
     )

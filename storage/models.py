@@ -351,6 +351,8 @@ class Broadcast(SQLModel, table=True):
     created_by: str = Field(max_length=128)
     created_at: datetime = _utc()  # type: ignore[assignment]
     cancelled_at: datetime | None = _utc(nullable=True)  # type: ignore[assignment]
+    # Only these members, @mentioned (``layer=quiet,tag=VIP``); null: the whole group.
+    segment: str | None = Field(default=None, max_length=256)
 
 
 class DataKey(SQLModel, table=True):

@@ -39,6 +39,12 @@ class ConfirmationsConfig(StrictModel):
         default="self",
         description="who confirms: the admin who asked, or an admin other than them",
     )
+    segment_above: int | None = Field(
+        default=200,
+        ge=1,
+        description="a segment broadcast that reaches more members than this asks for "
+        "confirmation (`--yes` on the CLI; null: never)",
+    )
     member_data: Literal["self", "another_admin"] = Field(
         default="self",
         description="a member's export or erasure from the CLI: the operator confirms at the "
@@ -87,6 +93,12 @@ class SendingConfig(StrictModel):
         default=timedelta(seconds=3), description="random extra wait, 0 to this"
     )
     per_minute: int = Field(default=40, ge=1, description="most messages in any minute")
+    mentions_per_message: int = Field(
+        default=20,
+        ge=1,
+        le=100,
+        description="a segment broadcast @mentions at most this many members per message",
+    )
     max_attempts: int = Field(
         default=5, ge=1, description="tries before a message is marked failed"
     )

@@ -20,6 +20,7 @@ from bot.operations import OperatorSession
 from core.layers import Layer
 from storage.layers import MemberLayer
 from storage.store import StoreTx
+from triggers.segments import Segment
 
 _COLUMNS = ("group", "member", "name", "layer", "points", "joined", "inviter", "last seen")
 
@@ -94,13 +95,11 @@ def members(
     with operator(config_path, db_url) as session, session.store.transaction() as tx:
         now = datetime.now(UTC)
         rows = []
+        segment = Segment(Layer(layer) if layer else None, tag)
+        thresholds = session.ruleset.layer_thresholds
         for g in served_rooms(session, tx, group):
-            tagged = {r.member for r in tx.tag_rows(g, now, tag)} if tag is not None else None
-            rows += [
-                _row(g, m)
-                for m in _layers_on(session, tx, g, _today(session, g, on))
-                if (layer is None or m.layer == layer) and (tagged is None or m.member in tagged)
-            ]
+            zone, today = session.ruleset.zone_of(g), _today(session, g, on)
+            rows += [_row(g, m) for m in segment.members(tx, g, zone, thresholds, now, today)]
     if fmt == "csv":
         writer = csv.writer(sys.stdout)
         writer.writerow(_COLUMNS)

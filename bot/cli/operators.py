@@ -24,10 +24,13 @@ from bot.cli.common import (
     main,
     operator,
 )
+from bot.operations import OperatorSession
 from core.actors import Actor
 from storage.broadcasts import BroadcastRow
+from storage.layers import MemberLayer
 from storage.store import StoreTx
 from triggers.broadcasts import BroadcastError, BroadcastRequest, Broadcasts, parse_groups
+from triggers.segments import Segment, SegmentError, parse_segment
 from triggers.text_files import NotUtf8, read_utf8
 
 
@@ -66,6 +69,13 @@ def broadcast() -> None:
     default=None,
     help="Read the message template from a file.",
 )
+@click.option(
+    "--segment",
+    "segment_text",
+    default=None,
+    help="Only these members, @mentioned: layer=<layer> and/or tag=<tag>, e.g. layer=quiet "
+    "(default groups: every group that has such members).",
+)
 @click.option("--yes", is_flag=True, help="Do not ask before a broadcast to every group.")
 @actor_option
 def broadcast_add(
@@ -77,12 +87,19 @@ def broadcast_add(
     cron: str | None,
     text: str | None,
     template_file: Path | None,
+    segment_text: str | None,
     yes: bool,
     actor: str | None,
 ) -> None:
     """Schedule a broadcast."""
-    if (groups is None) == (not to_all):
-        raise click.UsageError("give either --groups or --all")
+    if groups is not None and to_all:
+        raise click.UsageError("give --groups or --all, not both")
+    if groups is None and not to_all and segment_text is None:
+        raise click.UsageError("give either --groups or --all (or a --segment)")
+    try:
+        segment = parse_segment(segment_text) if segment_text is not None else None
+    except SegmentError as error:
+        raise click.BadParameter(str(error), param_hint="--segment") from None
     if (text is None) == (template_file is None):
         raise click.UsageError("give either --text or --template")
     if at_text is not None and cron is not None:
@@ -94,14 +111,23 @@ def broadcast_add(
     with operator(config_path, db_url) as session:
         now = datetime.now(UTC)
         at = _parse_at(at_text, ZoneInfo(session.ruleset.config.timezone))
-        targets = None if to_all else parse_groups(groups or "")
-        request = BroadcastRequest(text=body, groups=targets, at=at, cron=cron)
+        targets = None if groups is None else parse_groups(groups)
+        request = BroadcastRequest(text=body, groups=targets, at=at, cron=cron, segment=segment)
+        broadcasts = session.operations.broadcasts
         with session.store.transaction() as tx:
             served = session.ruleset.served_groups(tx)
-        if to_all and not yes:
+            rooms = [session.ruleset.room_of(g) for g in targets] if targets else served
+            reached = (
+                broadcasts.reached(tx, segment, [r for r in rooms if r in served], now)
+                if segment is not None
+                else {}
+            )
+        if segment is not None:
+            _confirm_segment(session, segment, reached, yes)
+        elif to_all and not yes:
             click.confirm(f"Send to all {len(served)} group(s)?", abort=True)
-        broadcasts = session.operations.broadcasts
-        detail = f"{'all' if to_all else groups} {at_text or cron or 'now'}: {body[:200]}"
+        to_whom = f" to {segment}" if segment is not None else ""
+        detail = f"{groups or 'all'}{to_whom} {at_text or cron or 'now'}: {body[:200]}"
         with session.store.transaction() as tx:
             try:
                 with session.operations.audited(
@@ -117,7 +143,18 @@ def broadcast_add(
         if failure:
             raise BadRequest(failure)
         assert row is not None
-        click.echo(f"broadcast #{number} scheduled for {_describe_when(row)} to {to}")
+        click.echo(f"broadcast #{number} scheduled for {_describe_when(row)} to {to}{to_whom}")
+
+
+def _confirm_segment(
+    session: OperatorSession, segment: Segment, reached: dict[str, list[MemberLayer]], yes: bool
+) -> None:
+    """Say whom a segment reaches now; ask first when that is more than the config allows."""
+    size = sum(map(len, reached.values()))
+    click.echo(f"{segment}: {size} member(s) in {len(reached)} group(s) now")
+    above = session.ruleset.config.confirmations.segment_above
+    if above is not None and size > above and not yes:
+        click.confirm(f"@mention {size} member(s) (more than {above})?", abort=True)
 
 
 def _parse_at(text: str | None, zone: ZoneInfo) -> datetime | None:
@@ -241,8 +278,12 @@ def broadcast_preview(
         if chosen is None:
             raise click.ClickException("the broadcast has no groups to render for")
         zone = session.ruleset.zone_of(chosen)
-        text = broadcasts.render(tx, row, chosen, datetime.now(UTC), zone)
-        click.echo(f"--- #{number} for {chosen} ---\n{text}")
+        messages = broadcasts.messages(tx, row, chosen, datetime.now(UTC), zone)
+        if not messages:
+            click.echo(f"--- #{number} for {chosen}: nobody there is in {row.segment} now ---")
+        for n, (text, _) in enumerate(messages, start=1):
+            part = f" ({n}/{len(messages)})" if len(messages) > 1 else ""
+            click.echo(f"--- #{number} for {chosen}{part} ---\n{text}")
 
 
 @main.command()
