@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import String, and_, bindparam, column, func, select, values
 
@@ -28,6 +29,15 @@ class Bucket:
     label: str
     start: datetime
     end: datetime
+
+    @classmethod
+    def day(cls, day: date, zone: ZoneInfo) -> Bucket:
+        """One local day, labelled by its date (23 or 25 hours long across a DST change)."""
+        return cls(
+            day.isoformat(),
+            datetime.combine(day, time(), zone),
+            datetime.combine(day + timedelta(days=1), time(), zone),
+        )
 
 
 @dataclass(frozen=True, slots=True)

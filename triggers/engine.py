@@ -22,6 +22,7 @@ from storage.grants import GrantRow
 from storage.store import StoreTx
 from triggers.actions.base import ActionContext, Control, GroupInfo, Match
 from triggers.actions.faq import answer_choice, choice_of
+from triggers.activity_alerts import activity_drop_alerts, weekly_summary_alerts
 from triggers.alerts import churn_alerts, raise_alert, unanswered_alerts
 from triggers.conditions import Cooldowns
 from triggers.config import Role
@@ -272,6 +273,8 @@ def _recompute_layers(group: str, now: datetime, tx: StoreTx, ruleset: RuleSet) 
     changes = tx.recompute_layers(group, ruleset.zone_of(group), now, ruleset.layer_thresholds)
     logger.bind(group=group).info("member layers recomputed: {} changed", len(changes))
     alerts = churn_alerts(tx, ruleset, group, changes, now)
+    alerts += activity_drop_alerts(tx, ruleset, group, now)
+    alerts += weekly_summary_alerts(tx, ruleset, group, now)
     return Outcome(replies=alerts, fired=[JobId.for_layers(group).key])
 
 

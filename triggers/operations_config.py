@@ -10,6 +10,25 @@ from pydantic import Field
 
 from triggers.schema_types import Duration, NonEmptyStr, StrictModel, TimeOfDay
 
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class ActivityDropConfig(StrictModel):
+    """A group's day far below the same weekday of the weeks before it (活跃度骤降)."""
+
+    weeks: int = Field(
+        default=4, ge=2, le=12, description="the baseline: this many earlier same weekdays"
+    )
+    min_messages: int = Field(
+        default=30,
+        ge=1,
+        description="a baseline median below this is too small a group (or too new) to judge",
+    )
+    drop: float = Field(
+        default=0.5, gt=0, lt=1, description="alert when the day is below (1 - drop) × median"
+    )
+
 
 class AlertsConfig(StrictModel):
     """Alerts to the operators: where they go, how many an hour at most, which kinds."""
@@ -23,6 +42,14 @@ class AlertsConfig(StrictModel):
     unanswered_after: Duration | None = Field(
         default=timedelta(minutes=30),
         description="a question no one answered for this long (null: never alert)",
+    )
+    activity_drop: ActivityDropConfig | None = Field(
+        default_factory=ActivityDropConfig,
+        description="a group's day far below its usual for that weekday (null: never)",
+    )
+    weekly_summary: Weekday | None = Field(
+        default="mon",
+        description="the day each group's weekly numbers are sent (null: never)",
     )
 
 

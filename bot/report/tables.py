@@ -64,13 +64,7 @@ def group_report(tx: StoreTx, ruleset: RuleSet, group: str, first: date, last: d
     start, end = _midnight(first, zone), _midnight(last + timedelta(days=1), zone)
     report = GroupReport(group, ruleset.display_name(tx, group), zone.key, first, last)
 
-    daily = tx.activity(
-        group,
-        [
-            Bucket(d.isoformat(), _midnight(d, zone), _midnight(d + timedelta(1), zone))
-            for d in days
-        ],
-    )
+    daily = tx.activity(group, [Bucket.day(d, zone) for d in days])
     report.add(
         ReportTable(
             "daily",

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from support import at, message, replay, ruleset_from
 
@@ -15,7 +17,7 @@ timezone: Asia/Shanghai
 groups: [{id: g1, name: 一群}]
 roles: [{member: ops, role: operator}]
 layers: {core_interactions: 3, quiet_days: 30, churning_days: 90}
-alerts: {to: ops-chat, unanswered_after: %s, max_per_hour: %d}
+alerts: {to: ops-chat, unanswered_after: %s, max_per_hour: %d, weekly_summary: null}
 faq:
   entries: [{id: invoice, questions: [怎么开发票], answer: 在订单页申请}]
 rules:
@@ -123,3 +125,69 @@ def test_alerts_are_listed_for_operators(tmp_path: Path) -> None:
     )
     assert shown.exit_code == 0, shown.output
     assert "unanswered" in shown.stdout and "yes" in shown.stdout
+
+
+RHYTHM = """
+timezone: Asia/Shanghai
+groups: [{id: g1, name: 一群}]
+alerts: {to: ops-chat, unanswered_after: null, weekly_summary: %s}
+rules: []
+"""
+MONDAY = date(2026, 10, 5)
+
+
+def days_of(counts: list[int], first: date = MONDAY) -> list[str]:
+    """``counts[n]`` messages on the n-th day from ``first``, from ten members in turn."""
+    lines = []
+    for n, count in enumerate(counts):
+        day = first + timedelta(days=n)
+        for i in range(count):
+            when = f"{day.isoformat()}T{10 + i // 60:02d}:{i % 60:02d}:00+08:00"
+            lines.append(message(when, f"m{i % 10}", "聊聊"))
+    return lines
+
+
+def rhythm_alerts(store: Store, counts: list[int], summary: str = "null") -> list[str]:
+    said = replay(ruleset_from(RHYTHM % summary), store, days_of(counts)).said
+    return [s["text"] for s in said if s["group"] == "ops-chat"]
+
+
+def test_a_day_far_below_its_weekday_alerts_once(store: Store) -> None:
+    counts = _with([40] * 40, 36, 5)  # a Tuesday, after five ordinary weeks
+    assert rhythm_alerts(store, counts) == [
+        "📉 活跃度骤降：一群 11-10（周二）只有 5 条消息，前 4 个周二的中位数是 40 条。"
+    ]
+
+
+def _with(counts: list[int], day: int, count: int) -> list[int]:
+    return [count if n == day else c for n, c in enumerate(counts)]
+
+
+CONTROLS = {
+    "steady": [40] * 42,
+    "weekend dip": [8 if (MONDAY + timedelta(days=n)).weekday() >= 5 else 40 for n in range(42)],
+    "small group": _with([6] * 40, 36, 0),
+    # busy and slow weeks in turn: a slow day is within this group's own swing
+    "swinging": _with([80 if n % 14 < 7 else 20 for n in range(42)], 36, 20),
+}
+
+
+@pytest.mark.parametrize("counts", CONTROLS.values(), ids=CONTROLS.keys())
+def test_no_alarm_on_a_steady_group_a_weekend_dip_a_small_or_swinging_group(
+    store: Store, counts: list[int]
+) -> None:
+    assert rhythm_alerts(store, counts) == []
+    with store.transaction() as tx:
+        assert [a.kind for a in tx.alert_log()] == []
+
+
+def test_a_weekly_summary_each_monday_with_the_stores_numbers(store: Store) -> None:
+    sent = rhythm_alerts(store, [40] * 15, summary="mon")  # Mon 10-05 … Mon 10-19
+    assert len(sent) == 2
+    assert sent[1].splitlines() == [
+        "📊 周报：一群 10-12 ~ 10-18",
+        "消息 280 条（上周 280，+0），活跃成员 10 人（上周 10）",
+        "新成员 0 人，签到 0 次，未回复的问题 0 个",
+        "分层：核心 10，活跃 0，新人 0，沉默 0，流失中 0",  # 56 messages each: core
+    ]
+    assert sent[0].startswith("📊 周报：一群 10-05 ~ 10-11\n消息 280 条（上周 0，+280）")
