@@ -95,6 +95,22 @@ class AlertsTx(TxBase):
         )
         return int(done.rowcount)
 
+    def help_questions(self, group: str, member: str, helper: str, at: datetime) -> int:
+        """A member (not staff) @mentioned ``member``: their open questions asked before
+        ``at`` record the first such helper; they stay open (only staff answers close)."""
+        done = self._execute(
+            update(UNANSWERED)
+            .where(
+                UNANSWERED.c.group_id == group,
+                UNANSWERED.c.member_id == member,
+                UNANSWERED.c.answered_at.is_(None),
+                UNANSWERED.c.helped_by.is_(None),
+                UNANSWERED.c.at <= at,
+            )
+            .values(helped_by=helper)
+        )
+        return int(done.rowcount)
+
     def overdue_questions(
         self, group: str, asked_from: datetime, asked_before: datetime
     ) -> list[OpenQuestion]:

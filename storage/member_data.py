@@ -28,7 +28,7 @@ MEMBER_COLUMNS: dict[str, tuple[str, ...]] = {
     "interactions": ("member_id",),
     "checkins": ("member_id",),
     "points_ledger": ("member_id", "actor_id"),
-    "unanswered_questions": ("member_id", "answered_by"),
+    "unanswered_questions": ("member_id", "answered_by", "helped_by"),
     "faq_suggestions": ("member_id",),
     "faq_learned": ("learned_by",),
     "member_tags": ("member_id", "set_by"),

@@ -211,6 +211,8 @@ class UnansweredQuestion(SQLModel, table=True):
     at: datetime = _utc()  # type: ignore[assignment]
     answered_at: datetime | None = _utc(nullable=True)  # type: ignore[assignment]
     answered_by: str | None = Field(default=None, max_length=128)  # who answered, if a person
+    # The first member (not staff) who @mentioned the asker while it was open: a helper.
+    helped_by: str | None = Field(default=None, max_length=128)
     answer: str | None = Field(  # what they answered with /answer
         default=None, sa_type=SecretText("unanswered_questions.answer")
     )

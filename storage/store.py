@@ -18,6 +18,7 @@ from sqlalchemy import (
 from storage.activity import ActivityTx
 from storage.alerts import AlertsTx
 from storage.audit import AuditTx
+from storage.behaviour import BehaviourTx
 from storage.broadcasts import BroadcastsTx
 from storage.data_keys import DataKeysTx
 from storage.db import check_connection, create_db_engine, create_marks_engine, is_sqlite
@@ -175,5 +176,6 @@ class StoreTx(
     MemberDataTx,
     PendingTx,
     DataKeysTx,
+    BehaviourTx,
 ):
     """The domain operations, inside one transaction (each group of them in its own module)."""

@@ -25,6 +25,7 @@ from triggers.operations_config import (
     ConfirmationsConfig,
     RetentionConfig,
     SendingConfig,
+    SystemTagsConfig,
 )
 from triggers.points_levels import PointsConfig
 from triggers.regex import compile_linear
@@ -326,5 +327,6 @@ class QunbotConfig(StrictModel):
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     moderation: ModerationConfig = Field(default_factory=ModerationConfig)
     retention: RetentionConfig = Field(default_factory=RetentionConfig)
+    system_tags: SystemTagsConfig = Field(default_factory=SystemTagsConfig)
     confirmations: ConfirmationsConfig = Field(default_factory=ConfirmationsConfig)
     rules: list[Rule] = Field(default_factory=list)

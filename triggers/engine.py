@@ -29,6 +29,7 @@ from triggers.config import Role
 from triggers.grants import Grants
 from triggers.ruleset import CompiledRule, RuleSet
 from triggers.schema_types import EventType
+from triggers.system_tags import refresh_system_tags
 
 Wake = Callable[[datetime, Tick], None]
 
@@ -272,6 +273,7 @@ def _recompute_layers(group: str, now: datetime, tx: StoreTx, ruleset: RuleSet) 
         return Outcome()
     changes = tx.recompute_layers(group, ruleset.zone_of(group), now, ruleset.layer_thresholds)
     logger.bind(group=group).info("member layers recomputed: {} changed", len(changes))
+    refresh_system_tags(tx, ruleset, group, now)
     alerts = churn_alerts(tx, ruleset, group, changes, now)
     alerts += activity_drop_alerts(tx, ruleset, group, now)
     alerts += weekly_summary_alerts(tx, ruleset, group, now)

@@ -143,3 +143,44 @@ class SendingConfig(StrictModel):
         default=timedelta(minutes=1),
         description="the window of member_budget; the same reply twice in it is sent once",
     )
+
+
+class CountedTag(StrictModel):
+    """A system tag for members who did something at least so often lately."""
+
+    tag: NonEmptyStr = Field(max_length=64)
+    at_least: int = Field(ge=1, description="how many times in the last `days` days")
+    days: int = Field(default=30, ge=1, le=365)
+
+
+class StreakTag(StrictModel):
+    """A system tag for members whose check-in streak is still running and this long."""
+
+    tag: NonEmptyStr = Field(max_length=64)
+    at_least: int = Field(ge=2, description="consecutive days checked in")
+
+
+class SystemTagsConfig(StrictModel):
+    """Tags the daily layer job gives by behaviour (source ``system``) and takes back when
+    it no longer holds; null turns one off."""
+
+    frequent_asker: CountedTag | None = Field(
+        default_factory=lambda: CountedTag(tag="常问", at_least=5),
+        description="asked the FAQ this often",
+    )
+    helpful_answerer: CountedTag | None = Field(
+        default_factory=lambda: CountedTag(tag="热心", at_least=3),
+        description="first to @mention this many askers whose question the bot could not answer",
+    )
+    checkin_streak: StreakTag | None = Field(
+        default_factory=lambda: StreakTag(tag="签到达人", at_least=7),
+        description="a check-in streak this long, still running",
+    )
+    top_inviter: CountedTag | None = Field(
+        default_factory=lambda: CountedTag(tag="邀请达人", at_least=3),
+        description="invited this many members who joined",
+    )
+
+    def tags(self) -> list[str]:
+        kinds = (self.frequent_asker, self.helpful_answerer, self.checkin_streak, self.top_inviter)
+        return [kind.tag for kind in kinds if kind is not None]

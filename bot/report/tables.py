@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from core.layers import Layer
 from storage.reports import Bucket
 from storage.store import StoreTx
-from triggers.actions.faq import FaqAction
+from triggers.actions.faq import faq_rule_names
 from triggers.ruleset import RuleSet
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -117,7 +117,7 @@ def group_report(tx: StoreTx, ruleset: RuleSet, group: str, first: date, last: d
             ],
         )
     )
-    faq_rules = [r.name for r in ruleset.rules if any(isinstance(a, FaqAction) for a in r.actions)]
+    faq_rules = faq_rule_names(ruleset.rules)
     unanswered, top = tx.unanswered_between(group, start, end, TOP)
     # A FAQ rule fires on every question it takes; those it could not answer are queued.
     asked = tx.answered_between(group, start, end, faq_rules)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
@@ -133,3 +134,8 @@ def answer_choice(
     ctx.tx.answer_questions(event.group, event.member, event.at)
     context = {**ctx.base_context(event), "question": offer.asked, "matched": catalog.title(entry)}
     return say(catalog.template(entry), context, event, ctx, (event.member,))
+
+
+def faq_rule_names(rules: Sequence[Any]) -> list[str]:
+    """The rules that answer from the FAQ: an interaction one of them took was a question."""
+    return [r.name for r in rules if any(isinstance(a, FaqAction) for a in r.actions)]
