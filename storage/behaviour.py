@@ -5,10 +5,11 @@ brings people in)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
+from storage.reports import NOT_ACTIVITY
 from storage.tables import CHECKINS, INTERACTIONS, MEMBERSHIPS, UNANSWERED
 from storage.unit_of_work import TxBase
 
@@ -79,3 +80,29 @@ class BehaviourTx(TxBase):
             .group_by(MEMBERSHIPS.c.inviter_id)
         )
         return {str(m): int(n) for m, n in rows}
+
+    def weekly_activity(
+        self, group: str, now: datetime, weeks: int
+    ) -> dict[str, tuple[int, int, int]]:
+        """Per member: their activity in the last 7 days, in the 7 before, and in the
+        ``weeks`` weeks before those (the baseline), in one pass over the index."""
+        self.flush()
+        week = timedelta(days=7)
+        recent, previous, start = now - week, now - 2 * week, now - (weeks + 2) * week
+        at = INTERACTIONS.c.at
+        rows = self._execute(
+            select(
+                INTERACTIONS.c.member_id,
+                func.sum(case((at >= recent, 1), else_=0)),
+                func.sum(case(((at >= previous) & (at < recent), 1), else_=0)),
+                func.sum(case((at < previous, 1), else_=0)),
+            )
+            .where(
+                INTERACTIONS.c.group_id == group,
+                at >= start,
+                at < now,
+                INTERACTIONS.c.kind.not_in(NOT_ACTIVITY),
+            )
+            .group_by(INTERACTIONS.c.member_id)
+        )
+        return {str(m): (int(a), int(b), int(c)) for m, a, b, c in rows}

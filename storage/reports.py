@@ -19,7 +19,7 @@ from storage.tables import CHECKINS, INTERACTIONS, MEMBERS, MEMBERSHIPS, UNANSWE
 from storage.unit_of_work import TxBase
 
 # What counts as a member's activity (the platform's own notices do not).
-_NOT_ACTIVITY = ("join", "leave", "topic")
+NOT_ACTIVITY = ("join", "leave", "topic")
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +90,7 @@ _Q_ACTIVITY = (
         (INTERACTIONS.c.group_id == G)
         & (INTERACTIONS.c.at >= _BUCKETS.c.b_start)
         & (INTERACTIONS.c.at < _BUCKETS.c.b_end)
-        & and_(*(INTERACTIONS.c.kind != kind for kind in _NOT_ACTIVITY)),
+        & and_(*(INTERACTIONS.c.kind != kind for kind in NOT_ACTIVITY)),
     )
     .group_by(_BUCKETS.c.label)
 )

@@ -1,9 +1,10 @@
 """A group's own rhythm, watched by the daily layer job: a day far below the same weekday of
-the weeks before it (``activity_drop``), and each group's numbers once a week
-(``weekly_summary``). Both go out as alerts: recorded once per group and period, rate-limited,
-sent through the outbox.
+the weeks before it (``activity_drop``), a member's week far below their own usual week
+(``churn_risk``, on Mondays), and each group's numbers once a week (``weekly_summary``).
+All go out as alerts: recorded once per subject and period, rate-limited, sent through the
+outbox.
 
-The drop is judged on robust statistics: the median of the earlier same weekdays (so a quiet
+A group's drop is judged on robust statistics: the median of the earlier same weekdays (so a quiet
 Sunday is compared with Sundays) and their median absolute deviation (so a group whose days
 swing widely is not an alarm at every dip), only once that median reaches a minimum volume
 (a small or new group is never judged).
@@ -99,3 +100,33 @@ def weekly_summary_alerts(tx: StoreTx, ruleset: RuleSet, group: str, now: dateti
     )
     period = first.isoformat()
     return raise_alert(tx, ruleset, "weekly_summary", group, group, period, text, now)
+
+
+def member_drop_alerts(tx: StoreTx, ruleset: RuleSet, group: str, now: datetime) -> list[Effect]:
+    """On Mondays: members whose last seven days fell below ``(1 - drop)`` of their usual
+    week while the seven before did not (one alert when a fall begins, not every week of it)."""
+    config = ruleset.config.alerts
+    drop = config.member_drop
+    zone = ruleset.zone_of(group)
+    today = now.astimezone(zone).date()
+    if drop is None or not config.churn_risk or today.weekday() != 0:
+        return []
+    present = {
+        m.member: m.name
+        for m in tx.member_layers(group, zone, today, ruleset.layer_thresholds)
+        if m.layer is not Layer.LEFT
+    }
+    group_name = ruleset.display_name(tx, group)
+    effects: list[Effect] = []
+    for member, (recent, previous, before) in tx.weekly_activity(group, now, drop.weeks).items():
+        usual = before / drop.weeks
+        low = usual * (1 - drop.drop)
+        if member not in present or usual < drop.min_weekly or recent > low or previous <= low:
+            continue
+        text = (
+            f"⚠️ 流失预警：{group_name} 的 {present[member] or member}（{member}）最近 7 天只有 "
+            f"{recent} 条消息，此前每周约 {usual:.0f} 条。"
+        )
+        period = f"week {today.isoformat()}"
+        effects += raise_alert(tx, ruleset, "churn_risk", group, member, period, text, now)
+    return effects

@@ -22,7 +22,11 @@ from storage.grants import GrantRow
 from storage.store import StoreTx
 from triggers.actions.base import ActionContext, Control, GroupInfo, Match
 from triggers.actions.faq import answer_choice, choice_of
-from triggers.activity_alerts import activity_drop_alerts, weekly_summary_alerts
+from triggers.activity_alerts import (
+    activity_drop_alerts,
+    member_drop_alerts,
+    weekly_summary_alerts,
+)
 from triggers.alerts import churn_alerts, raise_alert, unanswered_alerts
 from triggers.conditions import Cooldowns
 from triggers.config import Role
@@ -276,6 +280,7 @@ def _recompute_layers(group: str, now: datetime, tx: StoreTx, ruleset: RuleSet) 
     refresh_system_tags(tx, ruleset, group, now)
     alerts = churn_alerts(tx, ruleset, group, changes, now)
     alerts += activity_drop_alerts(tx, ruleset, group, now)
+    alerts += member_drop_alerts(tx, ruleset, group, now)
     alerts += weekly_summary_alerts(tx, ruleset, group, now)
     return Outcome(replies=alerts, fired=[JobId.for_layers(group).key])
 

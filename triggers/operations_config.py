@@ -30,6 +30,18 @@ class ActivityDropConfig(StrictModel):
     )
 
 
+class MemberDropConfig(StrictModel):
+    """A member whose week fell far below their own usual week (checked on Mondays)."""
+
+    weeks: int = Field(default=8, ge=2, le=26, description="their usual: the weeks before")
+    min_weekly: float = Field(
+        default=10, gt=0, description="only members usually this active a week are judged"
+    )
+    drop: float = Field(
+        default=0.7, gt=0, lt=1, description="alert when a week is below (1 - drop) × usual"
+    )
+
+
 class AlertsConfig(StrictModel):
     """Alerts to the operators: where they go, how many an hour at most, which kinds."""
 
@@ -38,7 +50,13 @@ class AlertsConfig(StrictModel):
         description="the chat or group id alerts are sent to; without it they are only recorded",
     )
     max_per_hour: int = Field(default=20, ge=1, description="more in an hour are only recorded")
-    churn_risk: bool = Field(default=True, description="a core member went quiet")
+    churn_risk: bool = Field(
+        default=True, description="a core member went quiet, or a member's week fell"
+    )
+    member_drop: MemberDropConfig | None = Field(
+        default_factory=MemberDropConfig,
+        description="churn_risk by a member's own usual week (null: only core members going quiet)",
+    )
     unanswered_after: Duration | None = Field(
         default=timedelta(minutes=30),
         description="a question no one answered for this long (null: never alert)",

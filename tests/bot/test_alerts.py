@@ -191,3 +191,33 @@ def test_a_weekly_summary_each_monday_with_the_stores_numbers(store: Store) -> N
         "分层：核心 10，活跃 0，新人 0，沉默 0，流失中 0",  # 56 messages each: core
     ]
     assert sent[0].startswith("📊 周报：一群 10-05 ~ 10-11\n消息 280 条（上周 0，+280）")
+
+
+MEMBER_DROP = """
+timezone: Asia/Shanghai
+groups: [{id: g1, name: 一群}]
+alerts: {to: ops-chat, unanswered_after: null, weekly_summary: null, activity_drop: null}
+rules: []
+"""
+
+
+def member_weeks(store: Store, weekly: dict[str, list[int]]) -> list[str]:
+    """``weekly[member][w]`` messages in week ``w`` from Monday 10-05 (spread over its days)."""
+    lines = []
+    for w in range(max(map(len, weekly.values()))):
+        for d in range(7):
+            day = MONDAY + timedelta(weeks=w, days=d)
+            for member, counts in weekly.items():
+                for i in range(counts[w] // 7 + (1 if d < counts[w] % 7 else 0)):
+                    lines.append(message(f"{day.isoformat()}T10:{i:02d}:00+08:00", member, "嗨"))
+    lines.append(message((MONDAY + timedelta(weeks=14)).isoformat() + "T10:00:00+08:00", "zz", "."))
+    said = replay(ruleset_from(MEMBER_DROP), store, lines).said
+    return [s["text"] for s in said if s["group"] == "ops-chat"]
+
+
+def test_a_member_whose_week_falls_below_their_own_usual_alerts_once(store: Store) -> None:
+    falling = [21] * 10 + [2, 1, 0, 0]  # three a day for ten weeks, then almost nothing
+    steady = [21] * 14
+    light = [3] * 10 + [0] * 4  # never active enough to judge
+    sent = member_weeks(store, {"fan": falling, "amy": steady, "lee": light})
+    assert sent == ["⚠️ 流失预警：一群 的 Fan（fan）最近 7 天只有 2 条消息，此前每周约 21 条。"]
