@@ -48,12 +48,14 @@ class BehaviourTx(TxBase):
         )
         return {str(m): int(n) for m, n in rows}
 
-    def running_streaks(self, group: str, since: date) -> dict[str, int]:
-        """Each member's check-in streak as of their latest check-in on ``since`` or later."""
+    def running_streaks(self, group: str, since: date, until: date | None = None) -> dict[str, int]:
+        """Each member's check-in streak as of their latest check-in from ``since`` to
+        ``until`` (default: any day since)."""
         self.flush()
+        days = [CHECKINS.c.day >= since] + ([CHECKINS.c.day <= until] if until else [])
         latest = (
             select(CHECKINS.c.member_id, func.max(CHECKINS.c.day).label("day"))
-            .where(CHECKINS.c.group_id == group, CHECKINS.c.day >= since)
+            .where(CHECKINS.c.group_id == group, *days)
             .group_by(CHECKINS.c.member_id)
             .subquery()
         )
@@ -106,3 +108,15 @@ class BehaviourTx(TxBase):
             .group_by(INTERACTIONS.c.member_id)
         )
         return {str(m): (int(a), int(b), int(c)) for m, a, b, c in rows}
+
+    def first_answers(
+        self, group: str, start: datetime, end: datetime
+    ) -> list[tuple[datetime, datetime | None]]:
+        """When each question the bot could not answer in [start, end) was asked, and when a
+        person first answered it (None: not yet). Few rows: only the FAQ's misses."""
+        rows = self._execute(
+            select(UNANSWERED.c.at, UNANSWERED.c.answered_at).where(
+                UNANSWERED.c.group_id == group, UNANSWERED.c.at >= start, UNANSWERED.c.at < end
+            )
+        )
+        return [(asked, answered) for asked, answered in rows]

@@ -68,6 +68,8 @@ def render_html(reports: Sequence[GroupReport], made: datetime) -> str:
             "layers": _chart(pygal.StackedBar, r.tables["layers"], r.tables["layers"].columns[1:]),
             "joins": _chart(pygal.Bar, r.tables["joins"], ("joined",)),
             "checkins": _chart(pygal.Bar, r.tables["checkins"], ("checkins", "active_members")),
+            "streaks": _chart(pygal.Bar, r.tables["streaks"], ("members",)),
+            "response": _chart(pygal.Bar, r.tables["response"], ("questions",)),
         }
         for r in reports
     }

@@ -137,6 +137,8 @@ def group_report(tx: StoreTx, ruleset: RuleSet, group: str, first: date, last: d
             top,
         )
     )
+    report.add(_first_responses(tx, group, start, end, max(asked - unanswered, 0)))
+    report.add(_streaks(tx, group, last))
     board = tx.leaderboard(group, None, TOP)
     report.add(
         ReportTable(
@@ -188,4 +190,49 @@ def _layer_sizes(tx: StoreTx, group: str, days: list[date], zone: ZoneInfo) -> R
         "用户分层 Members per layer",
         ("day", *(layer.value for layer in layers)),
         rows,
+    )
+
+
+# How long a question waited for its first answer: the bot's at once, people's by these.
+RESPONSE_BUCKETS = (
+    ("≤ 30 min", timedelta(minutes=30)),
+    ("≤ 2 h", timedelta(hours=2)),
+    ("≤ 1 day", timedelta(days=1)),
+    ("later", timedelta.max),
+)
+STREAK_BUCKETS = (("1", 1), ("2–3", 3), ("4–6", 6), ("7–13", 13), ("14–29", 29), ("30+", None))
+
+
+def _first_responses(
+    tx: StoreTx, group: str, start: datetime, end: datetime, by_bot: int
+) -> ReportTable:
+    """Questions by the wait for their first answer: the bot's (at once) or a person's."""
+    waits: Counter[str] = Counter()
+    for asked, answered in tx.first_answers(group, start, end):
+        if answered is None:
+            waits["not yet"] += 1
+            continue
+        waited = answered - asked
+        waits[next(label for label, most in RESPONSE_BUCKETS if waited <= most)] += 1
+    labels = ["bot, at once", *(label for label, _ in RESPONSE_BUCKETS), "not yet"]
+    waits["bot, at once"] = by_bot
+    return ReportTable(
+        "response",
+        "首次回复 First answer to questions",
+        ("answered", "questions"),
+        [(label, waits[label]) for label in labels],
+    )
+
+
+def _streaks(tx: StoreTx, group: str, last: date) -> ReportTable:
+    """Check-in streaks still running at the end of the last day, by length."""
+    running = tx.running_streaks(group, last - timedelta(days=1), last)
+    counts: Counter[str] = Counter()
+    for streak in running.values():
+        counts[next(label for label, most in STREAK_BUCKETS if most is None or streak <= most)] += 1
+    return ReportTable(
+        "streaks",
+        "连续签到 Running check-in streaks",
+        ("streak_days", "members"),
+        [(label, counts[label]) for label, _ in STREAK_BUCKETS],
     )

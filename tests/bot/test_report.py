@@ -20,6 +20,7 @@ from storage.store import Store
 CONFIG = """\
 timezone: Asia/Shanghai
 groups: [{id: g1, name: 一群}]
+roles: [{member: ops, role: operator}]
 faq:
   entries:
     - {id: invoice, questions: [怎么开发票], keywords: [发票], answer: 在订单页申请发票}
@@ -34,6 +35,7 @@ LINES = [
     message("2026-11-24T10:02:00+08:00", "amy", "大家好"),
     message("2026-11-24T10:30:00+08:00", "bob", "怎么开发票？"),
     message("2026-11-25T09:00:00+08:00", "amy", "周末上课吗？"),
+    message("2026-11-25T09:20:00+08:00", "ops", "@Amy 周末也上课", mentions=["amy"]),
     message("2026-11-25T23:30:00+08:00", "bob", "晚安"),
 ]
 
@@ -64,15 +66,26 @@ def test_every_table_equals_the_store(tmp_path: Path) -> None:
         )
     store.close()
     t = {key: table.rows for key, table in report.tables.items()}
-    assert t["daily"] == [("2026-11-23", 0, 0), ("2026-11-24", 3, 2), ("2026-11-25", 2, 2)]
+    assert t["daily"] == [("2026-11-23", 0, 0), ("2026-11-24", 3, 2), ("2026-11-25", 3, 3)]
     hours = {(w, h): n for w, h, n in t["weekday_hour"] if n}
-    assert hours == {("tue", 10): 3, ("wed", 9): 1, ("wed", 23): 1}  # local hours
+    assert hours == {("tue", 10): 3, ("wed", 9): 2, ("wed", 23): 1}  # local hours
     assert t["joins"] == [("2026-11-23", 0), ("2026-11-24", 1), ("2026-11-25", 0)]
     assert t["inviters"] == [("bob", "Bob", 1)]
     assert t["checkins"][1] == ("2026-11-24", 1, 2, 0.5)
     assert t["faq"] == [(1, 1)]
     assert t["unanswered"] == [("周末上课吗？", 1)]
     assert t["leaderboard"] == [(1, "bob", "Bob", 10)]
+    # The FAQ answered bob at once; ops answered amy 20 minutes after she asked.
+    assert dict(t["response"]) == {
+        "bot, at once": 1,
+        "≤ 30 min": 1,
+        "≤ 2 h": 0,
+        "≤ 1 day": 0,
+        "later": 0,
+        "not yet": 0,
+    }
+    # bob checked in on 11-24: a streak of one, still running at the end of 11-25.
+    assert dict(t["streaks"]) == {"1": 1, "2–3": 0, "4–6": 0, "7–13": 0, "14–29": 0, "30+": 0}
     # The 04:00 job of 11-25 stored the layers: amy new, bob active.
     assert report.tables["layers"].columns == (
         "day",
@@ -98,7 +111,7 @@ def test_the_html_draws_every_chart_from_the_same_numbers_and_needs_no_network(
     assert set(tables) == set(report.tables)
     for key, table in report.tables.items():
         assert tables[key]["rows"] == [list(row) for row in table.rows]
-    assert html.count("<svg") == 4  # daily, layers, joins, check-ins
+    assert html.count("<svg") == 6  # daily, layers, joins, check-ins, streaks, first answers
     assert 'class="heat"' in html and "周末上课吗？" in html
     # Nothing is fetched: no src, no stylesheet link, no URL but SVG's own namespaces.
     assert " src=" not in html and "<link" not in html
@@ -113,7 +126,7 @@ def test_the_html_draws_every_chart_from_the_same_numbers_and_needs_no_network(
         assert list(csv.reader(f)) == [
             ["day", "messages", "active_members"],
             ["2026-11-24", "3", "2"],
-            ["2026-11-25", "2", "2"],
+            ["2026-11-25", "3", "3"],
         ]
 
 
@@ -129,7 +142,7 @@ def test_the_report_command_writes_html_or_csv_and_refuses_bad_spans(tmp_path: P
     assert made.exit_code == 0, made.output
     assert "一群" in out.read_text(encoding="utf-8")
     tables = runner.invoke(main, ["report", *base, "--format", "csv", "--out", str(tmp_path / "t")])
-    assert tables.exit_code == 0 and "9 table(s)" in tables.stdout
+    assert tables.exit_code == 0 and "11 table(s)" in tables.stdout
     backwards = ["--config", str(config), "--db", url, "--from", "2026-11-25", "--to", "2026-11-24"]
     refused = runner.invoke(main, ["report", *backwards])
     assert refused.exit_code == 2 and "after the last day" in refused.stderr

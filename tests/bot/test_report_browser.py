@@ -77,7 +77,7 @@ def test_chromium_renders_the_report_with_every_chart_and_no_script_error(
 
     dom = chromium(tmp_path, "--dump-dom", page.as_uri())
     assert dom.returncode == 0, dom.stderr[-2000:]
-    assert len(re.findall(r"<svg[\s>]", dom.stdout)) == 4
+    assert len(re.findall(r"<svg[\s>]", dom.stdout)) == 6
     assert "周末上课吗？" in dom.stdout and "一群" in dom.stdout
 
     shot = tmp_path / "report.png"
