@@ -10,6 +10,7 @@ WORKLOADS = (
     "message_path",
     "moderation",
     "encryption",
+    "conditions",
     "checkin",
     "postgres",
     "rule_scaling",

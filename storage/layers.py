@@ -12,14 +12,15 @@ from sqlalchemy import Integer, Select, and_, bindparam, case, func, insert, sel
 
 from core.layers import Layer, LayerThresholds, MembershipFacts, layer_of
 from storage.tables import INTERACTIONS, LAYER_CHANGES, MEMBERS, MEMBERSHIPS, G, M
-from storage.unit_of_work import TxBase
+from storage.unit_of_work import INTERACTIONS_BUFFER, TxBase
 
 # Kinds that say nothing about a member's activity: the platform's own notices.
 NOT_ACTIVITY = ("join", "leave", "topic")
 
 _AT = INTERACTIONS.c.at.type
 
-_ACTIVE = and_(INTERACTIONS.c.group_id == G, INTERACTIONS.c.kind.not_in(NOT_ACTIVITY))
+# Plain comparisons, not NOT IN: an IN list cannot be a prepared statement's parameter.
+_ACTIVE = and_(INTERACTIONS.c.group_id == G, *(INTERACTIONS.c.kind != k for k in NOT_ACTIVITY))
 
 
 def _facts_query(one_member: bool) -> Select[Any]:
@@ -153,9 +154,52 @@ class LayersTx(TxBase):
     def layer_now(
         self, group: str, member: str, zone: ZoneInfo, today: date, thresholds: LayerThresholds
     ) -> Layer | None:
-        """One member's layer as of ``today``; None when they are no member of the group."""
-        found = self.member_layers(group, zone, today, thresholds, member)
-        return found[0].layer if found else None
+        """One member's layer as of ``today``; None when they are no member of the group.
+
+        Asked on the message path (rules with ``if: {layers: …}``), so it is kept cheap: the
+        member's facts are read once per batch through a prepared statement, and the batch's
+        own interactions are counted in memory instead of being flushed early.
+        """
+        key = ("layer", group, member, today)
+        cached = self._memo.get(key)
+        if cached is None:
+            counted_from = local_midnight(
+                today - timedelta(days=thresholds.core_window_days - 1), zone
+            )
+            scanned = max(thresholds.core_window_days, thresholds.churning_days) - 1
+            scanned_from = local_midnight(today - timedelta(days=scanned), zone)
+            rows = self._run(
+                _Q_MEMBER_FACTS,
+                g=group,
+                m=member,
+                counted_from=counted_from,
+                scanned_from=scanned_from,
+            )
+            seen = self._written(INTERACTIONS_BUFFER)  # what the read above included
+            cached = (rows[0] if rows else None, seen, counted_from, scanned_from)
+            self._remember(self._memo, key, cached)
+        row, seen, counted_from, scanned_from = cached
+        if row is None:
+            return None
+        joined, first, left, last_at, counted = row[3], row[4], row[5], row[6], int(row[7] or 0)
+        for r in self._buffered_since(INTERACTIONS_BUFFER, seen):
+            at = r["at"]
+            if (
+                r["group_id"] == group
+                and r["member_id"] == member
+                and r["kind"] not in NOT_ACTIVITY
+                and at >= scanned_from
+            ):
+                last_at = at if last_at is None or at > last_at else last_at
+                counted += at >= counted_from
+        facts = MembershipFacts(
+            joined=joined.astimezone(zone).date() if joined else None,
+            first_seen=first.astimezone(zone).date(),
+            left=left is not None,
+            last_active=last_at.astimezone(zone).date() if last_at else None,
+            interactions=counted,
+        )
+        return layer_of(facts, today, thresholds)
 
     def recompute_layers(
         self, group: str, zone: ZoneInfo, now: datetime, thresholds: LayerThresholds

@@ -15,11 +15,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import String, and_, bindparam, column, func, select, values
 
+from storage.layers import NOT_ACTIVITY
 from storage.tables import CHECKINS, INTERACTIONS, MEMBERS, MEMBERSHIPS, UNANSWERED, G
 from storage.unit_of_work import TxBase
-
-# What counts as a member's activity (the platform's own notices do not).
-NOT_ACTIVITY = ("join", "leave", "topic")
 
 
 @dataclass(frozen=True, slots=True)

@@ -134,6 +134,7 @@ class TxBase:
         self.expected: dict[str, set[str]] = {}  # group -> members the batch will hear
         self._buffers: dict[BufferSpec, _Buffer] = {}
         self._undo: list[tuple[MutableMapping[Any, Any], Any, Any]] = []
+        self._memo: dict[Any, Any] = {}  # reads a batch repeats; set with _remember
         self._savepoints: list[str] = []  # declared, innermost last
         self._opened = 0  # how many of them have been issued
 
@@ -152,6 +153,16 @@ class TxBase:
         if buffer is None:
             buffer = self._buffers[spec] = _Buffer(spec)
         buffer.rows.append(row)
+
+    def _buffered_since(self, spec: BufferSpec, start: int) -> list[dict[str, Any]]:
+        """``spec``'s rows from index ``start`` on, written or not (see :meth:`_written`)."""
+        buffer = self._buffers.get(spec)
+        return buffer.rows[start:] if buffer is not None else []
+
+    def _written(self, spec: BufferSpec) -> int:
+        """How many of ``spec``'s rows the database holds now: a read made now sees those."""
+        buffer = self._buffers.get(spec)
+        return buffer.written if buffer is not None else 0
 
     def _remember(self, cache: MutableMapping[Any, Any], key: Any, value: Any) -> None:
         """Set ``cache[key]`` so that the event's rollback sets it back."""
