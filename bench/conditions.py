@@ -13,36 +13,16 @@ Baseline: the same rules without conditions, in the same run.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
-from bench.core import BenchContext, Result, Target
-from bench.generate import START, ConfigSpec, TranscriptSpec, make_config, transcript
-from bench.message_path import Side, fastest_alternating
-from bot.runtime import RunOptions
+from bench.core import BenchContext, Result
+from bench.on_off import Comparison, Params, Side, compare
 from core.layers import Layer
 
 NAME = "conditions"
 PRESENT = [layer.value for layer in Layer if layer is not Layer.LEFT]
-
-
-@dataclass(frozen=True, slots=True)
-class Params:
-    groups: int
-    members: int
-    events: int
-    rounds: int
-    batch_size: int = RunOptions().batch_size
-
-    @classmethod
-    def full(cls) -> Params:
-        return cls(groups=100, members=500, events=40_000, rounds=3)
-
-    @classmethod
-    def quick(cls) -> Params:
-        return cls(groups=10, members=50, events=1_000, rounds=1)
 
 
 def with_conditions(config: str) -> str:
@@ -66,28 +46,14 @@ def with_conditions(config: str) -> str:
     return yaml.safe_dump(ours, allow_unicode=True, sort_keys=False, width=200)
 
 
+COMPARISON = Comparison(
+    NAME,
+    "message path, layer and tag conditions",
+    "the same rules without conditions",
+    1.05,
+    lambda plain: (Side(with_conditions(plain)), Side(plain)),
+)
+
+
 def run(ctx: BenchContext, params: Params | None = None) -> list[Result]:
-    p = params or (Params.quick() if ctx.quick else Params.full())
-    plain = make_config(ConfigSpec(groups=p.groups))
-    lines = transcript(
-        TranscriptSpec(groups=p.groups, members=p.members, events=p.events), ctx.seed, START
-    )
-    sides = {"without": Side(plain), "with": Side(with_conditions(plain))}
-    best = fastest_alternating(ctx, NAME, lines, sides, p.rounds, p.batch_size)
-    rate = {side: len(lines) / wall for side, wall in best.items()}
-    return [
-        Result(
-            NAME,
-            "message path, layer and tag conditions",
-            rate["with"],
-            "events/s",
-            rate["without"],
-            "the same rules without conditions",
-            (Target(">=", 1 / 1.05, on="ratio"),),
-            {
-                "events": len(lines),
-                "rounds": p.rounds,
-                "cost_with_over_without": round(best["with"] / best["without"], 3),
-            },
-        )
-    ]
+    return compare(ctx, COMPARISON, params)

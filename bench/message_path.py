@@ -124,40 +124,6 @@ def replay_instrumented(
     return wall, timings, adapter
 
 
-@dataclass(frozen=True, slots=True)
-class Side:
-    """One side of an on/off comparison: its config and its data keys."""
-
-    config: str
-    keys: DataKeys | None = None
-
-
-def fastest_alternating(
-    ctx: BenchContext,
-    workload: str,
-    lines: list[str],
-    sides: dict[str, Side],
-    rounds: int,
-    batch_size: int,
-) -> dict[str, float]:
-    """Each side's fastest wall time over ``rounds``, the sides taking turns in each round
-    so that load drifting on a shared machine hits them alike."""
-    best: dict[str, float] = {}
-    ctx.reporter.stage(f"{' / '.join(sides)}, alternating", total=len(sides) * rounds * len(lines))
-    for round_ in range(rounds):
-        for name, side in sides.items():
-            path = ctx.dir(workload) / f"{name}-{round_}.db"
-            for suffix in ("", "-wal", "-shm", "-sent"):
-                path.with_name(path.name + suffix).unlink(missing_ok=True)
-            wall, _, adapter = replay_instrumented(
-                ctx, lines, side.config, sqlite_url(path), batch_size, side.keys
-            )
-            if adapter.bad_lines:
-                raise RuntimeError(f"{adapter.bad_lines} generated line(s) were rejected")
-            best[name] = min(best.get(name, wall), wall)
-    return best
-
-
 def raw_baseline(
     ctx: BenchContext, lines: list[str], batch_size: int, name: str
 ) -> tuple[float, list[tuple[float, int]]]:

@@ -11,35 +11,15 @@ Baseline: the message path with the group rules off, in the same run.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
-from bench.core import BenchContext, Result, Target
-from bench.generate import START, ConfigSpec, TranscriptSpec, make_config, transcript
-from bench.message_path import Side, fastest_alternating
-from bot.runtime import RunOptions
+from bench.core import BenchContext, Result
+from bench.on_off import Comparison, Params, Side, compare
 from core.resources import sample_config_path
 
 NAME = "moderation"
-
-
-@dataclass(frozen=True, slots=True)
-class Params:
-    groups: int
-    members: int
-    events: int
-    rounds: int
-    batch_size: int = RunOptions().batch_size
-
-    @classmethod
-    def full(cls) -> Params:
-        return cls(groups=100, members=500, events=40_000, rounds=3)
-
-    @classmethod
-    def quick(cls) -> Params:
-        return cls(groups=10, members=50, events=1_000, rounds=1)
 
 
 def with_group_rules(config: str) -> str:
@@ -51,33 +31,23 @@ def with_group_rules(config: str) -> str:
     return yaml.safe_dump(ours, allow_unicode=True, sort_keys=False, width=200)
 
 
+def detect_rules(config: str) -> list[str]:
+    return [r["name"] for r in yaml.safe_load(config)["rules"] if "detect" in r["when"]]
+
+
+COMPARISON = Comparison(
+    NAME,
+    "message path, group rules on",
+    "the same, group rules off",
+    1.10,
+    lambda plain: (Side(with_group_rules(plain)), Side(plain)),
+    lambda on: {
+        "group_rules": [
+            r["name"] for r in yaml.safe_load(on.config)["rules"] if "detect" in r["when"]
+        ]
+    },
+)
+
+
 def run(ctx: BenchContext, params: Params | None = None) -> list[Result]:
-    p = params or (Params.quick() if ctx.quick else Params.full())
-    plain = make_config(ConfigSpec(groups=p.groups))
-    lines = transcript(
-        TranscriptSpec(groups=p.groups, members=p.members, events=p.events), ctx.seed, START
-    )
-    sides = {"off": Side(plain), "on": Side(with_group_rules(plain))}
-    best = fastest_alternating(ctx, NAME, lines, sides, p.rounds, p.batch_size)
-    rate = {side: len(lines) / wall for side, wall in best.items()}
-    return [
-        Result(
-            NAME,
-            "message path, group rules on",
-            rate["on"],
-            "events/s",
-            rate["off"],
-            "the same, group rules off",
-            (Target(">=", 1 / 1.10, on="ratio"),),
-            {
-                "events": len(lines),
-                "rounds": p.rounds,
-                "cost_on_over_off": round(best["on"] / best["off"], 3),
-                "group_rules": [
-                    r["name"]
-                    for r in yaml.safe_load(sides["on"].config)["rules"]
-                    if "detect" in r["when"]
-                ],
-            },
-        )
-    ]
+    return compare(ctx, COMPARISON, params)
