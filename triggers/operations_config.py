@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import time, timedelta
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from triggers.schema_types import Duration, NonEmptyStr, StrictModel, TimeOfDay
 
@@ -199,6 +199,11 @@ class SystemTagsConfig(StrictModel):
         description="invited this many members who joined",
     )
 
-    def tags(self) -> list[str]:
+    @model_validator(mode="after")
+    def _distinct(self) -> SystemTagsConfig:
         kinds = (self.frequent_asker, self.helpful_answerer, self.checkin_streak, self.top_inviter)
-        return [kind.tag for kind in kinds if kind is not None]
+        names = [kind.tag for kind in kinds if kind is not None]
+        twice = sorted({name for name in names if names.count(name) > 1})
+        if twice:
+            raise ValueError(f"each system tag needs its own name; given twice: {', '.join(twice)}")
+        return self

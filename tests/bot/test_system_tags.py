@@ -7,12 +7,14 @@ from __future__ import annotations
 import json
 from datetime import date, datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
 from support import at, join, message, replay, ruleset_from
 
 from storage.store import Store
 from storage.tables import MEMBER_TAGS
 from storage.tags import TagSource
+from triggers.loader import ConfigError
 
 CONFIG = """
 timezone: Asia/Shanghai
@@ -81,3 +83,17 @@ def test_the_tags_last_two_days_without_the_job(store: Store) -> None:
     assert "签到达人" in system_tags(store, day(8, "09:30"))
     after = datetime.fromisoformat(day(11, "04:30"))  # no job ran since 11-10 04:00
     assert system_tags(store, after.isoformat()) == {}
+
+
+def test_two_system_tags_with_one_name_are_refused_with_the_line() -> None:
+    bad = (
+        "system_tags:\n"
+        "  frequent_asker: {tag: 达人, at_least: 5}\n"
+        "  top_inviter: {tag: 达人, at_least: 3}\n"
+        "rules: []\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        ruleset_from(bad)
+    (problem,) = caught.value.problems
+    assert (problem.line, problem.path) == (1, "system_tags")
+    assert "given twice: 达人" in problem.message
