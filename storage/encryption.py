@@ -108,19 +108,25 @@ class DataKeys:
         return value.startswith(self._prefix)
 
     def open(self, value: str, label: str) -> str:
+        """The text of a sealed value (or a value stored before sealing, as it is); a damaged,
+        altered or foreign one is an error, never returned as if it were text."""
+        if not value.startswith(SEALED):
+            return unescape(value)
         found = _SEALED_FORM.match(value)
         if found is None:
-            return unescape(value)
+            raise DataKeyError(
+                f"a value in {label} is damaged: it starts as sealed data but is not"
+            )
         cipher = self._ciphers.get(found[1])
         if cipher is None:
             raise DataKeyError(
                 f"a value in {label} is sealed with key {found[1]}, which neither "
                 "QUNBOT_DATA_KEY nor QUNBOT_DATA_KEYS_OLD holds"
             )
-        raw = base64.urlsafe_b64decode(found[2] + "=" * (-len(found[2]) % 4))
         try:
+            raw = base64.urlsafe_b64decode(found[2] + "=" * (-len(found[2]) % 4))
             return cipher.decrypt(raw[:_NONCE], raw[_NONCE:], label.encode()).decode()
-        except InvalidTag:
+        except (InvalidTag, binascii.Error, ValueError):
             raise DataKeyError(
                 f"a value in {label} does not open with key {found[1]}: altered, or moved "
                 "from another column"
@@ -134,11 +140,6 @@ def escape(text: str) -> str:
 
 def unescape(text: str) -> str:
     return text[len(ESCAPED) :] if text.startswith(ESCAPED) else text
-
-
-def sealed_key_id(value: str) -> str | None:
-    found = _SEALED_FORM.match(value)
-    return found[1] if found else None
 
 
 def use_keys(dialects: Iterable[Dialect], keys: DataKeys | None) -> None:
@@ -186,7 +187,7 @@ class SecretText(TypeDecorator[str]):
             return None
         keys = keys_of(dialect)
         if keys is None:
-            if _SEALED_FORM.match(value):
+            if value.startswith(SEALED):  # unsealed text was escaped when it was stored
                 raise DataKeyError(
                     f"{self.label} holds sealed data: set QUNBOT_DATA_KEY to read this database"
                 )

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import String, select, type_coerce
+from sqlalchemy import String, select, text, type_coerce
 from support import message, replay, ruleset_from
 
 from bot.cli import main
@@ -46,9 +46,9 @@ KEY_A, KEY_B, KEY_C = new_key(), new_key(), new_key()
 
 def transcript() -> list[str]:
     lines = []
-    for n, text in enumerate(TEXTS):
+    for n, said in enumerate(TEXTS):
         sender = list(NAMES)[n % len(NAMES)]
-        lines.append(message(f"2026-11-24T08:{n:02d}:00+08:00", sender, text, name=NAMES[sender]))
+        lines.append(message(f"2026-11-24T08:{n:02d}:00+08:00", sender, said, name=NAMES[sender]))
     lines.append(message("2026-11-24T09:00:00+08:00", "rain", "签到", name=NAMES["rain"]))
     lines.append(
         message("2026-11-24T09:01:00+08:00", "alice", f"/tag @{NAMES['leo']} VIP", name="Alice")
@@ -205,6 +205,49 @@ def test_a_sealed_value_moved_to_another_column_does_not_open() -> None:
     sealing = keys(KEY_A)
     with pytest.raises(DataKeyError, match="moved from another column"):
         sealing.open(sealing.seal("王小雨", "members.name"), "interactions.text")
+
+
+@pytest.mark.parametrize(
+    "damaged",
+    [
+        "qbe1$",
+        "qbe1$0ea9137c$short",
+        "qbe1$0ea9137c$" + "A" * 39,  # base64 of impossible length
+        "qbe1$NOTHEX!!$" + "A" * 40,
+    ],
+)
+def test_a_damaged_sealed_value_is_an_error_not_text(damaged: str) -> None:
+    sealing = keys(KEY_A)
+    with pytest.raises(DataKeyError):
+        sealing.open(damaged, "t.c")
+    cut = sealing.seal("王小雨", "t.c")[:-3]  # a value cut short
+    with pytest.raises(DataKeyError):
+        sealing.open(cut, "t.c")
+
+
+def test_without_a_key_sealed_data_is_refused_and_plain_text_escaped(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'q.db'}"
+    store = Store(url)
+    with store.transaction() as tx:
+        tx.observe("g1", "m1", datetime(2026, 11, 24, tzinfo=UTC), name="qbe1$looks$sealed")
+    store.close()
+    store = Store(url)  # no names remembered: read from the database
+    try:
+        with store.transaction() as tx:
+            assert tx.name_of("m1") == "qbe1$looks$sealed"  # escaped on the way in
+        with store.engine.begin() as connection:
+            # Past the column type, as sealed data written with a key would be.
+            connection.execute(
+                text("UPDATE members SET name = :n"), {"n": "qbe1$0ea9137c$" + "A" * 40}
+            )
+    finally:
+        store.close()
+    store = Store(url)
+    try:
+        with store.transaction() as tx, pytest.raises(DataKeyError, match="set QUNBOT_DATA_KEY"):
+            tx.name_of("m1")
+    finally:
+        store.close()
 
 
 @pytest.mark.parametrize("text", ["short", "x" * 44, "not base64 at all!!", ""])
