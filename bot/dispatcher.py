@@ -360,11 +360,7 @@ class Dispatcher:
             tx.observe(event.group, event.inviter, event.at)
         if event.mentions:
             staff = self._staff(event.group, event.member)
-            for member in event.mentions:
-                if staff:  # a human answer: their open questions are closed
-                    tx.answer_questions(event.group, member, event.at)
-                elif member != event.member:  # a member helping: noted, still open
-                    tx.help_questions(event.group, member, event.member, event.at)
+            tx.mentioned(event.group, event.member, event.mentions, staff, event.at)
         if event.kind is EventKind.JOIN:
             if not tx.record_join(event.group, event.member, event.at, event.inviter):
                 return False

@@ -3,6 +3,7 @@ unanswered questions they watch (answered by a human, or overdue)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -94,6 +95,17 @@ class AlertsTx(TxBase):
             .values(answered_at=at)
         )
         return int(done.rowcount)
+
+    def mentioned(
+        self, group: str, sender: str, mentions: Sequence[str], staff: bool, at: datetime
+    ) -> None:
+        """``sender`` @mentioned members: staff answer their open questions (closed); a
+        member is noted as the first helper (they stay open)."""
+        for member in mentions:
+            if staff:
+                self.answer_questions(group, member, at)
+            elif member != sender:
+                self.help_questions(group, member, sender, at)
 
     def help_questions(self, group: str, member: str, helper: str, at: datetime) -> int:
         """A member (not staff) @mentioned ``member``: their open questions asked before
