@@ -1,4 +1,8 @@
-"""The tables. Uniqueness the domain relies on is a constraint here, never a Python ``if``."""
+"""The tables. Uniqueness the domain relies on is a constraint here, never a Python ``if``.
+
+Who may do what and who did it (grants, pending confirmations, data keys, the audit log)
+are in :mod:`storage.access_models`, imported here so that this module registers every table.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +11,13 @@ from datetime import date, datetime
 from sqlalchemy import Column, Float, Index, LargeBinary, Table, Unicode, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
+from storage.access_models import AuditEntry, DataKey, PendingOperation, RoleGrant
 from storage.encryption import SecretText
-from storage.types import UtcDateTime
+from storage.types import utc_field
 
 # Partial-index conditions: the rows the hot queries look for, a small share of the table.
 _PENDING_WELCOME = "welcome_due IS NOT NULL"
 _PENDING_MESSAGE = "status = 'pending'"
-
-
-def _utc(*, nullable: bool = False, index: bool = False) -> object:
-    return Field(sa_column=Column(UtcDateTime(), nullable=nullable, index=index))
 
 
 class Group(SQLModel, table=True):
@@ -24,7 +25,7 @@ class Group(SQLModel, table=True):
 
     id: str = Field(primary_key=True, max_length=128)
     name: str = Field(default="", max_length=256)
-    first_seen_at: datetime = _utc()  # type: ignore[assignment]
+    first_seen_at: datetime = utc_field()  # type: ignore[assignment]
 
 
 class Member(SQLModel, table=True):
@@ -32,7 +33,7 @@ class Member(SQLModel, table=True):
 
     id: str = Field(primary_key=True, max_length=128)
     name: str = Field(default="", sa_type=SecretText("members.name", sqlite_length=256))
-    first_seen_at: datetime = _utc()  # type: ignore[assignment]
+    first_seen_at: datetime = utc_field()  # type: ignore[assignment]
 
 
 class Membership(SQLModel, table=True):
@@ -57,14 +58,14 @@ class Membership(SQLModel, table=True):
 
     group_id: str = Field(primary_key=True, foreign_key="groups.id", max_length=128)
     member_id: str = Field(primary_key=True, foreign_key="members.id", max_length=128)
-    first_seen_at: datetime = _utc()  # type: ignore[assignment]
-    joined_at: datetime | None = _utc(nullable=True)  # type: ignore[assignment]
+    first_seen_at: datetime = utc_field()  # type: ignore[assignment]
+    joined_at: datetime | None = utc_field(nullable=True)  # type: ignore[assignment]
     inviter_id: str | None = Field(default=None, max_length=128)
-    left_at: datetime | None = _utc(nullable=True)  # type: ignore[assignment]
+    left_at: datetime | None = utc_field(nullable=True)  # type: ignore[assignment]
     points: int = 0
     welcome_rule: str | None = Field(default=None, max_length=128)
-    welcome_due: datetime | None = _utc(nullable=True)  # type: ignore[assignment]
-    welcomed_at: datetime | None = _utc(nullable=True)  # type: ignore[assignment]
+    welcome_due: datetime | None = utc_field(nullable=True)  # type: ignore[assignment]
+    welcomed_at: datetime | None = utc_field(nullable=True)  # type: ignore[assignment]
     layer: str | None = Field(default=None, max_length=16)  # as of the last recomputation
 
 
@@ -79,7 +80,7 @@ class LayerChange(SQLModel, table=True):
     member_id: str = Field(max_length=128)
     from_layer: str | None = Field(default=None, max_length=16)
     to_layer: str = Field(max_length=16)
-    at: datetime = _utc()  # type: ignore[assignment]
+    at: datetime = utc_field()  # type: ignore[assignment]
 
 
 class MemberTag(SQLModel, table=True):
@@ -93,8 +94,8 @@ class MemberTag(SQLModel, table=True):
     tag: str = Field(primary_key=True, max_length=64)
     source: str = Field(max_length=16)  # rule, admin or system
     set_by: str | None = Field(default=None, max_length=128)  # the rule or the person
-    at: datetime = _utc()  # type: ignore[assignment]
-    expires_at: datetime | None = _utc(nullable=True)  # type: ignore[assignment]
+    at: datetime = utc_field()  # type: ignore[assignment]
+    expires_at: datetime | None = utc_field(nullable=True)  # type: ignore[assignment]
 
 
 class Alert(SQLModel, table=True):
@@ -112,7 +113,7 @@ class Alert(SQLModel, table=True):
     subject: str = Field(max_length=128)  # a member, a question's id
     period: str = Field(max_length=32)  # a day, or the question's time: dedupe within it
     text: str = Field(sa_type=SecretText("alerts.text"))
-    at: datetime = _utc()  # type: ignore[assignment]
+    at: datetime = utc_field()  # type: ignore[assignment]
     sent: bool = False  # False: recorded only (no destination, or over the hourly cap)
 
 
@@ -134,9 +135,9 @@ class Strike(SQLModel, table=True):
     evidence: str = Field(default="", sa_type=SecretText("strikes.evidence", sqlite_length=256))
     weight: int = 1  # strikes this counts as on the ladder
     step: str = Field(max_length=16)  # warn, mute, remove, report (ask a human)
-    until: datetime | None = _utc(nullable=True)  # type: ignore[assignment]
-    at: datetime = _utc()  # type: ignore[assignment]
-    pardoned_at: datetime | None = _utc(nullable=True)  # type: ignore[assignment]
+    until: datetime | None = utc_field(nullable=True)  # type: ignore[assignment]
+    at: datetime = utc_field()  # type: ignore[assignment]
+    pardoned_at: datetime | None = utc_field(nullable=True)  # type: ignore[assignment]
     pardoned_by: str | None = Field(default=None, max_length=128)
 
 
@@ -157,7 +158,7 @@ class Interaction(SQLModel, table=True):
     kind: str = Field(max_length=16)
     text: str | None = Field(default=None, sa_type=SecretText("interactions.text"))
     rule: str | None = Field(default=None, max_length=128)
-    at: datetime = _utc()  # type: ignore[assignment]
+    at: datetime = utc_field()  # type: ignore[assignment]
 
 
 class PointsEntry(SQLModel, table=True):
@@ -175,7 +176,7 @@ class PointsEntry(SQLModel, table=True):
     delta: int
     reason: str = Field(max_length=256)
     actor_id: str | None = Field(default=None, max_length=128)
-    at: datetime = _utc()  # type: ignore[assignment]
+    at: datetime = utc_field()  # type: ignore[assignment]
 
 
 class CheckIn(SQLModel, table=True):
@@ -195,7 +196,7 @@ class CheckIn(SQLModel, table=True):
     streak: int
     rank: int
     points: int
-    at: datetime = _utc()  # type: ignore[assignment]
+    at: datetime = utc_field()  # type: ignore[assignment]
 
 
 class UnansweredQuestion(SQLModel, table=True):
@@ -208,47 +209,14 @@ class UnansweredQuestion(SQLModel, table=True):
     group_id: str = Field(foreign_key="groups.id", max_length=128)
     member_id: str = Field(foreign_key="members.id", max_length=128)
     text: str = Field(sa_type=SecretText("unanswered_questions.text"))
-    at: datetime = _utc()  # type: ignore[assignment]
-    answered_at: datetime | None = _utc(nullable=True)  # type: ignore[assignment]
+    at: datetime = utc_field()  # type: ignore[assignment]
+    answered_at: datetime | None = utc_field(nullable=True)  # type: ignore[assignment]
     answered_by: str | None = Field(default=None, max_length=128)  # who answered, if a person
     # The first member (not staff) who @mentioned the asker while it was open: a helper.
     helped_by: str | None = Field(default=None, max_length=128)
     answer: str | None = Field(  # what they answered with /answer
         default=None, sa_type=SecretText("unanswered_questions.answer")
     )
-
-
-class PendingOperation(SQLModel, table=True):
-    """A sensitive operation asked for and waiting for its confirmation (/approve)."""
-
-    __tablename__ = "pending_operations"
-
-    id: int | None = Field(default=None, primary_key=True)
-    kind: str = Field(max_length=32)  # points_grant
-    group_id: str = Field(max_length=128)
-    payload: str = Field(sa_type=SecretText("pending_operations.payload"))  # JSON: what to do
-    requested_by: str = Field(max_length=128)
-    at: datetime = _utc()  # type: ignore[assignment]
-    expires_at: datetime = _utc()  # type: ignore[assignment]
-    done_by: str | None = Field(default=None, max_length=128)
-    done_at: datetime | None = _utc(nullable=True)  # type: ignore[assignment]
-
-
-class RoleGrant(SQLModel, table=True):
-    """A role handed out for a while (/role, qunbot role grant), beside config.yaml's roles."""
-
-    __tablename__ = "role_grants"
-
-    id: int | None = Field(default=None, primary_key=True)
-    member_id: str = Field(max_length=128)
-    group_id: str | None = Field(default=None, max_length=128)  # None: every group
-    role: str = Field(max_length=16)
-    granted_by: str = Field(max_length=128)
-    at: datetime = _utc()  # type: ignore[assignment]
-    until: datetime = _utc()  # type: ignore[assignment]
-    revoked_at: datetime | None = _utc(nullable=True)  # type: ignore[assignment]
-    revoked_by: str | None = Field(default=None, max_length=128)
-    expiry_audited: bool = False  # its expiry is in the audit log
 
 
 class LearnedQuestion(SQLModel, table=True):
@@ -264,7 +232,7 @@ class LearnedQuestion(SQLModel, table=True):
     )
     learned_by: str = Field(max_length=128)
     source: int | None = None  # the unanswered question it came from
-    at: datetime = _utc()  # type: ignore[assignment]
+    at: datetime = utc_field()  # type: ignore[assignment]
 
 
 class FaqSuggestion(SQLModel, table=True):
@@ -278,10 +246,10 @@ class FaqSuggestion(SQLModel, table=True):
     member_id: str = Field(max_length=128)
     asked: str = Field(sa_type=SecretText("faq_suggestions.asked"))
     entries: str = Field(max_length=1024)  # the offered entry ids, in order, comma-separated
-    at: datetime = _utc()  # type: ignore[assignment]
-    expires_at: datetime = _utc()  # type: ignore[assignment]
+    at: datetime = utc_field()  # type: ignore[assignment]
+    expires_at: datetime = utc_field()  # type: ignore[assignment]
     chosen: str | None = Field(default=None, max_length=128)  # the entry id the member chose
-    chosen_at: datetime | None = _utc(nullable=True)  # type: ignore[assignment]
+    chosen_at: datetime | None = utc_field(nullable=True)  # type: ignore[assignment]
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -322,9 +290,9 @@ class OutboxMessage(SQLModel, table=True):
     status: str = Field(default="pending", max_length=16)
     attempts: int = 0
     error: str | None = None
-    decided_at: datetime = _utc()  # type: ignore[assignment]
-    not_before: datetime = _utc()  # type: ignore[assignment]
-    sent_at: datetime | None = _utc(nullable=True)  # type: ignore[assignment]
+    decided_at: datetime = utc_field()  # type: ignore[assignment]
+    not_before: datetime = utc_field()  # type: ignore[assignment]
+    sent_at: datetime | None = utc_field(nullable=True)  # type: ignore[assignment]
 
 
 # APScheduler's job store table, declared here so that migrations, not the job store's own
@@ -346,41 +314,15 @@ class Broadcast(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     text: str = Field(description="the template, rendered for each group")
     groups: str | None = Field(default=None, description="JSON list of group ids; null: all")
-    at: datetime | None = _utc(nullable=True)  # type: ignore[assignment]
+    at: datetime | None = utc_field(nullable=True)  # type: ignore[assignment]
     cron: str | None = Field(default=None, max_length=128)
     timezone: str = Field(max_length=64)
     status: str = Field(default="scheduled", max_length=16)
     created_by: str = Field(max_length=128)
-    created_at: datetime = _utc()  # type: ignore[assignment]
-    cancelled_at: datetime | None = _utc(nullable=True)  # type: ignore[assignment]
+    created_at: datetime = utc_field()  # type: ignore[assignment]
+    cancelled_at: datetime | None = utc_field(nullable=True)  # type: ignore[assignment]
     # Only these members, @mentioned (``layer=quiet,tag=VIP``); null: the whole group.
     segment: str | None = Field(default=None, max_length=256)
-
-
-class DataKey(SQLModel, table=True):
-    """A key that sealed data here (by id, never the key): the start-up check and rotation."""
-
-    __tablename__ = "data_keys"
-
-    key_id: str = Field(primary_key=True, max_length=16)
-    first_used_at: datetime = _utc()  # type: ignore[assignment]
-    retired_at: datetime | None = _utc(nullable=True)  # type: ignore[assignment]
-
-
-class AuditEntry(SQLModel, table=True):
-    """Who did what, when and where: every admin action, refusals included."""
-
-    __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_log_at", "at"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    at: datetime = _utc()  # type: ignore[assignment]
-    actor: str = Field(max_length=128)
-    role: str = Field(max_length=16)
-    action: str = Field(max_length=64)
-    group_id: str | None = Field(default=None, max_length=128)
-    detail: str = Field(default="", sa_type=SecretText("audit_log.detail"))
-    outcome: str = Field(max_length=16)
 
 
 class GroupBinding(SQLModel, table=True):
@@ -393,7 +335,7 @@ class GroupBinding(SQLModel, table=True):
 
     topic: str = Field(primary_key=True, max_length=256)
     group_id: str = Field(max_length=128, unique=True)
-    bound_at: datetime = _utc()  # type: ignore[assignment]
+    bound_at: datetime = utc_field()  # type: ignore[assignment]
 
 
 class SeenMessage(SQLModel, table=True):
@@ -403,4 +345,7 @@ class SeenMessage(SQLModel, table=True):
     __tablename__ = "seen_messages"
 
     message_id: str = Field(primary_key=True, max_length=128)
-    seen_at: datetime = _utc(index=True)  # type: ignore[assignment]
+    seen_at: datetime = utc_field(index=True)  # type: ignore[assignment]
+
+
+__all__ = ["AuditEntry", "DataKey", "PendingOperation", "RoleGrant"]

@@ -6,8 +6,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import DateTime, Dialect
+from sqlalchemy import Column, DateTime, Dialect
 from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -60,3 +61,8 @@ class UtcDateTime(TypeDecorator[datetime]):
             return None
         assert isinstance(value, datetime)
         return value.replace(tzinfo=UTC)
+
+
+def utc_field(*, nullable: bool = False, index: bool = False) -> object:
+    """A SQLModel field stored as :class:`UtcDateTime`."""
+    return Field(sa_column=Column(UtcDateTime(), nullable=nullable, index=index))
