@@ -68,8 +68,8 @@ def picture_adapter(scan: bool = True) -> tuple[Any, PicturePuppet]:
     adapter, _ = online()
     puppet = PicturePuppet()
     puppet.boxes = {}
-    adapter._puppet = puppet
-    adapter._settings = replace(adapter._settings, scan_images=scan)
+    adapter.puppet = puppet
+    adapter.settings = replace(adapter.settings, scan_images=scan)
     return adapter, puppet
 
 

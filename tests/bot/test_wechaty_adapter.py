@@ -98,15 +98,15 @@ def online(
     )
     adapter = WechatyAdapter(settings, FakeClock(T0))
     puppet = FakePuppet()
-    adapter._puppet = puppet
+    adapter.puppet = puppet
     asyncio.run(adapter._on_login(SimpleNamespace(contact_id="bot_wxid")))
     return adapter, puppet
 
 
 def drain(adapter: WechatyAdapter) -> list[Event]:
     events = []
-    while not adapter._queue.empty():
-        events.append(adapter._queue.get_nowait())
+    while not adapter.inbound.queue.empty():
+        events.append(adapter.inbound.queue.get_nowait())
     return events
 
 
@@ -114,7 +114,7 @@ def deliver(
     adapter: WechatyAdapter, puppet: FakePuppet, message_id: str, payload: Any
 ) -> list[Event]:
     puppet.messages[message_id] = payload
-    asyncio.run(adapter._on_message(SimpleNamespace(message_id=message_id)))
+    asyncio.run(adapter.inbound.on_message(SimpleNamespace(message_id=message_id)))
     return drain(adapter)
 
 
@@ -163,7 +163,7 @@ def test_other_message_types_are_recorded_with_their_type_and_no_text() -> None:
 def test_room_join_leave_and_topic() -> None:
     adapter, _ = online()
     asyncio.run(
-        adapter._on_room_join(
+        adapter.inbound.on_room_join(
             SimpleNamespace(
                 room_id="room1", invited_ids=["bob", "carol", "bot_wxid"], inviter_id="alice"
             )
@@ -174,9 +174,11 @@ def test_room_join_leave_and_topic() -> None:
         (EventKind.JOIN, "bob", "Bob", "alice"),
         (EventKind.JOIN, "carol", "Carol", "alice"),
     ]
-    asyncio.run(adapter._on_room_leave(SimpleNamespace(room_id="room1", removed_ids=["bob"])))
     asyncio.run(
-        adapter._on_room_topic(
+        adapter.inbound.on_room_leave(SimpleNamespace(room_id="room1", removed_ids=["bob"]))
+    )
+    asyncio.run(
+        adapter.inbound.on_room_topic(
             SimpleNamespace(room_id="room1", new_topic="新群名", changer_id="alice")
         )
     )
@@ -184,7 +186,9 @@ def test_room_join_leave_and_topic() -> None:
     assert (leave.kind, leave.member) == (EventKind.LEAVE, "bob")
     assert (topic.kind, topic.group_name, topic.member) == (EventKind.TOPIC, "新群名", "alice")
     asyncio.run(
-        adapter._on_room_join(SimpleNamespace(room_id="room1", invited_ids=["dave"], inviter_id=""))
+        adapter.inbound.on_room_join(
+            SimpleNamespace(room_id="room1", invited_ids=["dave"], inviter_id="")
+        )
     )
     [later] = drain(adapter)
     assert later.group_name == "新群名" and later.inviter is None
@@ -445,7 +449,7 @@ def test_refused_sends_are_classified_by_their_grpc_code(code: str, kind: type) 
 
 def test_a_send_the_service_never_answers_times_out() -> None:
     adapter, puppet = online()
-    adapter._settings = WechatySettings(
+    adapter.settings = WechatySettings(
         endpoint=None, token="t", send_timeout=timedelta(milliseconds=20)
     )
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-import re
-from collections import OrderedDict
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
@@ -18,7 +16,6 @@ from bot.adapters.wechaty.client import (
     WechatyRefused,
     WechatySettings,
     classify_send_error,
-    content_of,
     discover_endpoint,
     explain,
     is_refusal,
@@ -27,15 +24,12 @@ from bot.adapters.wechaty.client import (
     tame_library_logs,
     within,
 )
-from bot.adapters.wechaty.pictures import qr_codes_in
+from bot.adapters.wechaty.inbound import Inbound
 from bot.adapters.wechaty.status_file import publish
 from bot.clock import Clock
 from bot.redact import mask, register
 from core.effects import Effect, EffectKind
-from core.events import Event, EventKind
-
-_LEADING_MENTION = re.compile(r"^\s*@[^\s\u2005]+[\s\u2005]+")
-_SEEN_IDS = 10_000
+from core.events import Event
 
 
 class WechatyAdapter:
@@ -45,22 +39,19 @@ class WechatyAdapter:
     def __init__(
         self, settings: WechatySettings, clock: Clock, rng: random.Random | None = None
     ) -> None:
-        self._settings = settings
-        self._clock = clock
+        self.settings = settings
+        self.clock = clock
         self._rng = rng or random.Random()
-        self._puppet: Any = None
-        self._queue: asyncio.Queue[Event] = asyncio.Queue()
-        self._self_id: str | None = None
+        self.puppet: Any = None
+        self.self_id: str | None = None
         self._online_since: datetime | None = None
-        self._names: dict[str, str] = {}
-        self._topics: dict[str, str] = {}
-        self._seen: OrderedDict[str, None] = OrderedDict()
+        self.inbound = Inbound(self)
         self._logged_in_once = False
         register(settings.token)
 
     @property
     def online_since(self) -> datetime | None:
-        return self._online_since if self._self_id else None
+        return self._online_since if self.self_id else None
 
     # --- connection ---------------------------------------------------------------------
 
@@ -68,7 +59,7 @@ class WechatyAdapter:
         runner = asyncio.create_task(self._stay_connected(), name="wechaty-connection")
         try:
             while True:
-                getter = asyncio.create_task(self._queue.get())
+                getter = asyncio.create_task(self.inbound.queue.get())
                 done, _ = await asyncio.wait({getter, runner}, return_when=asyncio.FIRST_COMPLETED)
                 if getter in done:
                     yield getter.result()
@@ -89,13 +80,13 @@ class WechatyAdapter:
         """
         failures = 0
         client = load_client()
-        tame_library_logs(self._settings.token)
+        tame_library_logs(self.settings.token)
         while True:
             self._logged_in_once = False
             try:
                 self._state("connecting")
-                endpoint = self._settings.endpoint or await discover_endpoint(self._settings.token)
-                self._puppet = self._new_puppet(client, endpoint)
+                endpoint = self.settings.endpoint or await discover_endpoint(self.settings.token)
+                self.puppet = self._new_puppet(client, endpoint)
                 reason = await self._session()
             except asyncio.CancelledError:
                 task = asyncio.current_task()
@@ -105,16 +96,16 @@ class WechatyAdapter:
             except Exception as error:  # every failure but a refusal means "reconnect"
                 if is_refusal(error):
                     raise WechatyRefused(
-                        f"the puppet service at {self._settings.endpoint} refused the token "
-                        f"{mask(self._settings.token)} ({explain(error)})"
+                        f"the puppet service at {self.settings.endpoint} refused the token "
+                        f"{mask(self.settings.token)} ({explain(error)})"
                     ) from None
                 reason = explain(error)
-            self._self_id = None
+            self.self_id = None
             await self._drop_puppet()
             self._state("disconnected", reason=reason)
             failures = 0 if self._logged_in_once else failures + 1
             delay = self._backoff(failures + 1)
-            logger.bind(endpoint=self._settings.endpoint).warning(
+            logger.bind(endpoint=self.settings.endpoint).warning(
                 "puppet connection lost ({}); reconnecting in at most {:.1f}s", reason, delay
             )
             await self._wait_to_reconnect(delay)
@@ -149,9 +140,9 @@ class WechatyAdapter:
         from a crash can leave those calls unanswered for good, so here each has the
         liveness window to answer, and the link is retried otherwise.
         """
-        puppet = self._puppet
+        puppet = self.puppet
         puppet._init_puppet()  # the channel and stub, as the client's own start does
-        deadline = self._settings.liveness.total_seconds()
+        deadline = self.settings.liveness.total_seconds()
         with contextlib.suppress(Exception):  # the client ignores a failed stop, too
             await within(puppet.puppet_stub.stop(), deadline)
         await within(puppet.puppet_stub.start(), deadline)
@@ -165,20 +156,20 @@ class WechatyAdapter:
         Logged in or not: a service frozen before the login would otherwise hang the
         connection attempt for good.
         """
-        window = self._settings.liveness.total_seconds()
+        window = self.settings.liveness.total_seconds()
         while True:
-            await self._clock.sleep(window / 2)
-            if self._puppet is None or not _link_open(self._puppet):
+            await self.clock.sleep(window / 2)
+            if self.puppet is None or not _link_open(self.puppet):
                 continue
             try:
-                await within(self._puppet.ding("qunbot-liveness"), window)
+                await within(self.puppet.ding("qunbot-liveness"), window)
             except TimeoutError:
                 return f"no answer to a probe within {window:g}s"
             except Exception as error:
                 return f"probe failed: {explain(error)}"
 
     async def _drop_puppet(self) -> None:
-        puppet, self._puppet = self._puppet, None
+        puppet, self.puppet = self.puppet, None
         if puppet is None:
             return
         try:
@@ -188,11 +179,11 @@ class WechatyAdapter:
 
     async def _wait_to_reconnect(self, delay: float) -> None:
         """Sleep ``delay``, but reconnect at once when a refusing endpoint accepts again."""
-        step = self._settings.reconnect_min.total_seconds()
+        step = self.settings.reconnect_min.total_seconds()
         waited = 0.0
         refused = not await self._reachable()
         while waited < delay:
-            await self._clock.sleep(min(step, delay - waited))
+            await self.clock.sleep(min(step, delay - waited))
             waited += step
             if await self._reachable():
                 if refused:
@@ -202,7 +193,7 @@ class WechatyAdapter:
 
     async def _reachable(self) -> bool:
         """Whether the endpoint takes a TCP connection (True without an endpoint: unknown)."""
-        endpoint = self._settings.endpoint
+        endpoint = self.settings.endpoint
         if not endpoint:
             return True
         host, _, port = endpoint.rpartition(":")
@@ -216,16 +207,16 @@ class WechatyAdapter:
     def _new_puppet(self, client: Any, endpoint: str) -> Any:
         from wechaty_puppet import PuppetOptions
 
-        options = PuppetOptions(end_point=endpoint, token=self._settings.token)
+        options = PuppetOptions(end_point=endpoint, token=self.settings.token)
         puppet = client.PuppetService(options)
         for name, handler in (
             ("login", self._on_login),
             ("logout", self._on_logout),
             ("scan", self._on_scan),
-            ("message", self._on_message),
-            ("room-join", self._on_room_join),
-            ("room-leave", self._on_room_leave),
-            ("room-topic", self._on_room_topic),
+            ("message", self.inbound.on_message),
+            ("room-join", self.inbound.on_room_join),
+            ("room-leave", self.inbound.on_room_leave),
+            ("room-topic", self.inbound.on_room_topic),
             ("error", self._on_error),
         ):
             puppet.on(name, handler)
@@ -234,28 +225,28 @@ class WechatyAdapter:
     def _backoff(self, attempt: int) -> float:
         """The wait before connection attempt ``attempt`` (1: the first retry), jittered
         by ±20% and never above the configured cap."""
-        low = self._settings.reconnect_min.total_seconds()
-        high = self._settings.reconnect_max.total_seconds()
+        low = self.settings.reconnect_min.total_seconds()
+        high = self.settings.reconnect_max.total_seconds()
         delay = low * 2 ** min(max(attempt - 1, 0), 30)
         return float(min(high, delay * (0.8 + 0.4 * self._rng.random())))
 
     async def _close(self) -> None:
-        self._self_id = None
+        self.self_id = None
         await self._drop_puppet()
         self._state("stopped")
 
     # --- puppet events ------------------------------------------------------------------
 
     async def _on_login(self, payload: Any) -> None:
-        self._self_id = payload.contact_id
+        self.self_id = payload.contact_id
         self._logged_in_once = True
-        self._online_since = self._clock.now()
-        name = await self._name_of(payload.contact_id)
+        self._online_since = self.clock.now()
+        name = await self.inbound.name_of(payload.contact_id)
         self._state("logged_in", user=payload.contact_id, name=name)
         logger.bind(user=payload.contact_id).info("qunbot online: logged in to WeChat as {}", name)
 
     async def _on_logout(self, payload: Any) -> None:
-        self._self_id = None
+        self.self_id = None
         self._state("logged_out", user=payload.contact_id)
         logger.bind(user=payload.contact_id).warning("logged out of WeChat: {}", payload.data)
 
@@ -267,123 +258,16 @@ class WechatyAdapter:
     async def _on_error(self, payload: Any) -> None:
         logger.warning("puppet error: {}", payload)
 
-    async def _on_message(self, payload: Any) -> None:
-        message_id = payload.message_id
-        if message_id in self._seen:
-            return  # delivered twice (a reconnect): handle it once
-        self._seen[message_id] = None
-        while len(self._seen) > _SEEN_IDS:
-            self._seen.popitem(last=False)
-        try:
-            message = await self._puppet.message_payload(message_id)
-        except Exception as error:
-            logger.bind(message=message_id).warning(
-                "message payload unavailable: {}", explain(error)
-            )
-            return
-        talker = message.from_id
-        if talker == self._self_id:
-            return  # our own message, echoed back: never answer ourselves
-        conversation = message.room_id
-        if not conversation:
-            if not self._settings.private_chats:
-                logger.bind(member=talker).debug(
-                    "private chat ignored (QUNBOT_PRIVATE_CHATS=false)"
-                )
-                return
-            conversation = talker
-        content = content_of(message.type)
-        text = (message.text or "") if content == "text" else ""
-        scan = content == "image" and self._settings.scan_images
-        timeout = self._settings.send_timeout.total_seconds()
-        codes = await qr_codes_in(self._puppet, message_id, timeout) if scan else ()
-        if self._self_id and self._self_id in (message.mention_ids or []):
-            text = _LEADING_MENTION.sub("", text, count=1)
-        await self._queue.put(
-            Event(
-                kind=EventKind.MESSAGE,
-                group=conversation,
-                at=self._clock.now(),
-                member=talker,
-                name=await self._name_of(talker),
-                text=text,
-                mentions=tuple(message.mention_ids or ()),
-                group_name=await self._topic_of(message.room_id) if message.room_id else None,
-                content=content,
-                codes=codes,
-                source_id=message_id,
-            )
-        )
-
-    async def _on_room_join(self, payload: Any) -> None:
-        room = payload.room_id
-        topic = await self._topic_of(room)
-        for invitee in payload.invited_ids:
-            if invitee == self._self_id:
-                logger.bind(group=room).info("the bot was added to group {}", topic)
-                continue
-            await self._queue.put(
-                Event(
-                    kind=EventKind.JOIN,
-                    group=room,
-                    at=self._clock.now(),
-                    member=invitee,
-                    name=await self._name_of(invitee),
-                    inviter=payload.inviter_id or None,
-                    group_name=topic,
-                )
-            )
-
-    async def _on_room_leave(self, payload: Any) -> None:
-        for removed in payload.removed_ids:
-            await self._queue.put(
-                Event(
-                    kind=EventKind.LEAVE,
-                    group=payload.room_id,
-                    at=self._clock.now(),
-                    member=removed,
-                    group_name=await self._topic_of(payload.room_id),
-                )
-            )
-
-    async def _on_room_topic(self, payload: Any) -> None:
-        self._topics[payload.room_id] = payload.new_topic
-        await self._queue.put(
-            Event(
-                kind=EventKind.TOPIC,
-                group=payload.room_id,
-                at=self._clock.now(),
-                member=payload.changer_id or "",
-                group_name=payload.new_topic,
-            )
-        )
-
-    async def _name_of(self, contact: str) -> str:
-        if contact not in self._names:
-            try:
-                self._names[contact] = (await self._puppet.contact_payload(contact)).name or contact
-            except Exception:
-                return contact
-        return self._names[contact]
-
-    async def _topic_of(self, room: str) -> str:
-        if room not in self._topics:
-            try:
-                self._topics[room] = (await self._puppet.room_payload(room)).topic or room
-            except Exception:
-                return room
-        return self._topics[room]
-
     # --- sending ------------------------------------------------------------------------
 
     async def perform(self, effect: Effect) -> None:
-        if self._puppet is None or self._self_id is None:
+        if self.puppet is None or self.self_id is None:
             raise NotConnected("not connected to WeChat")
-        timeout = self._settings.send_timeout.total_seconds()
+        timeout = self.settings.send_timeout.total_seconds()
         if effect.kind is EffectKind.REMOVE_MEMBER:
-            call = self._puppet.room_delete(effect.group, effect.member)
+            call = self.puppet.room_delete(effect.group, effect.member)
         else:
-            call = self._puppet.message_send_text(effect.group, effect.text, list(effect.mentions))
+            call = self.puppet.message_send_text(effect.group, effect.text, list(effect.mentions))
         try:
             await within(call, timeout)
         except TimeoutError:
@@ -396,10 +280,10 @@ class WechatyAdapter:
     # --- status -------------------------------------------------------------------------
 
     def _state(self, state: str, **detail: str) -> None:
-        settings = self._settings
+        settings = self.settings
         publish(
             state,
-            self._clock.now(),
+            self.clock.now(),
             settings.endpoint,
             settings.token,
             settings.status_file,
