@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import case, func, select
 
-from storage.layers import NOT_ACTIVITY
+from storage.activity_facts import NOT_ACTIVITY
 from storage.tables import CHECKINS, INTERACTIONS, MEMBERSHIPS, UNANSWERED
 from storage.unit_of_work import TxBase
 

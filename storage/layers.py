@@ -8,38 +8,44 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, Select, and_, bindparam, case, func, insert, select, update
+from sqlalchemy import Integer, Select, bindparam, case, func, insert, select, update
 
 from core.layers import Layer, LayerThresholds, MembershipFacts, layer_of
+from storage.activity_facts import NOT_ACTIVITY, ActivityFactsTx
 from storage.tables import INTERACTIONS, LAYER_CHANGES, MEMBERS, MEMBERSHIPS, G, M
-from storage.unit_of_work import INTERACTIONS_BUFFER, TxBase
-
-# Kinds that say nothing about a member's activity: the platform's own notices.
-NOT_ACTIVITY = ("join", "leave", "topic")
+from storage.unit_of_work import INTERACTIONS_BUFFER
 
 _AT = INTERACTIONS.c.at.type
 
-# Plain comparisons, not NOT IN: an IN list cannot be a prepared statement's parameter.
-_ACTIVE = and_(INTERACTIONS.c.group_id == G, *(INTERACTIONS.c.kind != k for k in NOT_ACTIVITY))
-
-
-def _facts_query(one_member: bool) -> Select[Any]:
-    """Every membership of a group (or one) with its last activity and windowed count, in
-    one pass over the group's recent interactions."""
-    member_only = [INTERACTIONS.c.member_id == M] if one_member else []
-    recent = (
-        select(
-            INTERACTIONS.c.member_id,
-            func.max(INTERACTIONS.c.at).label("last_at"),
-            func.sum(
-                case((INTERACTIONS.c.at >= bindparam("counted_from", type_=_AT), 1), else_=0),
-                type_=Integer,
-            ).label("counted"),
-        )
-        .where(_ACTIVE, INTERACTIONS.c.at >= bindparam("scanned_from", type_=_AT), *member_only)
-        .group_by(INTERACTIONS.c.member_id)
-        .subquery("recent")
+# One member's facts straight from the interaction log, for the message path (``layer_now``),
+# which must not wait on a refresh of the group's facts.
+_RECENT = (
+    select(
+        func.max(INTERACTIONS.c.at).label("last_at"),
+        func.sum(
+            case((INTERACTIONS.c.at >= bindparam("counted_from", type_=_AT), 1), else_=0),
+            type_=Integer,
+        ).label("counted"),
     )
+    .where(
+        INTERACTIONS.c.group_id == G,
+        INTERACTIONS.c.member_id == M,
+        INTERACTIONS.c.at >= bindparam("scanned_from", type_=_AT),
+        *(INTERACTIONS.c.kind != kind for kind in NOT_ACTIVITY),
+    )
+    .subquery("recent")
+)
+_Q_MEMBER_FACTS = select(
+    MEMBERSHIPS.c.joined_at,
+    MEMBERSHIPS.c.first_seen_at,
+    MEMBERSHIPS.c.left_at,
+    _RECENT.c.last_at,
+    _RECENT.c.counted,
+).where(MEMBERSHIPS.c.group_id == G, MEMBERSHIPS.c.member_id == M)
+
+
+def _stored_facts(one_member: bool) -> Select[Any]:
+    """Memberships with the activity facts kept on them (see storage.activity_facts)."""
     return (
         select(
             MEMBERSHIPS.c.member_id,
@@ -48,13 +54,12 @@ def _facts_query(one_member: bool) -> Select[Any]:
             MEMBERSHIPS.c.joined_at,
             MEMBERSHIPS.c.first_seen_at,
             MEMBERSHIPS.c.left_at,
-            recent.c.last_at,
-            recent.c.counted,
+            MEMBERSHIPS.c.active_at,
+            MEMBERSHIPS.c.active_count,
             MEMBERSHIPS.c.points,
             MEMBERSHIPS.c.inviter_id,
         )
         .join(MEMBERS, MEMBERS.c.id == MEMBERSHIPS.c.member_id)
-        .outerjoin(recent, recent.c.member_id == MEMBERSHIPS.c.member_id)
         .where(
             MEMBERSHIPS.c.group_id == G,
             *([MEMBERSHIPS.c.member_id == M] if one_member else []),
@@ -63,8 +68,7 @@ def _facts_query(one_member: bool) -> Select[Any]:
     )
 
 
-_Q_FACTS = _facts_query(one_member=False)
-_Q_MEMBER_FACTS = _facts_query(one_member=True)
+_Q_FACTS = {False: _stored_facts(False), True: _stored_facts(True)}
 
 _SET_LAYER = (
     update(MEMBERSHIPS)
@@ -103,7 +107,7 @@ def local_midnight(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time(), zone)
 
 
-class LayersTx(TxBase):
+class LayersTx(ActivityFactsTx):
     """Layers computed from the interaction log; stored, with their changes, by the daily job."""
 
     def member_layers(
@@ -116,26 +120,22 @@ class LayersTx(TxBase):
     ) -> list[MemberLayer]:
         """Every membership of the group (or ``member``'s) with its layer as of ``today``
         (a local date)."""
-        self.flush()  # the interactions the batch has buffered count too
-        counted_from = today - timedelta(days=thresholds.core_window_days - 1)
+        counted_from = local_midnight(today - timedelta(days=thresholds.core_window_days - 1), zone)
         scanned = max(thresholds.core_window_days, thresholds.churning_days) - 1
-        rows = self._execute(
-            _Q_FACTS if member is None else _Q_MEMBER_FACTS,
-            {
-                "g": group,
-                "m": member,
-                "counted_from": local_midnight(counted_from, zone),
-                "scanned_from": local_midnight(today - timedelta(days=scanned), zone),
-            },
-        )
+        scanned_from = local_midnight(today - timedelta(days=scanned), zone)
+        self.refresh_activity(group, counted_from)
+        rows = self._run(_Q_FACTS[member is not None], g=group, m=member)
         found = []
         for member, name, stored, joined, first, left, last_at, counted, points, inviter in rows:
+            # The layer looks back as far as the full aggregate did: activity older than
+            # the scanned span counts as none (the same layer either way, see layer_of).
+            recent = last_at if last_at is not None and last_at >= scanned_from else None
             facts = MembershipFacts(
                 joined=joined.astimezone(zone).date() if joined else None,
                 first_seen=first.astimezone(zone).date(),
                 left=left is not None,
-                last_active=last_at.astimezone(zone).date() if last_at else None,
-                interactions=int(counted or 0),
+                last_active=recent.astimezone(zone).date() if recent else None,
+                interactions=int(counted),
             )
             found.append(
                 MemberLayer(
@@ -181,7 +181,7 @@ class LayersTx(TxBase):
         row, seen, counted_from, scanned_from = cached
         if row is None:
             return None
-        joined, first, left, last_at, counted = row[3], row[4], row[5], row[6], int(row[7] or 0)
+        joined, first, left, last_at, counted = row[0], row[1], row[2], row[3], int(row[4] or 0)
         for r in self._buffered_since(INTERACTIONS_BUFFER, seen):
             at = r["at"]
             if (

@@ -8,7 +8,17 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Column, Float, Index, LargeBinary, Table, Unicode, UniqueConstraint, text
+from sqlalchemy import (
+    Column,
+    Float,
+    Index,
+    Integer,
+    LargeBinary,
+    Table,
+    Unicode,
+    UniqueConstraint,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
 from storage.access_models import AuditEntry, DataKey, PendingOperation, RoleGrant
@@ -67,6 +77,31 @@ class Membership(SQLModel, table=True):
     welcome_due: datetime | None = utc_field(nullable=True)  # type: ignore[assignment]
     welcomed_at: datetime | None = utc_field(nullable=True)  # type: ignore[assignment]
     layer: str | None = Field(default=None, max_length=16)  # as of the last recomputation
+    # Activity facts, kept by storage.activity_facts: the last interaction that shows the
+    # member active, and how many such fall in the group's counted window.
+    active_at: datetime | None = utc_field(nullable=True)  # type: ignore[assignment]
+    # A server default only: the hot path's prepared inserts leave the column out.
+    active_count: int = Field(
+        default=0, sa_column=Column(Integer, nullable=False, server_default="0")
+    )
+
+
+class ActivityWindow(SQLModel, table=True):
+    """Where the counted window of a group's activity facts begins, as they stand now."""
+
+    __tablename__ = "activity_windows"
+
+    group_id: str = Field(primary_key=True, max_length=128)
+    counted_from: datetime = utc_field()  # type: ignore[assignment]
+
+
+class ActivityWatermark(SQLModel, table=True):
+    """The last interaction id folded into the activity facts (one row)."""
+
+    __tablename__ = "activity_watermark"
+
+    id: int = Field(default=1, primary_key=True)
+    through_id: int = 0
 
 
 class LayerChange(SQLModel, table=True):

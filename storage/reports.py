@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import String, and_, bindparam, column, func, select, values
 
-from storage.layers import NOT_ACTIVITY
+from storage.activity_facts import NOT_ACTIVITY
 from storage.tables import CHECKINS, INTERACTIONS, MEMBERS, MEMBERSHIPS, UNANSWERED, G
 from storage.unit_of_work import TxBase
 

@@ -13,6 +13,8 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import BindParameter
 
 from storage.models import (
+    ActivityWatermark,
+    ActivityWindow,
     Alert,
     AuditEntry,
     Broadcast,
@@ -79,6 +81,10 @@ MEMBER_TAGS = _table(MemberTag)
 ALERTS = _table(Alert)
 
 STRIKES = _table(Strike)
+
+ACTIVITY_WINDOWS = _table(ActivityWindow)
+
+ACTIVITY_WATERMARK = _table(ActivityWatermark)
 
 G: BindParameter[str] = bindparam("g")
 
