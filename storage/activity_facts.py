@@ -86,15 +86,12 @@ _Q_BUILD = (
 # The interactions between an old and a new window start: they leave or enter the count.
 # Counted here, not by GROUP BY, which would make SQLite walk the group's whole history in
 # member order instead of the day's range of its (group, time) index.
-_Q_BETWEEN = (
-    select(_I.member_id)
-    .where(
-        _I.group_id == G,
-        _I.at >= bindparam("low", type_=_AT),
-        _I.at < bindparam("high", type_=_AT),
-        _I.id <= _THROUGH,
-        *_ACTIVE,
-    )
+_Q_BETWEEN = select(_I.member_id).where(
+    _I.group_id == G,
+    _I.at >= bindparam("low", type_=_AT),
+    _I.at < bindparam("high", type_=_AT),
+    _I.id <= _THROUGH,
+    *_ACTIVE,
 )
 
 _NEWER = bindparam("at", type_=_AT)
