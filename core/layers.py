@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 
 
 class Layer(StrEnum):
@@ -44,18 +44,41 @@ class MembershipFacts:
     interactions: int  # within the core window
 
 
-def layer_of(facts: MembershipFacts, today: date, t: LayerThresholds) -> Layer:
+class Idle(IntEnum):
+    """How long since a member was last active (or first seen), against the thresholds;
+    a later time is never a higher class, so the most recent of several is their minimum."""
+
+    RECENT = 0
+    QUIET = 1
+    CHURNING = 2
+
+
+def idle_of(days: int, t: LayerThresholds) -> Idle:
+    if days >= t.churning_days:
+        return Idle.CHURNING
+    if days >= t.quiet_days:
+        return Idle.QUIET
+    return Idle.RECENT
+
+
+def layer_from(left: bool, new: bool, idle: Idle, interactions: int, t: LayerThresholds) -> Layer:
     """Left, then new, then churning and quiet (a core member gone quiet is quiet: that is
     the transition churn alerts watch), then core, else active."""
-    if facts.left:
+    if left:
         return Layer.LEFT
-    if facts.joined is not None and (today - facts.joined).days <= t.new_days:
+    if new:
         return Layer.NEW
-    idle = (today - (facts.last_active or facts.first_seen)).days
-    if idle >= t.churning_days:
+    if idle is Idle.CHURNING:
         return Layer.CHURNING
-    if idle >= t.quiet_days:
+    if idle is Idle.QUIET:
         return Layer.QUIET
-    if facts.interactions >= t.core_interactions:
+    if interactions >= t.core_interactions:
         return Layer.CORE
     return Layer.ACTIVE
+
+
+def layer_of(facts: MembershipFacts, today: date, t: LayerThresholds) -> Layer:
+    """The layer as of ``today`` (see :func:`layer_from`)."""
+    new = facts.joined is not None and (today - facts.joined).days <= t.new_days
+    idle = idle_of((today - (facts.last_active or facts.first_seen)).days, t)
+    return layer_from(facts.left, new, idle, facts.interactions, t)

@@ -3,6 +3,7 @@ and every change of it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -10,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Integer, Select, bindparam, case, func, insert, select, update
 
-from core.layers import Layer, LayerThresholds, MembershipFacts, layer_of
+from core.layers import Idle, Layer, LayerThresholds, MembershipFacts, layer_from, layer_of
 from storage.activity_facts import NOT_ACTIVITY, ActivityFactsTx
 from storage.tables import INTERACTIONS, LAYER_CHANGES, MEMBERS, MEMBERSHIPS, G, M
 from storage.unit_of_work import INTERACTIONS_BUFFER
@@ -18,7 +19,8 @@ from storage.unit_of_work import INTERACTIONS_BUFFER
 _AT = INTERACTIONS.c.at.type
 
 # One member's facts straight from the interaction log, for the message path (``layer_now``),
-# which must not wait on a refresh of the group's facts.
+# which must not wait on a refresh of the group's stored facts. (Read per member: loading
+# every speaker of the batch at once read four times the members the rules asked about.)
 _RECENT = (
     select(
         func.max(INTERACTIONS.c.at).label("last_at"),
@@ -35,13 +37,70 @@ _RECENT = (
     )
     .subquery("recent")
 )
-_Q_MEMBER_FACTS = select(
-    MEMBERSHIPS.c.joined_at,
-    MEMBERSHIPS.c.first_seen_at,
-    MEMBERSHIPS.c.left_at,
-    _RECENT.c.last_at,
+
+
+def _idle(column: Any) -> Any:
+    """The :class:`Idle` class of a time against the day's boundaries; -1 for none."""
+    return case(
+        (column.is_(None), -1),
+        (column < bindparam("churning_before", type_=_AT), int(Idle.CHURNING)),
+        (column < bindparam("quiet_before", type_=_AT), int(Idle.QUIET)),
+        else_=int(Idle.RECENT),
+    )
+
+
+# Compared in SQL against the day's boundaries (as instants), so the message path parses no
+# dates: left, new, the idle class of the last activity and of the first sight, the count.
+_Q_MEMBER_LAYER = select(
+    case((MEMBERSHIPS.c.left_at.is_(None), 0), else_=1),
+    case((MEMBERSHIPS.c.joined_at >= bindparam("new_from", type_=_AT), 1), else_=0),
+    _idle(_RECENT.c.last_at),
+    _idle(MEMBERSHIPS.c.first_seen_at),
     _RECENT.c.counted,
 ).where(MEMBERSHIPS.c.group_id == G, MEMBERSHIPS.c.member_id == M)
+
+
+@dataclass(slots=True, eq=False)
+class _Bounds:
+    """One local day's layer boundaries as instants: comparing an instant with them is
+    comparing its local date with the day's thresholds (see core.layers.layer_of).
+
+    Made once per day and zone in a transaction (memoised), so it is a key by identity.
+    """
+
+    new_from: datetime  # joined at or after: new
+    quiet_before: datetime  # last active before: quiet
+    churning_before: datetime  # last active before: churning
+    counted_from: datetime  # the core window's start
+    scanned_from: datetime  # what the full aggregate looks back to
+    bind: Callable[[dict[str, str]], Any] | None = None  # their statement's parameters
+
+    def parameters(self) -> dict[str, datetime]:
+        return {
+            "new_from": self.new_from,
+            "quiet_before": self.quiet_before,
+            "churning_before": self.churning_before,
+            "counted_from": self.counted_from,
+            "scanned_from": self.scanned_from,
+        }
+
+    @classmethod
+    def of(cls, zone: ZoneInfo, today: date, t: LayerThresholds) -> _Bounds:
+        def start(days_back: int) -> datetime:
+            return local_midnight(today - timedelta(days=days_back), zone)
+
+        return cls(
+            start(t.new_days),
+            start(t.quiet_days - 1),
+            start(t.churning_days - 1),
+            start(t.core_window_days - 1),
+            start(max(t.core_window_days, t.churning_days) - 1),
+        )
+
+    def idle(self, at: datetime) -> Idle:
+        if at < self.churning_before:
+            return Idle.CHURNING
+        return Idle.QUIET if at < self.quiet_before else Idle.RECENT
 
 
 def _stored_facts(one_member: bool) -> Select[Any]:
@@ -102,6 +161,40 @@ class LayerChangeRow:
     after: Layer
 
 
+_BY_MEMBER = "interactions by member"
+
+
+class _ByMember:
+    """The batch's buffered interactions by (group, member), each indexed once: a layer
+    asked for many speakers of one batch would otherwise rescan the buffer for each.
+
+    It checks itself against the buffer by identity: a rolled-back event cuts the buffer
+    short, and the index then starts again (so it needs no undo entry of its own).
+    """
+
+    __slots__ = ("last", "positions", "upto")
+
+    def __init__(self) -> None:
+        self.positions: dict[tuple[str, str], list[int]] = {}
+        self.upto = 0
+        self.last: object = None
+
+    def since(
+        self, rows: list[dict[str, Any]], group: str, member: str, start: int
+    ) -> list[dict[str, Any]]:
+        """The member's rows at positions ``start`` and later."""
+        if self.upto > len(rows) or (self.upto and rows[self.upto - 1] is not self.last):
+            self.positions.clear()
+            self.upto = 0
+        positions = self.positions
+        for at in range(self.upto, len(rows)):
+            row = rows[at]
+            positions.setdefault((row["group_id"], row["member_id"]), []).append(at)
+        if rows:
+            self.upto, self.last = len(rows), rows[-1]
+        return [rows[at] for at in positions.get((group, member), ()) if at >= start]
+
+
 def local_midnight(day: date, zone: ZoneInfo) -> datetime:
     """The instant ``day`` begins in ``zone`` (a day that starts in a DST gap starts late)."""
     return datetime.combine(day, time(), zone)
@@ -157,49 +250,42 @@ class LayersTx(ActivityFactsTx):
         """One member's layer as of ``today``; None when they are no member of the group.
 
         Asked on the message path (rules with ``if: {layers: …}``), so it is kept cheap: the
-        member's facts are read once per batch through a prepared statement, and the batch's
-        own interactions are counted in memory instead of being flushed early.
+        member's facts are read once per batch and compared with the day's boundaries in
+        SQL (no dates parsed), and the batch's own interactions are counted in memory
+        instead of being flushed early.
         """
-        key = ("layer", group, member, today)
-        cached = self._memo.get(key)
+        bounds_key = ("layer bounds", zone, today, thresholds)
+        bounds = self._memo.get(bounds_key)
+        if bounds is None:  # a pure function of the key: no undo entry needed
+            bounds = self._memo[bounds_key] = _Bounds.of(zone, today, thresholds)
+        key = ("layer", group, member)  # by day (and zone) within: a join or leave drops all
+        days = self._memo.get(key, {})
+        cached = days.get(bounds)
         if cached is None:
-            counted_from = local_midnight(
-                today - timedelta(days=thresholds.core_window_days - 1), zone
-            )
-            scanned = max(thresholds.core_window_days, thresholds.churning_days) - 1
-            scanned_from = local_midnight(today - timedelta(days=scanned), zone)
-            rows = self._run(
-                _Q_MEMBER_FACTS,
-                g=group,
-                m=member,
-                counted_from=counted_from,
-                scanned_from=scanned_from,
-            )
+            prepared = self._sql(_Q_MEMBER_LAYER)
+            if bounds.bind is None:  # the day's boundaries converted once, for every member
+                bounds.bind = prepared.binder(bounds.parameters())
+            rows = self._run_prepared(prepared, bounds.bind({"g": group, "m": member}))
             seen = self._written(INTERACTIONS_BUFFER)  # what the read above included
-            cached = (rows[0] if rows else None, seen, counted_from, scanned_from)
-            self._remember(self._memo, key, cached)
-        row, seen, counted_from, scanned_from = cached
+            cached = (rows[0] if rows else None, seen)
+            self._remember(self._memo, key, {**days, bounds: cached})
+        row, seen = cached
         if row is None:
             return None
-        joined, first, left, last_at, counted = row[0], row[1], row[2], row[3], int(row[4] or 0)
-        for r in self._buffered_since(INTERACTIONS_BUFFER, seen):
+        left, new, last_idle, first_idle, counted = row
+        idle = None if last_idle < 0 else Idle(last_idle)
+        counted = int(counted or 0)
+        index = self._memo.get(_BY_MEMBER)
+        if index is None:
+            index = self._memo[_BY_MEMBER] = _ByMember()
+        for r in index.since(self._buffered(INTERACTIONS_BUFFER), group, member, seen):
             at = r["at"]
-            if (
-                r["group_id"] == group
-                and r["member_id"] == member
-                and r["kind"] not in NOT_ACTIVITY
-                and at >= scanned_from
-            ):
-                last_at = at if last_at is None or at > last_at else last_at
-                counted += at >= counted_from
-        facts = MembershipFacts(
-            joined=joined.astimezone(zone).date() if joined else None,
-            first_seen=first.astimezone(zone).date(),
-            left=left is not None,
-            last_active=last_at.astimezone(zone).date() if last_at else None,
-            interactions=counted,
-        )
-        return layer_of(facts, today, thresholds)
+            if r["kind"] not in NOT_ACTIVITY and at >= bounds.scanned_from:
+                idle = min(idle, bounds.idle(at)) if idle is not None else bounds.idle(at)
+                counted += at >= bounds.counted_from
+        if idle is None:  # never active in the scanned span: idle since first seen
+            idle = Idle(first_idle)
+        return layer_from(bool(left), bool(new), idle, counted, thresholds)
 
     def recompute_layers(
         self, group: str, zone: ZoneInfo, now: datetime, thresholds: LayerThresholds

@@ -109,6 +109,7 @@ class MemberDataTx(TxBase):
         for name in _DELETED:
             table = tables[name]
             self._execute(delete(table).where(table.c.member_id == member))
+        self._memo.clear()  # what this transaction read about them is gone
         for name, table in tables.items():
             if name == "members":
                 continue

@@ -159,6 +159,7 @@ class MembersTx(TxBase):
         key = (group, member)
         if key in self._known.memberships or key in self._staged.memberships:
             return
+        self._forget("layer", group, member)  # a former member may be back
         self._insert(
             self._prebuilt("revive" if present else "once", MEMBERSHIPS),
             _MEMBERSHIP_KEYS,
@@ -205,6 +206,7 @@ class MembersTx(TxBase):
         """
         self._run(_Q_JOIN, g=group, m=member, at=at, inviter=inviter)
         started = bool(self._cursor.rowcount)
+        self._forget("layer", group, member)
         self._staged.memberships.add((group, member))  # current now, either way
         return started
 
@@ -217,6 +219,7 @@ class MembersTx(TxBase):
     def record_leave(self, group: str, member: str, at: datetime) -> bool:
         """End a membership; False when it had already ended (a repeated leave)."""
         self._run(_Q_LEAVE, g=group, m=member, at=at)
+        self._forget("layer", group, member)
         # Forget the membership as current, so the member's next message revives it.
         self._known.memberships.discard((group, member))
         self._staged.memberships.discard((group, member))

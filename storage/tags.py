@@ -12,8 +12,8 @@ from enum import StrEnum
 
 from sqlalchemy import bindparam, delete, or_, select
 
-from storage.tables import MEMBER_TAGS, G, M
-from storage.unit_of_work import TxBase
+from storage.tables import MEMBER_TAGS
+from storage.unit_of_work import WANTED, TxBase
 
 MAX_TAG_CHARS = 64
 
@@ -36,10 +36,14 @@ class TagRow:
 
 _LIVE = or_(MEMBER_TAGS.c.expires_at.is_(None), MEMBER_TAGS.c.expires_at > bindparam("now"))
 
-_Q_TAGS_OF = (
-    select(MEMBER_TAGS.c.tag)
-    .where(MEMBER_TAGS.c.group_id == G, MEMBER_TAGS.c.member_id == M, _LIVE)
-    .order_by(MEMBER_TAGS.c.tag)
+# Every tag of the batch's expected speakers, expired or not (each read compares with its
+# own clock): rules with tag conditions then cost a dictionary lookup per message.
+_Q_TAGS_OF = select(
+    MEMBER_TAGS.c.group_id, MEMBER_TAGS.c.member_id, MEMBER_TAGS.c.tag, MEMBER_TAGS.c.expires_at
+).join_from(
+    WANTED,
+    MEMBER_TAGS,
+    (MEMBER_TAGS.c.group_id == WANTED.c.g) & (MEMBER_TAGS.c.member_id == WANTED.c.m),
 )
 
 _COLUMNS = (
@@ -74,6 +78,7 @@ class TagsTx(TxBase):
             at=at,
             expires_at=expires_at,
         )
+        self._forget("tags", group, member)
         self._execute(
             upsert.on_conflict_do_update(
                 index_elements=["group_id", "member_id", "tag"],
@@ -88,6 +93,7 @@ class TagsTx(TxBase):
 
     def untag(self, group: str, member: str, tag: str) -> bool:
         """Remove a tag; False when the member did not have it."""
+        self._forget("tags", group, member)
         gone = self._execute(
             delete(MEMBER_TAGS).where(
                 MEMBER_TAGS.c.group_id == group,
@@ -98,8 +104,25 @@ class TagsTx(TxBase):
         return bool(gone.rowcount)
 
     def tags_of(self, group: str, member: str, now: datetime) -> list[str]:
-        """The member's tags in the group that have not expired by ``now``."""
-        return [row[0] for row in self._run(_Q_TAGS_OF, g=group, m=member, now=now)]
+        """The member's tags in the group that have not expired by ``now``, by name."""
+        key = ("tags", group, member)
+        if key not in self._memo:
+            self._load_tags(group, member)
+        held: tuple[tuple[str, datetime | None], ...] = self._memo[key]
+        return sorted(tag for tag, expires in held if expires is None or expires > now)
+
+    def _load_tags(self, group: str, member: str) -> None:
+        """Read the tags of every speaker the batch expects (and this one) at once."""
+        wanted = sorted(
+            pair
+            for pair in {(g, m) for g, ms in self.expected.items() for m in ms} | {(group, member)}
+            if ("tags", *pair) not in self._memo
+        )
+        found: dict[tuple[str, str], set[tuple[str, datetime | None]]] = {}
+        for g, m, tag, expires in self._run_for_pairs(_Q_TAGS_OF, wanted):
+            found.setdefault((g, m), set()).add((tag, expires))
+        for pair in wanted:
+            self._remember(self._memo, ("tags", *pair), tuple(found.get(pair, ())))
 
     def tag_rows(self, group: str, now: datetime, tag: str | None = None) -> list[TagRow]:
         """The group's live tags, by member then tag; only ``tag`` when given."""

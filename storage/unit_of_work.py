@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
-from storage.prepared import Statements
+from storage.prepared import Prepared, Statements
 from storage.tables import CHECKINS, INTERACTIONS, MEMBERSHIPS, OUTBOX, SEEN
 
 
@@ -154,10 +154,11 @@ class TxBase:
             buffer = self._buffers[spec] = _Buffer(spec)
         buffer.rows.append(row)
 
-    def _buffered_since(self, spec: BufferSpec, start: int) -> list[dict[str, Any]]:
-        """``spec``'s rows from index ``start`` on, written or not (see :meth:`_written`)."""
+    def _buffered(self, spec: BufferSpec) -> list[dict[str, Any]]:
+        """``spec``'s rows in this transaction, written or not (see :meth:`_written`); the
+        list itself, to read, never to change."""
         buffer = self._buffers.get(spec)
-        return buffer.rows[start:] if buffer is not None else []
+        return buffer.rows if buffer is not None else []
 
     def _written(self, spec: BufferSpec) -> int:
         """How many of ``spec``'s rows the database holds now: a read made now sees those."""
@@ -169,11 +170,21 @@ class TxBase:
         self._undo.append((cache, key, cache.get(key, _MISSING)))
         cache[key] = value
 
+    def _forget(self, *key: Any) -> None:
+        """Drop a memo entry: what a write changed is read again (dropping needs no undo
+        entry: after a rollback it is only read once more)."""
+        self._memo.pop(key, None)
+
     def _run(self, statement: Any, **values: Any) -> list[tuple[Any, ...]]:
         """Execute a prebuilt statement; the rows it returns, if any."""
         prepared = self._sql(statement)
-        self._open_savepoints()
-        self._cursor.execute(prepared.sql, prepared.parameters(values))
+        return self._run_prepared(prepared, prepared.parameters(values))
+
+    def _run_prepared(self, prepared: Prepared, parameters: Any) -> list[tuple[Any, ...]]:
+        """Execute with parameters already in the driver's form (see Prepared.binder)."""
+        if prepared.writes:
+            self._open_savepoints()
+        self._cursor.execute(prepared.sql, parameters)
         return prepared.rows(self._cursor) if prepared.readers else []
 
     def _run_for_pairs(

@@ -265,9 +265,8 @@ def _member_fits(rule: CompiledRule, event: Event, tx: StoreTx, ruleset: RuleSet
         return True
     zone = ruleset.zone_of(event.group)
     thresholds = ruleset.layer_thresholds
-    layer = tx.layer_now(
-        event.group, event.member, zone, event.at.astimezone(zone).date(), thresholds
-    )
+    today = event.at.astimezone(zone).date()
+    layer = tx.layer_now(event.group, event.member, zone, today, thresholds)
     return layer in conditions.layers
 
 

@@ -1,33 +1,47 @@
 """``layer_now`` (the message path's: facts read once per batch, the batch's own interactions
-counted in memory) agrees with ``member_layers`` (flush, then one query), whatever the batch
-did before the question and whether its rows were written yet."""
+counted in memory) agrees with ``member_layers`` (flush, then the stored facts), whatever
+the batch did before the question, whether its rows were written yet, and whatever events
+it rolled back."""
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.layers import LayerThresholds
-from storage.store import Store
+from core.layers import Layer, LayerThresholds
+from storage.store import Store, StoreTx
 
 ZONE = ZoneInfo("Asia/Shanghai")
 START = datetime(2026, 1, 1, tzinfo=UTC)
 THRESHOLDS = LayerThresholds(new_days=2, core_interactions=3, quiet_days=3, churning_days=6)
 MEMBERS = ("a", "b", "c")
+# The property test's speakers: in two groups, one judged by New York's days.
+ZONES = {"g1": ZONE, "g2": ZoneInfo("America/New_York")}
+SPEAKERS = ("g1/a", "g1/b", "g1/c", "g2/a", "g2/b")
 
 steps = st.lists(
     st.one_of(
-        st.tuples(
+        st.tuples(  # steps of 8 hours from START: 16 is a Shanghai midnight
             st.just("say"),
-            st.sampled_from(MEMBERS),
-            st.integers(0, 12),
+            st.sampled_from(SPEAKERS),
+            st.integers(0, 36),
             st.sampled_from(["message", "message", "join"]),
         ),
+        st.tuples(
+            st.sampled_from(["joins", "leaves"]),
+            st.sampled_from(SPEAKERS),
+            st.integers(0, 36),
+            st.none(),
+        ),
         st.tuples(st.just("flush"), st.none(), st.none(), st.none()),
-        st.tuples(st.just("ask"), st.sampled_from(MEMBERS), st.integers(0, 14), st.none()),
+        st.tuples(  # an event that says something, asks, and fails: rolled back
+            st.just("fail"), st.sampled_from(SPEAKERS), st.integers(0, 36), st.just("message")
+        ),
+        st.tuples(st.just("ask"), st.sampled_from(SPEAKERS), st.integers(0, 14), st.none()),
     ),
     max_size=40,
 )
@@ -40,26 +54,82 @@ def test_layer_now_agrees_with_member_layers(
     batch: list[tuple[str, str | None, int | None, str | None]],
 ) -> None:
     store = Store("sqlite://")
+
+    def apply(
+        tx: StoreTx, op: str, speaker: str | None, step: int | None, kind: str | None
+    ) -> None:
+        assert speaker is not None and step is not None
+        group, member = speaker.split("/")
+        at = START + timedelta(hours=8 * step)
+        if op == "say":
+            assert kind is not None
+            tx.record_interaction(group, member, kind, at)
+        elif op == "joins":
+            tx.record_join(group, member, at, None)
+        elif op == "leaves":
+            tx.record_leave(group, member, at)
+        else:  # fail
+            zone = ZONES[group]
+            with contextlib.suppress(RuntimeError), tx.savepoint():
+                tx.record_interaction(group, member, "message", at)
+                tx.layer_now(group, member, zone, at.astimezone(zone).date(), THRESHOLDS)
+                raise RuntimeError
+
     try:
         with store.transaction() as tx:  # an earlier, committed batch
-            for member in MEMBERS:
-                tx.observe("g1", member, START)
-            for op, member, day, kind in before:
-                if op == "say":
-                    assert member is not None and day is not None and kind is not None
-                    tx.record_interaction("g1", member, kind, START + timedelta(days=day))
+            for speaker in SPEAKERS:
+                tx.observe(*speaker.split("/"), START)
+            for op, member, step, kind in before:
+                if op not in ("flush", "ask", "fail"):
+                    apply(tx, op, member, step, kind)
         with store.transaction() as tx:
-            for op, member, day, kind in batch:
-                if op == "say":
-                    assert member is not None and day is not None and kind is not None
-                    tx.record_interaction("g1", member, kind, START + timedelta(days=day))
-                elif op == "flush":
+            for op, member, step, kind in batch:
+                if op == "flush":
                     tx.flush()
-                else:
-                    assert member is not None and day is not None
-                    today = date(2026, 1, 1) + timedelta(days=day)
-                    fast = tx.layer_now("g1", member, ZONE, today, THRESHOLDS)
-                    (slow,) = tx.member_layers("g1", ZONE, today, THRESHOLDS, member)
+                elif op == "ask":
+                    assert member is not None and step is not None
+                    group, who = member.split("/")
+                    zone, today = ZONES[group], date(2026, 1, 1) + timedelta(days=step)
+                    fast = tx.layer_now(group, who, zone, today, THRESHOLDS)
+                    (slow,) = tx.member_layers(group, zone, today, THRESHOLDS, who)
                     assert fast == slow.layer, (member, today)
+                else:
+                    apply(tx, op, member, step, kind)
     finally:
         store.close()
+
+
+def test_layer_now_agrees_at_every_boundary_to_the_midnight() -> None:
+    """Joins and last words exactly at a local midnight, asked each day around the new,
+    quiet and churning boundaries: compared in SQL with instants (committed rows) and in
+    memory (the batch's own rows)."""
+    midnight = datetime(2026, 1, 3, tzinfo=ZONE)
+    seen = set()
+
+    def record(tx: StoreTx) -> None:
+        tx.record_interaction("g1", "b", "message", midnight)
+        tx.record_interaction("g1", "c", "message", midnight - timedelta(microseconds=1))
+
+    for committed in (True, False):
+        for day in range(10):
+            today = midnight.date() + timedelta(days=day)
+            store = Store("sqlite://")
+            try:
+                with store.transaction() as tx:
+                    for member in MEMBERS:
+                        tx.observe("g1", member, START)
+                    tx.record_join("g1", "a", midnight, None)
+                    if committed:
+                        record(tx)
+                with store.transaction() as tx:
+                    if not committed:
+                        record(tx)  # buffered: layer_now counts them in memory
+                    fast = {m: tx.layer_now("g1", m, ZONE, today, THRESHOLDS) for m in MEMBERS}
+                    slow = {
+                        m.member: m.layer for m in tx.member_layers("g1", ZONE, today, THRESHOLDS)
+                    }
+                    assert fast == slow, (today, committed)
+                    seen |= set(fast.values())
+            finally:
+                store.close()
+    assert {Layer.NEW, Layer.ACTIVE, Layer.QUIET, Layer.CHURNING} <= seen

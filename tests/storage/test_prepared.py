@@ -99,12 +99,11 @@ def test_savepoints_open_on_the_first_write_and_roll_back_only_their_event(store
                 tx.grant_points("g1", "dropped", 5, "x", when)
             raise RuntimeError("the rules failed")
         issued = [sql for sql in watched.sql if "SAVEPOINT" in sql]
+        # The inner one only read a balance and buffered the grant: never issued.
         assert [sql.split()[0] for sql in issued] == [
             "SAVEPOINT",
             "RELEASE",
             "SAVEPOINT",
-            "SAVEPOINT",
-            "RELEASE",
             "ROLLBACK",
             "RELEASE",
         ]
