@@ -26,7 +26,7 @@ class Params:
 
     @classmethod
     def full(cls) -> Params:
-        return cls(groups=100, members=500, events=40_000, rounds=3)
+        return cls(groups=100, members=500, events=40_000, rounds=5)
 
     @classmethod
     def quick(cls) -> Params:
