@@ -37,7 +37,8 @@ from bench.core import (
     raw_sqlite,
     sqlite_url,
 )
-from bench.generate import START, ConfigSpec, TranscriptSpec, events, make_config
+from bench.generate import START, ConfigSpec, make_config
+from bench.transcripts import TranscriptSpec, events
 from bot.adapters.base import AlwaysOnline
 from bot.dispatcher import Dispatcher
 from bot.outbox import Outbox, Pacing

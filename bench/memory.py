@@ -24,7 +24,8 @@ from bench.core import (
     run_child,
     sqlite_url,
 )
-from bench.generate import ConfigSpec, make_config, roster_transcript
+from bench.generate import ConfigSpec, make_config
+from bench.transcripts import roster_transcript
 
 NAME = "memory"
 # Rules every generated config has besides its keyword rules (welcome, check-in, points,

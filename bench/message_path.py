@@ -35,7 +35,8 @@ from bench.core import (
     raw_sqlite,
     sqlite_url,
 )
-from bench.generate import START, ConfigSpec, TranscriptSpec, make_config, transcript
+from bench.generate import START, ConfigSpec, make_config
+from bench.transcripts import TranscriptSpec, transcript
 from bot.adapters.replay import ReplayAdapter
 from bot.clock import FakeClock
 from bot.dispatcher import Dispatcher

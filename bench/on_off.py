@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench.core import BenchContext, Result, Target, sqlite_url
-from bench.generate import START, ConfigSpec, TranscriptSpec, make_config, transcript
+from bench.generate import START, ConfigSpec, make_config
 from bench.message_path import replay_instrumented
+from bench.transcripts import TranscriptSpec, transcript
 from bot.runtime import RunOptions
 from storage.encryption import DataKeys
 

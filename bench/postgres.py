@@ -30,7 +30,8 @@ from sqlalchemy import make_url
 
 from bench import checkin, message_path
 from bench.core import BenchContext, Result
-from bench.generate import START, ConfigSpec, TranscriptSpec, make_config, transcript
+from bench.generate import START, ConfigSpec, make_config
+from bench.transcripts import TranscriptSpec, transcript
 
 NAME = "postgres"
 DEFAULT_URL = "postgresql+psycopg://root@127.0.0.1:5432/test"

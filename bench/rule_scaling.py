@@ -14,7 +14,8 @@ import time
 from dataclasses import dataclass
 
 from bench.core import BenchContext, Result, Target
-from bench.generate import ConfigSpec, make_config, scaling_messages
+from bench.generate import ConfigSpec, make_config
+from bench.transcripts import scaling_messages
 from triggers.loader import compile_text
 from triggers.ruleset import RuleSet
 

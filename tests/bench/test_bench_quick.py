@@ -12,9 +12,10 @@ from rich.console import Console
 from bench import rule_scaling
 from bench.__main__ import _parse
 from bench.core import BenchContext, Result, Target
-from bench.generate import ConfigSpec, TranscriptSpec, make_config, transcript
+from bench.generate import ConfigSpec, make_config
 from bench.report import print_table, write_json
 from bench.suite import WORKLOADS, load
+from bench.transcripts import TranscriptSpec, transcript
 from triggers.loader import compile_text
 
 
