@@ -50,6 +50,7 @@ _Q_ANY_WINDOW = select(ACTIVITY_WINDOWS.c.group_id).limit(1)
 _Q_WINDOW = select(ACTIVITY_WINDOWS.c.counted_from).where(ACTIVITY_WINDOWS.c.group_id == G)
 
 _SET_WATERMARK = update(ACTIVITY_WATERMARK).values(through_id=_THROUGH)
+_NEW_WATERMARK = insert(ACTIVITY_WATERMARK).values(id=1, through_id=_THROUGH)
 _SET_WINDOW = (
     update(ACTIVITY_WINDOWS)
     .where(ACTIVITY_WINDOWS.c.group_id == G)
@@ -133,7 +134,10 @@ class ActivityFactsTx(TxBase):
     def _fold(self) -> int:
         """Fold what was written since the watermark into every windowed group; the new
         watermark."""
-        after = int(self._scalar(_Q_WATERMARK) or 0)
+        stored = self._scalar(_Q_WATERMARK)
+        if stored is None:  # migration 0025 made the row; a schema made otherwise lacks it
+            self._run(_NEW_WATERMARK, through=0)
+        after = int(stored or 0)
         through = int(self._scalar(_Q_NEWEST) or 0)
         if through <= after:
             return after

@@ -131,3 +131,21 @@ def test_a_day_later_only_the_days_at_the_edges_are_read(store: Store) -> None:
     # a: one new, one old out; b and c: one old out.
     assert later == {"a": 30, "b": 29, "c": 29}
     assert sum(reads) <= 3 * 3 + len(MEMBERS) + 6, reads  # facts rows, not 180 interactions
+
+
+def test_a_missing_watermark_row_is_made_again_not_folded_twice(store: Store) -> None:
+    from sqlalchemy import delete
+
+    from storage.tables import ACTIVITY_WATERMARK
+
+    zone = ZONES["g1"]
+    at = datetime(2026, 5, 1, 12, tzinfo=zone)
+    with store.transaction() as tx:
+        tx.observe("g1", "a", at)
+        tx._execute(delete(ACTIVITY_WATERMARK))
+        tx.record_interaction("g1", "a", "message", at)
+    for _ in range(3):
+        with store.transaction() as tx:
+            tx.record_interaction("g1", "a", "message", at)
+            (a,) = tx.member_layers("g1", zone, at.date(), LayerThresholds())
+    assert a.facts.interactions == 4
