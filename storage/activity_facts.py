@@ -40,8 +40,9 @@ NOT_ACTIVITY = ("join", "leave", "topic")
 
 _I = INTERACTIONS.c
 _AT = _I.at.type
-# Plain comparisons, not NOT IN: an IN list cannot be a prepared statement's parameter.
-_ACTIVE = tuple(_I.kind != kind for kind in NOT_ACTIVITY)
+# An interaction that shows activity, as plain comparisons, not NOT IN: an IN list cannot be
+# a prepared statement's parameter.
+ACTIVE = tuple(_I.kind != kind for kind in NOT_ACTIVITY)
 _THROUGH = bindparam("through", type_=Integer)
 
 _Q_WATERMARK = select(ACTIVITY_WATERMARK.c.through_id).with_for_update()
@@ -69,7 +70,7 @@ _Q_FOLD = (
         func.sum(case((_I.at >= ACTIVITY_WINDOWS.c.counted_from, 1), else_=0), type_=Integer),
     )
     .join_from(INTERACTIONS, ACTIVITY_WINDOWS, ACTIVITY_WINDOWS.c.group_id == _I.group_id)
-    .where(_I.id > bindparam("after", type_=Integer), _I.id <= _THROUGH, *_ACTIVE)
+    .where(_I.id > bindparam("after", type_=Integer), _I.id <= _THROUGH, *ACTIVE)
     .group_by(_I.group_id, _I.member_id)
 )
 
@@ -80,7 +81,7 @@ _Q_BUILD = (
         func.max(_I.at),
         func.sum(case((_I.at >= bindparam("start", type_=_AT), 1), else_=0), type_=Integer),
     )
-    .where(_I.group_id == G, _I.id <= _THROUGH, *_ACTIVE)
+    .where(_I.group_id == G, _I.id <= _THROUGH, *ACTIVE)
     .group_by(_I.member_id)
 )
 
@@ -92,7 +93,7 @@ _Q_BETWEEN = select(_I.member_id).where(
     _I.at >= bindparam("low", type_=_AT),
     _I.at < bindparam("high", type_=_AT),
     _I.id <= _THROUGH,
-    *_ACTIVE,
+    *ACTIVE,
 )
 
 _NEWER = bindparam("at", type_=_AT)

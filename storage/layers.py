@@ -1,5 +1,6 @@
-"""Member layers in the store: facts per membership from SQL aggregates, the stored layer,
-and every change of it."""
+"""Member layers in the store: judged from each membership's activity facts (kept by
+``storage.activity_facts``; read straight from the log for one member on the message
+path), the stored layer, and every change of it."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Integer, Select, bindparam, case, func, insert, select, update
 
 from core.layers import Idle, Layer, LayerThresholds, MembershipFacts, layer_from, layer_of
-from storage.activity_facts import NOT_ACTIVITY, ActivityFactsTx
+from storage.activity_facts import ACTIVE, NOT_ACTIVITY, ActivityFactsTx
 from storage.tables import INTERACTIONS, LAYER_CHANGES, MEMBERS, MEMBERSHIPS, G, M
 from storage.unit_of_work import INTERACTIONS_BUFFER
 
@@ -33,7 +34,7 @@ _RECENT = (
         INTERACTIONS.c.group_id == G,
         INTERACTIONS.c.member_id == M,
         INTERACTIONS.c.at >= bindparam("scanned_from", type_=_AT),
-        *(INTERACTIONS.c.kind != kind for kind in NOT_ACTIVITY),
+        *ACTIVE,
     )
     .subquery("recent")
 )
@@ -201,7 +202,7 @@ def local_midnight(day: date, zone: ZoneInfo) -> datetime:
 
 
 class LayersTx(ActivityFactsTx):
-    """Layers computed from the interaction log; stored, with their changes, by the daily job."""
+    """Layers judged from the activity facts; stored, with their changes, by the daily job."""
 
     def member_layers(
         self,

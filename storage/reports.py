@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import String, and_, bindparam, column, func, select, values
 
-from storage.activity_facts import NOT_ACTIVITY
+from storage.activity_facts import ACTIVE
 from storage.tables import CHECKINS, INTERACTIONS, MEMBERS, MEMBERSHIPS, UNANSWERED, G
 from storage.unit_of_work import TxBase
 
@@ -88,7 +88,7 @@ _Q_ACTIVITY = (
         (INTERACTIONS.c.group_id == G)
         & (INTERACTIONS.c.at >= _BUCKETS.c.b_start)
         & (INTERACTIONS.c.at < _BUCKETS.c.b_end)
-        & and_(*(INTERACTIONS.c.kind != kind for kind in NOT_ACTIVITY)),
+        & and_(*ACTIVE),
     )
     .group_by(_BUCKETS.c.label)
 )
