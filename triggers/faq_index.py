@@ -2,9 +2,10 @@
 
 Chinese has no spaces, so text is cut into character bigrams and single characters (for
 one-character words like 钱 and for reworded bigrams such as 兑换/换) plus latin words,
-after dropping the filler members add or swap freely (请问/怎么/吗, how/do/I). An inverted
-index with IDF weights picks at most TOP_K candidate entries; only those that could still
-reach the threshold are re-scored with rapidfuzz, so a search never walks the whole FAQ.
+after dropping the filler members add or swap freely (请问/怎么/吗, how/do/I); a bigram
+that only joins two words the FAQ knows is a seam, not a word. An inverted index with IDF
+weights picks at most TOP_K candidate entries; only those that could still reach the
+threshold are re-scored with rapidfuzz, so a search never walks the whole FAQ.
 """
 
 from __future__ import annotations
@@ -67,6 +68,9 @@ _ZH_FILLER = (
     *("哪儿", "哪个", "哪些", "多少", "能否", "可以", "是否", "流程", "步骤", "方法", "办法"),
     *("申请", "办理", "大家", "我们", "你们", "谢谢", "咋", "啥", "哪", "几", "我", "你"),
     *("想", "是", "在", "的", "了", "吗", "呢", "啊", "吧", "呀", "哦", "嘛", "么"),
+    # Common words that carry no topic: 需要自己带毛巾吗 asks about 毛巾.
+    # (Words, not characters: 会 is in 会员, 有 in 有效期.)
+    *("需要", "自己", "现在", "大概", "一般", "一直", "还能", "这个", "那个", "一个"),
 )
 # These ask only at the end of a clause ("能发广告不"); elsewhere they carry meaning (不到账).
 _ZH_FINAL_FILLER = ("没有", "不", "没")
@@ -143,6 +147,21 @@ def _tokens(core: str) -> frozenset[str]:
         else:
             found.add(piece)
     return frozenset(found)
+
+
+def _seams(tokens: frozenset[str], known: dict[str, float]) -> frozenset[str]:
+    """Unknown CJK bigrams joining two known words (时间|课程 gives 间课): where a word ends
+    and the next begins, not a word the message has and no entry explains."""
+    inner = {c for t in tokens if len(t) == 2 and t in known and _CJK_RUN.fullmatch(t) for c in t}
+    return frozenset(
+        t
+        for t in tokens
+        if len(t) == 2
+        and t not in known
+        and t[0] in inner
+        and t[1] in inner
+        and _CJK_RUN.fullmatch(t)
+    )
 
 
 class FaqIndex:
@@ -286,10 +305,12 @@ class FaqIndex:
         walked = len(keyword_hits)
         whole = known = 0.0
         idf, unknown = self._idf, self._unknown_idf
+        seams = _seams(tokens, idf)
         for token in sorted(tokens):
             weight = idf.get(token)
             if weight is None:
-                whole += unknown
+                if token not in seams:
+                    whole += unknown
                 continue
             whole += weight
             known += weight

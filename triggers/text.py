@@ -20,7 +20,7 @@ import ahocorasick
 T = TypeVar("T")
 
 # Chinese words that make a sentence a question wherever they stand. 哪 covers 哪里/哪个/
-# 哪儿; 几 covers 几点/几天.
+# 哪儿; 几 covers 几点/几天; 多长 covers 多长时间.
 _ZH_INTERROGATIVES = (
     "怎么",
     "如何",
@@ -31,7 +31,7 @@ _ZH_INTERROGATIVES = (
     "几",
     "多少",
     "多久",
-    "多长时间",
+    "多长",
     "谁",
     "是否",
     "能否",

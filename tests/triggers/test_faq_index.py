@@ -396,3 +396,36 @@ def test_tokens_in_too_many_entries_find_no_candidates(
     small = FaqIndex(docs[:50])
     small.search("课程", 0)
     assert small.last_postings > 0
+
+
+SCHEDULE_FAQ = [
+    FaqDoc("schedule", ("直播几点开始", "上课时间表"), ()),
+    FaqDoc("refund", ("怎么申请退款",), ()),
+    FaqDoc("validity", ("课程有效期多久",), ()),
+    FaqDoc("towel", ("有毛巾吗",), ()),
+    FaqDoc("duration", ("铺一套房子要多久",), ("工期",)),
+]
+
+
+def test_two_known_words_side_by_side_are_explained_whole() -> None:
+    """The bigram where 时间 meets 上课 (间上) is a seam, not a word nobody explains."""
+    index = FaqIndex(SCHEDULE_FAQ)
+    hit = index.search("时间上课？", DEFAULT_THRESHOLD)
+    assert hit is not None and hit.key == "schedule"
+    assert hit.score == pytest.approx(PRECISION_SHARE * 100, abs=0.01)
+    # Next to a word no entry has (打卡), the bigram is the message's own and counts.
+    beside_unknown = index.search("时间打卡？", 0)
+    assert beside_unknown is None or beside_unknown.score < DEFAULT_THRESHOLD
+
+
+@pytest.mark.parametrize(
+    ("text", "key"), [("需要自己带毛巾吗", "towel"), ("一般要自己带毛巾吗", "towel")]
+)
+def test_words_that_carry_no_topic_do_not_dilute_a_question(text: str, key: str) -> None:
+    hit = FaqIndex(SCHEDULE_FAQ).search(text, DEFAULT_THRESHOLD)
+    assert hit is not None and hit.key == key
+
+
+def test_a_question_ending_in_duo_chang_gets_its_keyword_floor() -> None:
+    hit = FaqIndex(SCHEDULE_FAQ).search("工期大概多长", DEFAULT_THRESHOLD)
+    assert hit is not None and hit.key == "duration" and hit.score >= KEYWORD_FLOOR
