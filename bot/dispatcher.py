@@ -141,6 +141,7 @@ class Dispatcher:
         replies: list[Effect] = []
         with self.store.transaction() as tx:
             tx.expect_speakers(self._speakers(events))
+            self.engine.expect(events, tx)
             for event in events:
                 replies += self._fire_due(event.at, tx)
                 if event.kind is not EventKind.TICK or event.tick is not None:

@@ -1,43 +1,23 @@
 """Member layers in the store: judged from each membership's activity facts (kept by
-``storage.activity_facts``; read straight from the log for one member on the message
-path), the stored layer, and every change of it."""
+``storage.activity_facts``; read straight from the log for the members the message
+path asks about), the stored layer, and every change of it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, Select, bindparam, case, func, insert, select, update
+from sqlalchemy import Integer, Select, and_, bindparam, case, func, insert, select, update
 
 from core.layers import Idle, Layer, LayerThresholds, MembershipFacts, layer_from, layer_of
 from storage.activity_facts import ACTIVE, NOT_ACTIVITY, ActivityFactsTx
 from storage.tables import INTERACTIONS, LAYER_CHANGES, MEMBERS, MEMBERSHIPS, G, M
-from storage.unit_of_work import INTERACTIONS_BUFFER
+from storage.unit_of_work import INTERACTIONS_BUFFER, WANTED
 
 _AT = INTERACTIONS.c.at.type
-
-# One member's facts straight from the interaction log, for the message path (``layer_now``),
-# which must not wait on a refresh of the group's stored facts. (Read per member: loading
-# every speaker of the batch at once read four times the members the rules asked about.)
-_RECENT = (
-    select(
-        func.max(INTERACTIONS.c.at).label("last_at"),
-        func.sum(
-            case((INTERACTIONS.c.at >= bindparam("counted_from", type_=_AT), 1), else_=0),
-            type_=Integer,
-        ).label("counted"),
-    )
-    .where(
-        INTERACTIONS.c.group_id == G,
-        INTERACTIONS.c.member_id == M,
-        INTERACTIONS.c.at >= bindparam("scanned_from", type_=_AT),
-        *ACTIVE,
-    )
-    .subquery("recent")
-)
 
 
 def _idle(column: Any) -> Any:
@@ -50,15 +30,45 @@ def _idle(column: Any) -> Any:
     )
 
 
+# Members' facts straight from the interaction log, for the message path (``layer_now``),
+# which must not wait on a refresh of the group's stored facts: the members a batch's rules
+# will ask about, read together (``expect_layers``), or one the batch did not foresee.
 # Compared in SQL against the day's boundaries (as instants), so the message path parses no
 # dates: left, new, the idle class of the last activity and of the first sight, the count.
-_Q_MEMBER_LAYER = select(
-    case((MEMBERSHIPS.c.left_at.is_(None), 0), else_=1),
-    case((MEMBERSHIPS.c.joined_at >= bindparam("new_from", type_=_AT), 1), else_=0),
-    _idle(_RECENT.c.last_at),
-    _idle(MEMBERSHIPS.c.first_seen_at),
-    _RECENT.c.counted,
-).where(MEMBERSHIPS.c.group_id == G, MEMBERSHIPS.c.member_id == M)
+_ASKED = select(WANTED.c.g, WANTED.c.m).distinct().subquery("asked")
+_SPOKE = INTERACTIONS.c
+_Q_MEMBER_LAYERS = (
+    select(
+        MEMBERSHIPS.c.group_id,
+        MEMBERSHIPS.c.member_id,
+        case((MEMBERSHIPS.c.left_at.is_(None), 0), else_=1),
+        case((MEMBERSHIPS.c.joined_at >= bindparam("new_from", type_=_AT), 1), else_=0),
+        _idle(func.max(_SPOKE.at)),
+        _idle(MEMBERSHIPS.c.first_seen_at),
+        func.sum(
+            case((_SPOKE.at >= bindparam("counted_from", type_=_AT), 1), else_=0), type_=Integer
+        ),
+    )
+    .select_from(
+        _ASKED.join(
+            MEMBERSHIPS,
+            (MEMBERSHIPS.c.group_id == _ASKED.c.g) & (MEMBERSHIPS.c.member_id == _ASKED.c.m),
+        ).outerjoin(
+            INTERACTIONS,
+            (_SPOKE.group_id == MEMBERSHIPS.c.group_id)
+            & (_SPOKE.member_id == MEMBERSHIPS.c.member_id)
+            & (_SPOKE.at >= bindparam("scanned_from", type_=_AT))
+            & and_(*ACTIVE),
+        )
+    )
+    .group_by(
+        MEMBERSHIPS.c.group_id,
+        MEMBERSHIPS.c.member_id,
+        MEMBERSHIPS.c.left_at,
+        MEMBERSHIPS.c.joined_at,
+        MEMBERSHIPS.c.first_seen_at,
+    )
+)
 
 
 @dataclass(slots=True, eq=False)
@@ -74,7 +84,6 @@ class _Bounds:
     churning_before: datetime  # last active before: churning
     counted_from: datetime  # the core window's start
     scanned_from: datetime  # what the full aggregate looks back to
-    bind: Callable[[dict[str, str]], Any] | None = None  # their statement's parameters
 
     def parameters(self) -> dict[str, datetime]:
         return {
@@ -245,31 +254,34 @@ class LayersTx(ActivityFactsTx):
             )
         return found
 
+    def expect_layers(
+        self, asks: Iterable[tuple[str, str, ZoneInfo, date]], thresholds: LayerThresholds
+    ) -> None:
+        """Read together the layers a batch's rules will ask about ((group, member, zone,
+        local day) each): one read per chunk of members instead of one per message."""
+        by_day: dict[_Bounds, set[tuple[str, str]]] = {}
+        for group, member, zone, today in asks:
+            bounds = self._bounds(zone, today, thresholds)
+            if bounds not in self._memo.get(("layer", group, member), {}):
+                by_day.setdefault(bounds, set()).add((group, member))
+        for bounds, pairs in by_day.items():
+            self._read_layers(bounds, sorted(pairs))
+
     def layer_now(
         self, group: str, member: str, zone: ZoneInfo, today: date, thresholds: LayerThresholds
     ) -> Layer | None:
         """One member's layer as of ``today``; None when they are no member of the group.
 
         Asked on the message path (rules with ``if: {layers: …}``), so it is kept cheap: the
-        member's facts are read once per batch and compared with the day's boundaries in
-        SQL (no dates parsed), and the batch's own interactions are counted in memory
-        instead of being flushed early.
+        member's facts are read once per batch (with the others the batch expects, see
+        :meth:`expect_layers`) and compared with the day's boundaries in SQL (no dates
+        parsed), and the batch's own interactions are counted in memory instead of being
+        flushed early.
         """
-        bounds_key = ("layer bounds", zone, today, thresholds)
-        bounds = self._memo.get(bounds_key)
-        if bounds is None:  # a pure function of the key: no undo entry needed
-            bounds = self._memo[bounds_key] = _Bounds.of(zone, today, thresholds)
-        key = ("layer", group, member)  # by day (and zone) within: a join or leave drops all
-        days = self._memo.get(key, {})
-        cached = days.get(bounds)
+        bounds = self._bounds(zone, today, thresholds)
+        cached = self._memo.get(("layer", group, member), {}).get(bounds)
         if cached is None:
-            prepared = self._sql(_Q_MEMBER_LAYER)
-            if bounds.bind is None:  # the day's boundaries converted once, for every member
-                bounds.bind = prepared.binder(bounds.parameters())
-            rows = self._run_prepared(prepared, bounds.bind({"g": group, "m": member}))
-            seen = self._written(INTERACTIONS_BUFFER)  # what the read above included
-            cached = (rows[0] if rows else None, seen)
-            self._remember(self._memo, key, {**days, bounds: cached})
+            cached = self._read_layers(bounds, [(group, member)])[group, member]
         row, seen = cached
         if row is None:
             return None
@@ -287,6 +299,30 @@ class LayersTx(ActivityFactsTx):
         if idle is None:  # never active in the scanned span: idle since first seen
             idle = Idle(first_idle)
         return layer_from(bool(left), bool(new), idle, counted, thresholds)
+
+    def _bounds(self, zone: ZoneInfo, today: date, thresholds: LayerThresholds) -> _Bounds:
+        """The day's boundaries, one object per day and zone in a transaction (a key)."""
+        key = ("layer bounds", zone, today, thresholds)
+        bounds = self._memo.get(key)
+        if bounds is None:  # a pure function of the key: no undo entry needed
+            bounds = self._memo[key] = _Bounds.of(zone, today, thresholds)
+        return bounds
+
+    def _read_layers(
+        self, bounds: _Bounds, pairs: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], tuple[tuple[Any, ...] | None, int]]:
+        """Read ``pairs``' facts against one day's boundaries into the memo, each with how
+        many buffered interactions the read included (a join or leave drops the entry)."""
+        found = {
+            (g, m): tuple(facts)
+            for g, m, *facts in self._run_for_pairs(_Q_MEMBER_LAYERS, pairs, **bounds.parameters())
+        }
+        seen = self._written(INTERACTIONS_BUFFER)
+        read = {pair: (found.get(pair), seen) for pair in pairs}
+        for pair, cached in read.items():
+            key = ("layer", *pair)
+            self._remember(self._memo, key, {**self._memo.get(key, {}), bounds: cached})
+        return read
 
     def recompute_layers(
         self, group: str, zone: ZoneInfo, now: datetime, thresholds: LayerThresholds

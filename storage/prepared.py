@@ -55,26 +55,6 @@ class Prepared:
             return converted
         return dict(zip(self.names, converted, strict=True))
 
-    def binder(self, fixed: Mapping[str, Any]) -> Callable[[Mapping[str, Any]], Any]:
-        """:meth:`parameters` with the ``fixed`` values converted once: for a statement run
-        many times where only a few values change (one day's boundaries, many members)."""
-        base: Any = self.parameters({**{n: self.defaults.get(n) for n in self.names}, **fixed})
-        convert = dict(self.conversions)
-        slots = [  # what each call gives: the required values not fixed here
-            (at if self.positional else name, name, convert.get(at))
-            for at, name in enumerate(self.names)
-            if name not in fixed and name not in self.defaults
-        ]
-
-        def bind(values: Mapping[str, Any]) -> Any:
-            bound = base.copy()
-            for slot, name, conversion in slots:
-                value = values[name]
-                bound[slot] = conversion(value) if conversion and value is not None else value
-            return bound
-
-        return bind
-
     def rows(self, cursor: Any) -> list[tuple[Any, ...]]:
         fetched = cursor.fetchall()
         if not any(self.readers):

@@ -181,7 +181,7 @@ class TxBase:
         return self._run_prepared(prepared, prepared.parameters(values))
 
     def _run_prepared(self, prepared: Prepared, parameters: Any) -> list[tuple[Any, ...]]:
-        """Execute with parameters already in the driver's form (see Prepared.binder)."""
+        """Execute with parameters already in the driver's form."""
         if prepared.writes:
             self._open_savepoints()
         self._cursor.execute(prepared.sql, parameters)

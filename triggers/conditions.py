@@ -42,9 +42,12 @@ class CompiledConditions:
             joined_within=config.joined_within,
         )
 
+    def admits_group(self, group: str) -> bool:
+        return self.groups is None or group in self.groups
+
     def admits(self, group: str, role: Role, local_now: datetime) -> bool:
         """The static part: where, who and when of day (cooldowns are checked separately)."""
-        if self.groups is not None and group not in self.groups:
+        if not self.admits_group(group):
             return False
         if self.roles is not None and role not in self.roles:
             return False

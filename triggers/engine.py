@@ -6,11 +6,12 @@ conditions are checked; a rule that fires stops the search unless it says ``cont
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import partial
 from itertools import groupby
+from zoneinfo import ZoneInfo
 
 from loguru import logger
 
@@ -64,6 +65,31 @@ class Engine:
     def swap(self, ruleset: RuleSet) -> None:
         """Replace the rules in one assignment; cooldowns carry over by rule name."""
         self.ruleset = ruleset
+
+    def expect(self, events: Sequence[Event], tx: StoreTx) -> None:
+        """Before a batch: read together the layers and tags its message rules will ask
+        about (the matcher's memo keeps what it found for :meth:`handle`)."""
+        ruleset = self.ruleset
+        asking = ruleset.asks_about_member
+        if not asking:
+            return
+        layers: list[tuple[str, str, ZoneInfo, date]] = []
+        tags: list[tuple[str, str]] = []
+        for event in events:
+            if event.kind is not EventKind.MESSAGE or event.content != "text" or not event.member:
+                continue
+            for order, _ in ruleset.matcher.candidates(event.text):
+                conditions = asking.get(order)
+                if conditions is None or not conditions.admits_group(event.group):
+                    continue
+                if conditions.tags is not None:
+                    tags.append((event.group, event.member))
+                if conditions.layers is not None:
+                    zone = ruleset.zone_of(event.group)
+                    today = event.at.astimezone(zone).date()
+                    layers.append((event.group, event.member, zone, today))
+        tx.expect_tags(tags)
+        tx.expect_layers(layers, ruleset.layer_thresholds)
 
     def handle(
         self, event: Event, tx: StoreTx, wake: Wake, control: Control | None = None

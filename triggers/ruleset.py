@@ -214,6 +214,12 @@ class RuleSet:
         self.by_event: dict[EventType, list[CompiledRule]] = {
             kind: [r for r in self.rules if r.event is kind] for kind in EventType
         }
+        # The message rules that ask for the sender's layer or tags (read ahead per batch).
+        self.asks_about_member = {
+            r.order: r.conditions
+            for r in self.by_event[EventType.MESSAGE]
+            if r.conditions.layers is not None or r.conditions.tags is not None
+        }
 
     def _check_references(self) -> list[tuple[Loc, str]]:
         config = self.config

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 from support import at, join, message, replay, ruleset_from
 
 from bot.cli import main
-from storage.store import Store
+from storage.store import Store, StoreTx
 from triggers.loader import ConfigError
 
 CONFIG = """\
@@ -112,3 +113,41 @@ def test_operators_tag_list_and_untag_with_every_change_audited(tmp_path: Path) 
     store.close()
     assert ("ops", "untag", "g1", "bob VIP", "ok") in log
     assert ("ops", "tag", "g1", "bob VIP for 2h", "ok") in log
+
+
+def test_a_batchs_layers_and_tags_are_read_together_and_a_join_in_it_is_seen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The engine reads ahead the layers and tags a batch's rules will ask about, each in
+    one read; a member who joins within the batch is judged on the join, not on the read
+    ahead."""
+    reads: list[int] = []
+    tag_reads: list[int] = []
+    read_layers, load_tags = StoreTx._read_layers, StoreTx._load_tags
+
+    def counted(self: StoreTx, bounds: Any, pairs: Any) -> Any:
+        reads.append(len(pairs))
+        return read_layers(self, bounds, pairs)
+
+    def tags_counted(self: StoreTx, pairs: Any) -> None:
+        tag_reads.append(len(pairs))
+        load_tags(self, pairs)
+
+    monkeypatch.setattr(StoreTx, "_read_layers", counted)
+    monkeypatch.setattr(StoreTx, "_load_tags", tags_counted)
+    olds = [f"old{i}" for i in range(20)]
+    earlier = [message("2026-11-01T10:00", m, "大家好") for m in olds]
+    said(earlier, tmp_path)
+    reads.clear()
+    tag_reads.clear()
+    batch = [
+        *(message("2026-11-24T09:00", m, "报价") for m in olds[:5]),  # none tagged
+        *(message("2026-11-24T10:00", m, "福利") for m in olds),
+        message("2026-11-24T10:01", "amy", "福利"),  # not a member yet
+        join("2026-11-24T10:02", "amy"),
+        message("2026-11-24T10:03", "amy", "福利"),  # new now
+        message("2026-11-24T10:04", "amy", "天气不错"),  # asks no rule: not read
+    ]
+    assert said(batch, tmp_path) == ["新人专享福利"]
+    assert reads == [21, 1]  # the batch's speakers together; amy again after her join
+    assert tag_reads == [5]  # only those whose rule asks for a tag

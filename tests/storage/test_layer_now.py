@@ -1,5 +1,5 @@
-"""``layer_now`` (the message path's: facts read once per batch, the batch's own interactions
-counted in memory) agrees with ``member_layers`` (flush, then the stored facts), whatever
+"""``layer_now`` (the message path's: facts read once per batch, alone or together with the
+others the batch expects, the batch's own interactions counted in memory) agrees with ``member_layers`` (flush, then the stored facts), whatever
 the batch did before the question, whether its rows were written yet, and whatever events
 it rolled back."""
 
@@ -42,6 +42,8 @@ steps = st.lists(
             st.just("fail"), st.sampled_from(SPEAKERS), st.integers(0, 36), st.just("message")
         ),
         st.tuples(st.just("ask"), st.sampled_from(SPEAKERS), st.integers(0, 14), st.none()),
+        # the batch's layers read together ahead of the questions (Engine.expect)
+        st.tuples(st.just("expect"), st.none(), st.integers(0, 14), st.none()),
     ),
     max_size=40,
 )
@@ -80,12 +82,20 @@ def test_layer_now_agrees_with_member_layers(
             for speaker in SPEAKERS:
                 tx.observe(*speaker.split("/"), START)
             for op, member, step, kind in before:
-                if op not in ("flush", "ask", "fail"):
+                if op not in ("flush", "ask", "fail", "expect"):
                     apply(tx, op, member, step, kind)
         with store.transaction() as tx:
             for op, member, step, kind in batch:
                 if op == "flush":
                     tx.flush()
+                elif op == "expect":
+                    assert step is not None
+                    day = date(2026, 1, 1) + timedelta(days=step)
+                    asked = [*SPEAKERS, "g2/c"]  # g2/c never spoke: no member
+                    tx.expect_layers(
+                        [(*s.split("/"), ZONES[s[:2]], day) for s in asked], THRESHOLDS
+                    )
+                    assert tx.layer_now("g2", "c", ZONES["g2"], day, THRESHOLDS) is None
                 elif op == "ask":
                     assert member is not None and step is not None
                     group, who = member.split("/")
@@ -133,3 +143,28 @@ def test_layer_now_agrees_at_every_boundary_to_the_midnight() -> None:
             finally:
                 store.close()
     assert {Layer.NEW, Layer.ACTIVE, Layer.QUIET, Layer.CHURNING} <= seen
+
+
+def test_rows_written_before_the_read_count_once() -> None:
+    """The batch's rows flushed before the facts are read are in the read: counted in SQL,
+    not again from the buffer (read alone, and read ahead with the batch's others)."""
+    today = date(2026, 1, 20)
+    words = [datetime(2026, 1, 19, 10, tzinfo=ZONE), datetime(2026, 1, 19, 11, tzinfo=ZONE)]
+    for ahead in (False, True):
+        store = Store("sqlite://")
+        try:
+            with store.transaction() as tx:
+                for member in MEMBERS:
+                    tx.observe("g1", member, START)
+            with store.transaction() as tx:
+                for at in words:
+                    tx.record_interaction("g1", "a", "message", at)
+                tx.flush()  # as a leaderboard's read would
+                tx.record_interaction("g1", "b", "message", words[0])  # still buffered
+                if ahead:
+                    tx.expect_layers([("g1", m, ZONE, today) for m in MEMBERS], THRESHOLDS)
+                fast = {m: tx.layer_now("g1", m, ZONE, today, THRESHOLDS) for m in MEMBERS}
+                # two words are fewer than the three a core member needs
+                assert fast == {"a": Layer.ACTIVE, "b": Layer.ACTIVE, "c": Layer.CHURNING}
+        finally:
+            store.close()
