@@ -13,7 +13,6 @@ from rich.table import Table
 from bot.adapters.replay import ReplayAdapter
 from bot.app import Bot
 from bot.clock import FakeClock
-from bot.report.html import render_html
 from bot.report.tables import group_report
 from bot.runtime import RunOptions
 from core.effects import Effect
@@ -112,6 +111,8 @@ def play(bot: Bot, console: Console, report: Path | None = None) -> None:
         log.add_row(entry.actor, entry.role, entry.action, entry.outcome, entry.detail)
     console.print(log)
     if report is not None:
+        from bot.report.html import render_html  # pygal: only for the report (8 MB)
+
         first = datetime.fromisoformat("2026-11-24").date()
         with bot.store.transaction() as tx:
             reports = [

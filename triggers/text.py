@@ -12,7 +12,8 @@ import json
 import re
 import unicodedata
 from collections.abc import Iterator, Mapping
-from importlib import resources
+from importlib.util import find_spec
+from pathlib import Path
 from typing import Generic, TypeVar
 
 import ahocorasick
@@ -119,7 +120,13 @@ def _simplified_table() -> dict[int, str]:
     cost a dictionary walk per message, and matching needs "簽到" to read "签到", not a
     faithful translation.
     """
-    source = resources.files("zhconv").joinpath("zhcdict.json").read_text("utf-8")
+    # Found, not imported: zhconv's own import pulls in pkg_resources (14 MB, a tenth of a
+    # second) to read this very file.
+    spec = find_spec("zhconv")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("zhconv is not installed: pip install zhconv")
+    folder = Path(next(iter(spec.submodule_search_locations)))
+    source = (folder / "zhcdict.json").read_text("utf-8")
     table: dict[str, str] = json.loads(source)["zh2Hans"]
     return {
         ord(traditional): simplified

@@ -14,7 +14,7 @@ from typing import Any
 
 from loguru import logger
 
-from bot.adapters.qr_codes import MAX_BYTES, read_qr_codes
+from bot.adapters import qr_codes  # its zxing and Pillow load on first use (see there)
 from bot.adapters.wechaty.client import explain, within
 
 IMAGE_HD = 2  # the protocol's IMAGE_TYPE_HD: a thumbnail may be too small to read
@@ -35,7 +35,7 @@ async def qr_codes_in(puppet: Any, message_id: str, timeout: float) -> tuple[str
     if data is None:
         log.debug("picture not scanned: the service gave no content")
         return ()
-    return await asyncio.to_thread(read_qr_codes, data)
+    return await asyncio.to_thread(qr_codes.read_qr_codes, data)
 
 
 def box_bytes(box: Any) -> bytes | None:
@@ -44,7 +44,7 @@ def box_bytes(box: Any) -> bytes | None:
     if isinstance(encoded, str | bytes):
         raw = encoded.encode() if isinstance(encoded, str) else encoded
         raw = raw.split(b",", 1)[-1]  # a data URL's "data:image/png;base64," prefix
-        if len(raw) > MAX_BYTES * 4 // 3 + 4:
+        if len(raw) > qr_codes.MAX_BYTES * 4 // 3 + 4:
             return None
         try:
             return base64.b64decode(raw, validate=False)
