@@ -71,6 +71,26 @@ _Q_MEMBER_LAYERS = (
 )
 
 
+# The daily job's inputs from each membership's stored facts, compared in SQL like the
+# above (no dates parsed for 500 members a group): only the changes need more than ints.
+_RECENTLY = case(
+    (MEMBERSHIPS.c.active_at >= bindparam("scanned_from", type_=_AT), MEMBERSHIPS.c.active_at)
+)
+_Q_LAYER_INPUTS = (
+    select(
+        MEMBERSHIPS.c.member_id,
+        MEMBERSHIPS.c.layer,
+        case((MEMBERSHIPS.c.left_at.is_(None), 0), else_=1),
+        case((MEMBERSHIPS.c.joined_at >= bindparam("new_from", type_=_AT), 1), else_=0),
+        _idle(_RECENTLY),
+        _idle(MEMBERSHIPS.c.first_seen_at),
+        MEMBERSHIPS.c.active_count,
+    )
+    .where(MEMBERSHIPS.c.group_id == G)
+    .order_by(MEMBERSHIPS.c.member_id)
+)
+
+
 @dataclass(slots=True, eq=False)
 class _Bounds:
     """One local day's layer boundaries as instants: comparing an instant with them is
@@ -327,13 +347,23 @@ class LayersTx(ActivityFactsTx):
     def recompute_layers(
         self, group: str, zone: ZoneInfo, now: datetime, thresholds: LayerThresholds
     ) -> list[LayerChangeRow]:
-        """Store each membership's layer as of ``now``; a row for every one that changed."""
-        today = now.astimezone(zone).date()
-        changes = [
-            LayerChangeRow(m.member, m.stored, m.layer)
-            for m in self.member_layers(group, zone, today, thresholds)
-            if m.layer != m.stored
-        ]
+        """Store each membership's layer as of ``now``; a row for every one that changed.
+
+        Judged as :meth:`member_layers` judges (the same facts, the same day boundaries as
+        :meth:`layer_now`), from ints compared in SQL.
+        """
+        bounds = self._bounds(zone, now.astimezone(zone).date(), thresholds)
+        self.refresh_activity(group, bounds.counted_from)
+        changes = []
+        for member, stored, left, new, last_idle, first_idle, counted in self._run(
+            _Q_LAYER_INPUTS, g=group, **bounds.parameters()
+        ):
+            # Never active in the scanned span: idle since first seen.
+            idle = Idle(last_idle if last_idle >= 0 else first_idle)
+            layer = layer_from(bool(left), bool(new), idle, int(counted), thresholds)
+            before = Layer(stored) if stored else None
+            if layer is not before:
+                changes.append(LayerChangeRow(member, before, layer))
         if changes:
             self._run_many(
                 _SET_LAYER, [{"g": group, "m": c.member, "layer": c.after.value} for c in changes]

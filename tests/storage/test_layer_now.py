@@ -6,7 +6,7 @@ it rolled back."""
 from __future__ import annotations
 
 import contextlib
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
@@ -50,11 +50,14 @@ steps = st.lists(
 
 
 @settings(max_examples=150, deadline=None)
-@given(before=steps, batch=steps)
+@given(before=steps, batch=steps, judged=st.integers(0, 14))
 def test_layer_now_agrees_with_member_layers(
     before: list[tuple[str, str | None, int | None, str | None]],
     batch: list[tuple[str, str | None, int | None, str | None]],
+    judged: int,
 ) -> None:
+    """And the daily job (``recompute_layers``, from the stored facts compared in SQL)
+    stores what ``member_layers`` says, after the batch."""
     store = Store("sqlite://")
 
     def apply(
@@ -105,6 +108,11 @@ def test_layer_now_agrees_with_member_layers(
                     assert fast == slow.layer, (member, today)
                 else:
                     apply(tx, op, member, step, kind)
+            for group, zone in ZONES.items():
+                now = datetime.combine(date(2026, 1, 1) + timedelta(days=judged), time(4), zone)
+                tx.recompute_layers(group, zone, now, THRESHOLDS)
+                for m in tx.member_layers(group, zone, now.date(), THRESHOLDS):
+                    assert m.stored == m.layer, (group, m.member, now)
     finally:
         store.close()
 
