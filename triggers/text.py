@@ -100,8 +100,16 @@ _EN_OPENERS = (
     "should",
 )
 
+# Asking for a service by saying so (想测一下体脂, 我要退卡, 想约个周六的号) asks too; only
+# with the verbs of asking for one: 想吃, 要是, 我想说 are chatter.
+_REQUEST = (
+    r"^(?:我们?)?(?:想要|想|要|需要)"
+    r"(?:约|预约|办|买|退|换|测|咨询|了解|问|开|报名|订|预订|补|改)"
+)
+
 _QUESTION = re.compile(
     r"\?\W*$"
+    rf"|{_REQUEST}"
     r"|([^\W不没])[不没]\1"  # A-not-A: 行不行, 好不好, 去没去
     rf"|{'|'.join(_ZH_INTERROGATIVES)}"
     rf"|(?:{'|'.join(_ZH_FINAL_PARTICLES)})\W*$"

@@ -24,7 +24,7 @@ from triggers.faq_eval import LabelledSetError, evaluate, read_labelled
 
 SETS = Path(__file__).resolve().parent.parent / "fixtures" / "faq_eval"
 # Hit rates reached so far (held as floors; the target is 0.92).
-HIT_FLOORS = {"tiles": 0.80, "course": 0.69, "gym": 0.73, "dental": 0.62}
+HIT_FLOORS = {"tiles": 0.80, "course": 0.69, "gym": 0.78, "dental": 0.62}
 # Wrong answers allowed: the target, but for the held-out set what it measured (2 of 51).
 WRONG_CEILINGS = {"tiles": 0.03, "course": 0.03, "gym": 0.03, "dental": 0.04}
 

@@ -429,3 +429,25 @@ def test_words_that_carry_no_topic_do_not_dilute_a_question(text: str, key: str)
 def test_a_question_ending_in_duo_chang_gets_its_keyword_floor() -> None:
     hit = FaqIndex(SCHEDULE_FAQ).search("工期大概多长", DEFAULT_THRESHOLD)
     assert hit is not None and hit.key == "duration" and hit.score >= KEYWORD_FLOOR
+
+
+REQUEST_FAQ = [
+    FaqDoc("assessment", ("能做体测吗",), ("体测", "体脂")),
+    FaqDoc("cancel", ("能退卡吗",), ("退卡",)),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [("想测一下体脂", "assessment"), ("我要退卡", "cancel"), ("我们想了解下体测", "assessment")],
+)
+def test_asking_for_a_service_by_saying_so_gets_the_keyword_floor(text: str, key: str) -> None:
+    hit = FaqIndex(REQUEST_FAQ).search(text, DEFAULT_THRESHOLD)
+    assert hit is not None and hit.key == key and hit.score >= KEYWORD_FLOOR
+
+
+@pytest.mark.parametrize(
+    "text", ["要是早点去体测就好了", "我想说体测的教练真好", "想吃东西但是要测体脂"]
+)
+def test_wanting_without_asking_for_a_service_is_not_a_request(text: str) -> None:
+    assert FaqIndex(REQUEST_FAQ).search(text, DEFAULT_THRESHOLD) is None

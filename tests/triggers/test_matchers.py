@@ -162,7 +162,8 @@ def test_keywords_and_faq_see_simplified_text() -> None:
         + REPLY,
         faq,
     )
-    assert fired(ruleset, "要開發\u200b票") == ["kw"]
+    assert fired(ruleset, "收到開發\u200b票") == ["kw"]
+    assert fired(ruleset, "要開發\u200b票") == ["kw", "q"]  # asking for one: a request
     assert ruleset.matcher.candidates("怎麼申請退款")[0][1].faq is not None
 
 

@@ -9,6 +9,11 @@ import pytest
 from triggers.text import looks_like_question
 
 QUESTIONS = [
+    # asking for a service by saying so
+    "想测一下体脂",
+    "我要退卡",
+    "想约个周六的号",
+    "我们想了解下团课",
     # punctuation
     "退款？",
     "refund?",
@@ -78,6 +83,11 @@ QUESTIONS = [
 ]
 
 NOT_QUESTIONS = [
+    # wanting, wishing and saying are not asking for a service
+    "要是早点去体测就好了",
+    "我想说教练真好",
+    "想吃火锅了",
+    "需要勇气才敢去拔牙",
     "",
     "签到",
     "今天天气不错",
