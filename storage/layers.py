@@ -30,23 +30,35 @@ def _idle(column: Any) -> Any:
     )
 
 
+def _layer_inputs(last_active: Any, counted: Any) -> tuple[Any, ...]:
+    """What :func:`core.layers.layer_from` needs, as ints: left, new, the idle class of the
+    last activity and of the first sight (against the day's boundaries), the count."""
+    return (
+        case((MEMBERSHIPS.c.left_at.is_(None), 0), else_=1),
+        case((MEMBERSHIPS.c.joined_at >= bindparam("new_from", type_=_AT), 1), else_=0),
+        _idle(last_active),
+        _idle(MEMBERSHIPS.c.first_seen_at),
+        counted,
+    )
+
+
 # Members' facts straight from the interaction log, for the message path (``layer_now``),
 # which must not wait on a refresh of the group's stored facts: the members a batch's rules
 # will ask about, read together (``expect_layers``), or one the batch did not foresee.
 # Compared in SQL against the day's boundaries (as instants), so the message path parses no
-# dates: left, new, the idle class of the last activity and of the first sight, the count.
+# dates.
 _ASKED = select(WANTED.c.g, WANTED.c.m).distinct().subquery("asked")
 _SPOKE = INTERACTIONS.c
 _Q_MEMBER_LAYERS = (
     select(
         MEMBERSHIPS.c.group_id,
         MEMBERSHIPS.c.member_id,
-        case((MEMBERSHIPS.c.left_at.is_(None), 0), else_=1),
-        case((MEMBERSHIPS.c.joined_at >= bindparam("new_from", type_=_AT), 1), else_=0),
-        _idle(func.max(_SPOKE.at)),
-        _idle(MEMBERSHIPS.c.first_seen_at),
-        func.sum(
-            case((_SPOKE.at >= bindparam("counted_from", type_=_AT), 1), else_=0), type_=Integer
+        *_layer_inputs(
+            func.max(_SPOKE.at),
+            func.sum(
+                case((_SPOKE.at >= bindparam("counted_from", type_=_AT), 1), else_=0),
+                type_=Integer,
+            ),
         ),
     )
     .select_from(
@@ -80,11 +92,7 @@ _Q_LAYER_INPUTS = (
     select(
         MEMBERSHIPS.c.member_id,
         MEMBERSHIPS.c.layer,
-        case((MEMBERSHIPS.c.left_at.is_(None), 0), else_=1),
-        case((MEMBERSHIPS.c.joined_at >= bindparam("new_from", type_=_AT), 1), else_=0),
-        _idle(_RECENTLY),
-        _idle(MEMBERSHIPS.c.first_seen_at),
-        MEMBERSHIPS.c.active_count,
+        *_layer_inputs(_RECENTLY, MEMBERSHIPS.c.active_count),
     )
     .where(MEMBERSHIPS.c.group_id == G)
     .order_by(MEMBERSHIPS.c.member_id)

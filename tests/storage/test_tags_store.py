@@ -52,7 +52,7 @@ tag_steps = st.lists(
 def test_tags_read_for_the_batch_agree_with_the_table(
     script: list[tuple[str, str, str, int]],
 ) -> None:
-    """The batch's tag reads (loaded in bulk for its speakers, kept for the batch) see every
+    """The batch's tag reads (read ahead for its speakers, kept for the batch) see every
     tag set, removed, rolled back or erased before them in the same transaction."""
     now = at("2026-11-24T08:00")
     store = Store("sqlite://")
@@ -61,7 +61,7 @@ def test_tags_read_for_the_batch_agree_with_the_table(
             for member in MEMBERS:
                 tx.observe("g1", member, now)
         with store.transaction() as tx:
-            tx.expect(("g1", m) for m in MEMBERS)
+            tx.expect_tags(("g1", m) for m in MEMBERS)
             for op, member, tag, hours in script:
                 if op == "tag":
                     until = now + timedelta(hours=hours) if hours else None
