@@ -1,90 +1,28 @@
 """Member layers in the store: judged from each membership's activity facts (kept by
-``storage.activity_facts``; read straight from the log for the members the message
-path asks about), the stored layer, and every change of it."""
+``storage.activity_facts``; on the message path, read straight from the log: see
+``storage.layer_reads``), the stored layer, and every change of it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, Select, and_, bindparam, case, func, insert, select, update
+from sqlalchemy import Select, bindparam, case, func, insert, select, update
 
 from core.layers import Idle, Layer, LayerThresholds, MembershipFacts, layer_from, layer_of
-from storage.activity_facts import ACTIVE, NOT_ACTIVITY, ActivityFactsTx
+from storage.activity_facts import NOT_ACTIVITY, ActivityFactsTx
+from storage.layer_bounds import layer_inputs, local_midnight
+from storage.layer_reads import LayerReadsTx
 from storage.tables import INTERACTIONS, LAYER_CHANGES, MEMBERS, MEMBERSHIPS, G, M
-from storage.unit_of_work import INTERACTIONS_BUFFER, WANTED
 
 _AT = INTERACTIONS.c.at.type
 
 
-def _idle(column: Any) -> Any:
-    """The :class:`Idle` class of a time against the day's boundaries; -1 for none."""
-    return case(
-        (column.is_(None), -1),
-        (column < bindparam("churning_before", type_=_AT), int(Idle.CHURNING)),
-        (column < bindparam("quiet_before", type_=_AT), int(Idle.QUIET)),
-        else_=int(Idle.RECENT),
-    )
-
-
-def _layer_inputs(last_active: Any, counted: Any) -> tuple[Any, ...]:
-    """What :func:`core.layers.layer_from` needs, as ints: left, new, the idle class of the
-    last activity and of the first sight (against the day's boundaries), the count."""
-    return (
-        case((MEMBERSHIPS.c.left_at.is_(None), 0), else_=1),
-        case((MEMBERSHIPS.c.joined_at >= bindparam("new_from", type_=_AT), 1), else_=0),
-        _idle(last_active),
-        _idle(MEMBERSHIPS.c.first_seen_at),
-        counted,
-    )
-
-
-# Members' facts straight from the interaction log, for the message path (``layer_now``),
-# which must not wait on a refresh of the group's stored facts: the members a batch's rules
-# will ask about, read together (``expect_layers``), or one the batch did not foresee.
-# Compared in SQL against the day's boundaries (as instants), so the message path parses no
-# dates.
-_ASKED = select(WANTED.c.g, WANTED.c.m).distinct().subquery("asked")
-_SPOKE = INTERACTIONS.c
-_Q_MEMBER_LAYERS = (
-    select(
-        MEMBERSHIPS.c.group_id,
-        MEMBERSHIPS.c.member_id,
-        *_layer_inputs(
-            func.max(_SPOKE.at),
-            func.sum(
-                case((_SPOKE.at >= bindparam("counted_from", type_=_AT), 1), else_=0),
-                type_=Integer,
-            ),
-        ),
-    )
-    .select_from(
-        _ASKED.join(
-            MEMBERSHIPS,
-            (MEMBERSHIPS.c.group_id == _ASKED.c.g) & (MEMBERSHIPS.c.member_id == _ASKED.c.m),
-        ).outerjoin(
-            INTERACTIONS,
-            (_SPOKE.group_id == MEMBERSHIPS.c.group_id)
-            & (_SPOKE.member_id == MEMBERSHIPS.c.member_id)
-            & (_SPOKE.at >= bindparam("scanned_from", type_=_AT))
-            & and_(*ACTIVE),
-        )
-    )
-    .group_by(
-        MEMBERSHIPS.c.group_id,
-        MEMBERSHIPS.c.member_id,
-        MEMBERSHIPS.c.left_at,
-        MEMBERSHIPS.c.joined_at,
-        MEMBERSHIPS.c.first_seen_at,
-    )
-)
-
-
-# The daily job's inputs from each membership's stored facts, compared in SQL like the
-# above (no dates parsed for 500 members a group): only the changes need more than ints.
+# The daily job's inputs from each membership's stored facts, compared in SQL as the
+# message path's read is (no dates parsed for 500 members a group): only the changes need
+# more than ints.
 _RECENTLY = case(
     (MEMBERSHIPS.c.active_at >= bindparam("scanned_from", type_=_AT), MEMBERSHIPS.c.active_at)
 )
@@ -92,53 +30,11 @@ _Q_LAYER_INPUTS = (
     select(
         MEMBERSHIPS.c.member_id,
         MEMBERSHIPS.c.layer,
-        *_layer_inputs(_RECENTLY, MEMBERSHIPS.c.active_count),
+        *layer_inputs(_RECENTLY, MEMBERSHIPS.c.active_count),
     )
     .where(MEMBERSHIPS.c.group_id == G)
     .order_by(MEMBERSHIPS.c.member_id)
 )
-
-
-@dataclass(slots=True, eq=False)
-class _Bounds:
-    """One local day's layer boundaries as instants: comparing an instant with them is
-    comparing its local date with the day's thresholds (see core.layers.layer_of).
-
-    Made once per day and zone in a transaction (memoised), so it is a key by identity.
-    """
-
-    new_from: datetime  # joined at or after: new
-    quiet_before: datetime  # last active before: quiet
-    churning_before: datetime  # last active before: churning
-    counted_from: datetime  # the core window's start
-    scanned_from: datetime  # what the full aggregate looks back to
-
-    def parameters(self) -> dict[str, datetime]:
-        return {
-            "new_from": self.new_from,
-            "quiet_before": self.quiet_before,
-            "churning_before": self.churning_before,
-            "counted_from": self.counted_from,
-            "scanned_from": self.scanned_from,
-        }
-
-    @classmethod
-    def of(cls, zone: ZoneInfo, today: date, t: LayerThresholds) -> _Bounds:
-        def start(days_back: int) -> datetime:
-            return local_midnight(today - timedelta(days=days_back), zone)
-
-        return cls(
-            start(t.new_days),
-            start(t.quiet_days - 1),
-            start(t.churning_days - 1),
-            start(t.core_window_days - 1),
-            start(max(t.core_window_days, t.churning_days) - 1),
-        )
-
-    def idle(self, at: datetime) -> Idle:
-        if at < self.churning_before:
-            return Idle.CHURNING
-        return Idle.QUIET if at < self.quiet_before else Idle.RECENT
 
 
 def _stored_facts(one_member: bool) -> Select[Any]:
@@ -199,46 +95,7 @@ class LayerChangeRow:
     after: Layer
 
 
-_BY_MEMBER = "interactions by member"
-
-
-class _ByMember:
-    """The batch's buffered interactions by (group, member), each indexed once: a layer
-    asked for many speakers of one batch would otherwise rescan the buffer for each.
-
-    It checks itself against the buffer by identity: a rolled-back event cuts the buffer
-    short, and the index then starts again (so it needs no undo entry of its own).
-    """
-
-    __slots__ = ("last", "positions", "upto")
-
-    def __init__(self) -> None:
-        self.positions: dict[tuple[str, str], list[int]] = {}
-        self.upto = 0
-        self.last: object = None
-
-    def since(
-        self, rows: list[dict[str, Any]], group: str, member: str, start: int
-    ) -> list[dict[str, Any]]:
-        """The member's rows at positions ``start`` and later."""
-        if self.upto > len(rows) or (self.upto and rows[self.upto - 1] is not self.last):
-            self.positions.clear()
-            self.upto = 0
-        positions = self.positions
-        for at in range(self.upto, len(rows)):
-            row = rows[at]
-            positions.setdefault((row["group_id"], row["member_id"]), []).append(at)
-        if rows:
-            self.upto, self.last = len(rows), rows[-1]
-        return [rows[at] for at in positions.get((group, member), ()) if at >= start]
-
-
-def local_midnight(day: date, zone: ZoneInfo) -> datetime:
-    """The instant ``day`` begins in ``zone`` (a day that starts in a DST gap starts late)."""
-    return datetime.combine(day, time(), zone)
-
-
-class LayersTx(ActivityFactsTx):
+class LayersTx(ActivityFactsTx, LayerReadsTx):
     """Layers judged from the activity facts; stored, with their changes, by the daily job."""
 
     def member_layers(
@@ -281,76 +138,6 @@ class LayersTx(ActivityFactsTx):
                 )
             )
         return found
-
-    def expect_layers(
-        self, asks: Iterable[tuple[str, str, ZoneInfo, date]], thresholds: LayerThresholds
-    ) -> None:
-        """Read together the layers a batch's rules will ask about ((group, member, zone,
-        local day) each): one read per chunk of members instead of one per message."""
-        by_day: dict[_Bounds, set[tuple[str, str]]] = {}
-        for group, member, zone, today in asks:
-            bounds = self._bounds(zone, today, thresholds)
-            if bounds not in self._memo.get(("layer", group, member), {}):
-                by_day.setdefault(bounds, set()).add((group, member))
-        for bounds, pairs in by_day.items():
-            self._read_layers(bounds, sorted(pairs))
-
-    def layer_now(
-        self, group: str, member: str, zone: ZoneInfo, today: date, thresholds: LayerThresholds
-    ) -> Layer | None:
-        """One member's layer as of ``today``; None when they are no member of the group.
-
-        Asked on the message path (rules with ``if: {layers: …}``), so it is kept cheap: the
-        member's facts are read once per batch (with the others the batch expects, see
-        :meth:`expect_layers`) and compared with the day's boundaries in SQL (no dates
-        parsed), and the batch's own interactions are counted in memory instead of being
-        flushed early.
-        """
-        bounds = self._bounds(zone, today, thresholds)
-        cached = self._memo.get(("layer", group, member), {}).get(bounds)
-        if cached is None:
-            cached = self._read_layers(bounds, [(group, member)])[group, member]
-        row, seen = cached
-        if row is None:
-            return None
-        left, new, last_idle, first_idle, counted = row
-        idle = None if last_idle < 0 else Idle(last_idle)
-        counted = int(counted or 0)
-        index = self._memo.get(_BY_MEMBER)
-        if index is None:
-            index = self._memo[_BY_MEMBER] = _ByMember()
-        for r in index.since(self._buffered(INTERACTIONS_BUFFER), group, member, seen):
-            at = r["at"]
-            if r["kind"] not in NOT_ACTIVITY and at >= bounds.scanned_from:
-                idle = min(idle, bounds.idle(at)) if idle is not None else bounds.idle(at)
-                counted += at >= bounds.counted_from
-        if idle is None:  # never active in the scanned span: idle since first seen
-            idle = Idle(first_idle)
-        return layer_from(bool(left), bool(new), idle, counted, thresholds)
-
-    def _bounds(self, zone: ZoneInfo, today: date, thresholds: LayerThresholds) -> _Bounds:
-        """The day's boundaries, one object per day and zone in a transaction (a key)."""
-        key = ("layer bounds", zone, today, thresholds)
-        bounds = self._memo.get(key)
-        if bounds is None:  # a pure function of the key: no undo entry needed
-            bounds = self._memo[key] = _Bounds.of(zone, today, thresholds)
-        return bounds
-
-    def _read_layers(
-        self, bounds: _Bounds, pairs: Sequence[tuple[str, str]]
-    ) -> dict[tuple[str, str], tuple[tuple[Any, ...] | None, int]]:
-        """Read ``pairs``' facts against one day's boundaries into the memo, each with how
-        many buffered interactions the read included (a join or leave drops the entry)."""
-        found = {
-            (g, m): tuple(facts)
-            for g, m, *facts in self._run_for_pairs(_Q_MEMBER_LAYERS, pairs, **bounds.parameters())
-        }
-        seen = self._written(INTERACTIONS_BUFFER)
-        read = {pair: (found.get(pair), seen) for pair in pairs}
-        for pair, cached in read.items():
-            key = ("layer", *pair)
-            self._remember(self._memo, key, {**self._memo.get(key, {}), bounds: cached})
-        return read
 
     def recompute_layers(
         self, group: str, zone: ZoneInfo, now: datetime, thresholds: LayerThresholds
