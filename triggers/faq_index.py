@@ -1,9 +1,7 @@
 """The FAQ search index: Chinese-aware fuzzy matching whose per-message cost stays flat.
 
-Chinese has no spaces, so text is cut into character bigrams and single characters (for
-one-character words like 钱 and for reworded bigrams such as 兑换/换) plus latin words,
-after dropping the filler members add or swap freely (请问/怎么/吗, how/do/I); a bigram
-that only joins two words the FAQ knows is a seam, not a word. An inverted index with IDF
+Chinese has no spaces, so text is read as ``triggers.faq_tokens`` cuts it (character
+bigrams and single characters, latin words, filler dropped). An inverted index with IDF
 weights picks at most TOP_K candidate entries; only those that could still reach the
 threshold are re-scored with rapidfuzz, so a search never walks the whole FAQ.
 """
@@ -18,6 +16,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
+from triggers.faq_tokens import core_of, seams_of, tokens_of
 from triggers.text import WordFinder, is_question, normalize
 
 DEFAULT_THRESHOLD = 60.0
@@ -58,37 +57,6 @@ below the default threshold even when it is word for word a stored question's to
 
 # Says something happened rather than asks: 了/啦/过/完 ending a clause, 已经/刚才/刚刚.
 _REPORT = re.compile(r"[了啦过完](?:\W|$)|已经|刚才|刚刚")
-
-_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-# Filler that changes how, not what, members ask: question words, how-to frames
-# (申请/流程: "怎么申请退款" = "退款流程是什么"), politeness, pronouns and particles.
-_ZH_FILLER = (
-    *("可不可以", "是不是", "有没有", "能不能", "怎么样", "为什么", "想知道", "问一下"),
-    *("请问", "请教", "想问", "问下", "一下", "怎么", "怎样", "如何", "为啥", "什么", "哪里"),
-    *("哪儿", "哪个", "哪些", "多少", "能否", "可以", "是否", "流程", "步骤", "方法", "办法"),
-    *("申请", "办理", "大家", "我们", "你们", "谢谢", "咋", "啥", "哪", "几", "我", "你"),
-    *("想", "是", "在", "的", "了", "吗", "呢", "啊", "吧", "呀", "哦", "嘛", "么"),
-    # Common words that carry no topic: 需要自己带毛巾吗 asks about 毛巾.
-    # (Words, not characters: 会 is in 会员, 有 in 有效期.)
-    *("需要", "自己", "现在", "大概", "一般", "一直", "还能", "这个", "那个", "一个"),
-)
-# These ask only at the end of a clause ("能发广告不"); elsewhere they carry meaning (不到账).
-_ZH_FINAL_FILLER = ("没有", "不", "没")
-_EN_FILLER = frozenset(
-    (
-        *("a", "an", "the", "i", "me", "my", "we", "our", "you", "your", "it", "its", "this"),
-        *("is", "are", "am", "be", "do", "does", "did", "can", "could", "would", "should"),
-        *("will", "get", "how", "what", "why", "when", "where", "which", "who", "please"),
-        *("to", "of", "in", "on", "for", "at", "with", "and", "or", "any", "some", "there"),
-        *("that", "here"),
-    )
-)
-_FILLER = re.compile(
-    "|".join(sorted(_ZH_FILLER, key=len, reverse=True))
-    + f"|(?:{'|'.join(_ZH_FINAL_FILLER)})(?![{_CJK}])"
-)
-_PIECE = re.compile(rf"[{_CJK}]+|[^\W_{_CJK}]+")
-_CJK_RUN = re.compile(rf"[{_CJK}]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,39 +99,6 @@ class _Probe:
     ranked: list[int]
 
 
-def _core(clean: str) -> str:
-    """Normalised text without filler: CJK runs and latin words, space-separated."""
-    pieces = _PIECE.findall(_FILLER.sub("", clean))
-    return " ".join(p for p in pieces if p not in _EN_FILLER)
-
-
-def _tokens(core: str) -> frozenset[str]:
-    """Latin words, CJK bigrams and CJK single characters of a core string."""
-    found: set[str] = set()
-    for piece in core.split():
-        if _CJK_RUN.fullmatch(piece):
-            found.update(piece)
-            found.update(piece[i : i + 2] for i in range(len(piece) - 1))
-        else:
-            found.add(piece)
-    return frozenset(found)
-
-
-def _seams(tokens: frozenset[str], known: dict[str, float]) -> frozenset[str]:
-    """Unknown CJK bigrams joining two known words (时间|课程 gives 间课): where a word ends
-    and the next begins, not a word the message has and no entry explains."""
-    inner = {c for t in tokens if len(t) == 2 and t in known and _CJK_RUN.fullmatch(t) for c in t}
-    return frozenset(
-        t
-        for t in tokens
-        if len(t) == 2
-        and t not in known
-        and t[0] in inner
-        and t[1] in inner
-        and _CJK_RUN.fullmatch(t)
-    )
-
-
 class FaqIndex:
     """Finds the FAQ entry a message asks about; built once, when the config loads.
 
@@ -174,17 +109,17 @@ class FaqIndex:
     def __init__(self, docs: Sequence[FaqDoc], prepare: Callable[[str], str] | None = None) -> None:
         self._prepare = prepare or (lambda clean: clean)
         self._keys = tuple(doc.key for doc in docs)
-        cores = [[(q, _core(self._clean(q))) for q in doc.questions] for doc in docs]
+        cores = [[(q, core_of(self._clean(q))) for q in doc.questions] for doc in docs]
         keyword_tokens = [
-            frozenset().union(*(_tokens(_core(self._clean(k))) for k in doc.keywords))
+            frozenset().union(*(tokens_of(core_of(self._clean(k))) for k in doc.keywords))
             for doc in docs
         ]
-        answers = [_tokens(_core(self._clean(doc.answer))) for doc in docs]
+        answers = [tokens_of(core_of(self._clean(doc.answer))) for doc in docs]
         postings: dict[str, list[int]] = {}
         counts: dict[str, int] = {}
         owns: list[frozenset[str]] = []
         for entry, questions in enumerate(cores):
-            own = frozenset().union(*(_tokens(core) for _, core in questions))
+            own = frozenset().union(*(tokens_of(core) for _, core in questions))
             owns.append(own | keyword_tokens[entry])
             for token in own:
                 postings.setdefault(token, []).append(entry)
@@ -232,7 +167,7 @@ class FaqIndex:
         return self._prepare(normalize(text))
 
     def _phrase(self, original: str, core: str) -> _Phrase:
-        tokens = _tokens(core)
+        tokens = tokens_of(core)
         return _Phrase(original, core, tokens, self._weight(tokens))
 
     def _weight(self, tokens: Iterable[str]) -> float:
@@ -298,14 +233,14 @@ class FaqIndex:
         sharing the most for their size."""
         asks = is_question(clean)
         clean = self._prepare(clean)
-        core = _core(clean)
-        tokens = _tokens(core)
+        core = core_of(clean)
+        tokens = tokens_of(core)
         keyword_hits = self._keyword_hits(clean) if asks else {}
         shared: dict[int, float] = dict.fromkeys(keyword_hits, math.inf)
         walked = len(keyword_hits)
         whole = known = 0.0
         idf, unknown = self._idf, self._unknown_idf
-        seams = _seams(tokens, idf)
+        seams = seams_of(tokens, idf)
         for token in sorted(tokens):
             weight = idf.get(token)
             if weight is None:
