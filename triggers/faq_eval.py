@@ -3,7 +3,7 @@
 A labelled set is a UTF-8 text file, one ask per line: the entry id that should answer it
 (or ``-`` for chatter nothing should answer), whitespace, then the member's text. Blank
 lines and lines starting with ``#`` are notes. Admins keep one beside their config to tune
-``faq.threshold`` (``qunbot faq eval``); the tests keep four to hold the matcher to its
+``faq.threshold`` (``qunbot faq eval``); the tests keep five to hold the matcher to its
 targets.
 """
 
