@@ -32,6 +32,7 @@ from triggers.alerts import churn_alerts, raise_alert, unanswered_alerts
 from triggers.conditions import Cooldowns
 from triggers.config import Role
 from triggers.grants import Grants
+from triggers.matchers import MEMO_MAX_CHARS
 from triggers.ruleset import CompiledRule, RuleSet
 from triggers.schema_types import EventType
 from triggers.system_tags import refresh_system_tags
@@ -78,6 +79,8 @@ class Engine:
         for event in events:
             if event.kind is not EventKind.MESSAGE or event.content != "text" or not event.member:
                 continue
+            if len(event.text) > MEMO_MAX_CHARS:
+                continue  # not memoised: matched here and again in handle; read when asked
             for order, _ in ruleset.matcher.candidates(event.text):
                 conditions = asking.get(order)
                 if conditions is None or not conditions.admits_group(event.group):

@@ -151,3 +151,25 @@ def test_a_batchs_layers_and_tags_are_read_together_and_a_join_in_it_is_seen(
     assert said(batch, tmp_path) == ["新人专享福利"]
     assert reads == [21, 1]  # the batch's speakers together; amy again after her join
     assert tag_reads == [5]  # only those whose rule asks for a tag
+
+
+def test_a_long_message_is_not_matched_twice_and_still_judged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Texts the matcher does not memoise are left out of the read-ahead (matching them
+    ahead would match them twice); the member's layer is read when the rule asks."""
+    reads: list[int] = []
+    read_layers = StoreTx._read_layers
+
+    def counted(self: StoreTx, bounds: Any, pairs: Any) -> Any:
+        reads.append(len(pairs))
+        return read_layers(self, bounds, pairs)
+
+    monkeypatch.setattr(StoreTx, "_read_layers", counted)
+    long = "福利 " + "请问今天新人的福利都有哪些我想知道得详细一点" * 2
+    assert len(long) > 40
+    replies = said(
+        [join("2026-11-24T10:00", "amy"), message("2026-11-24T10:01", "amy", long)], tmp_path
+    )
+    assert replies == ["新人专享福利"]
+    assert reads == [1]
