@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from loguru import logger
 
@@ -32,9 +33,13 @@ class Bot:
     """A loaded config and an open store, ready to run on any adapter."""
 
     def __init__(self, ruleset: RuleSet, store: Store, config_path: Path | None = None) -> None:
-        self.ruleset = ruleset
         self.store = store
         self.dispatcher = Dispatcher(store, Engine(ruleset), config_path)
+
+    @property
+    def ruleset(self) -> RuleSet:
+        """The rules in force: a reload swaps them."""
+        return self.dispatcher.engine.ruleset
 
     def run(
         self,
@@ -53,17 +58,19 @@ class Bot:
             len(self.ruleset.config.groups),
         )
         pacing = self._pacing if paced else Pacing.immediate()
-        outbox = Outbox(
-            self.store, adapter, clock, pacing, self.ruleset.zone_of, on_failed=self._failed
-        )
+        outbox = Outbox(self.store, adapter, clock, pacing, self.zone_of, on_failed=self._failed)
         work = run(adapter, self.dispatcher, outbox, clock, options)
         asyncio.run(until_signalled(work) if graceful else work)
 
     def _failed(self, tx: StoreTx, effect: Effect, reason: str, at: datetime) -> list[Effect]:
-        return failure_alerts(tx, self.dispatcher.engine.ruleset, effect, reason, at)
+        return failure_alerts(tx, self.ruleset, effect, reason, at)
+
+    def zone_of(self, group: str) -> ZoneInfo:
+        """The zone the rules in force give the group (a reload may change it)."""
+        return self.ruleset.zone_of(group)
 
     def _pacing(self) -> Pacing:
-        return Pacing.from_config(self.dispatcher.engine.ruleset.config.sending)
+        return Pacing.from_config(self.ruleset.config.sending)
 
 
 async def until_signalled(work: Coroutine[Any, Any, None]) -> None:

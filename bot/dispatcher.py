@@ -14,6 +14,7 @@ from typing import Any
 
 from loguru import logger
 
+from bot import heap
 from bot.operations import SYSTEM, Operations
 from bot.reply_budget import ReplyBudget
 from bot.scheduler import JobBook
@@ -81,6 +82,7 @@ class Dispatcher:
             return problems
         ruleset.learn(self.engine.ruleset.faq.learned)  # what operators taught stays
         self.engine.swap(ruleset)
+        heap.resettle()
         self.sync_schedule(now)
         log.info("config reloaded: {} rule(s)", len(ruleset.rules))
         return []

@@ -59,7 +59,7 @@ def _run_console(bot: Bot, group: str | None, *, live: bool = False) -> None:
     start = group or (groups[0].key if groups else "g1")
     clock = OffsetClock()
     served = [g.key for g in groups]
-    adapter = ConsoleAdapter(sys.stdin, sys.stdout, clock, bot.ruleset.zone_of, start, served)
+    adapter = ConsoleAdapter(sys.stdin, sys.stdout, clock, bot.zone_of, start, served)
     options = RunOptions(live_timers=True, background_outbox=live, drain_at_end=False)
     bot.run(adapter, clock, options, paced=live)
 
