@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import Column, DateTime, Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field
+
+# An event's time is written by several statements (the interaction, the check-in, the
+# ledger, the outbox), each flushed for the whole batch in turn: its text is made once per
+# object, for every column of every statement. Bounded: a batch's worth and more.
+_TEXTS: dict[int, tuple[datetime, str]] = {}
+_TEXTS_KEPT = 4096
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -38,23 +44,33 @@ class UtcDateTime(TypeDecorator[datetime]):
         if dialect.name != "sqlite":
             return super().bind_processor(dialect)
 
-        # An event's time is written several times in a row (the interaction, the check-in,
-        # the ledger, the outbox): the same object converts once.
-        last: list[Any] = [None, None]
-
         def to_text(value: datetime | None) -> str | None:
             if value is None:
                 return None
-            if value is last[0]:
-                return cast(str, last[1])
+            known = _TEXTS.get(id(value))
+            if known is not None:  # the entry keeps its object alive: the id is still its
+                return known[1]
             if value.tzinfo is None:
                 raise ValueError("naive datetime passed to the store; pass an aware one")
             utc = value if value.tzinfo is UTC else value.astimezone(UTC)
             text = utc.replace(tzinfo=None).isoformat(" ", "microseconds")
-            last[0], last[1] = value, text
+            if len(_TEXTS) >= _TEXTS_KEPT:
+                _TEXTS.clear()
+            _TEXTS[id(value)] = (value, text)
             return text
 
         return to_text
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], Any] | None:
+        """On SQLite, the text read straight into an aware datetime (C's ISO parser), not
+        through SQLAlchemy's pattern match and then this type's conversion."""
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+
+        def to_datetime(value: str | None) -> datetime | None:
+            return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+        return to_datetime
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
