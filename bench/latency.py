@@ -39,6 +39,7 @@ from bench.core import (
 )
 from bench.generate import START, ConfigSpec, make_config
 from bench.transcripts import TranscriptSpec, events
+from bot import heap
 from bot.adapters.base import AlwaysOnline
 from bot.dispatcher import Dispatcher
 from bot.outbox import Outbox, Pacing
@@ -199,6 +200,7 @@ def simulate_qunbot(
         batch_size=batch_size, live_timers=True, background_outbox=True, drain_at_end=False
     )
     try:
+        heap.settle()  # as Bot.run does, last before the loop starts
         with GcTimer() as gc_pauses:
             began = time.perf_counter()
             asyncio.run(run_bot(adapter, dispatcher, outbox, clock, options))

@@ -37,6 +37,7 @@ from bench.core import (
 )
 from bench.generate import START, ConfigSpec, make_config
 from bench.transcripts import TranscriptSpec, transcript
+from bot import heap
 from bot.adapters.replay import ReplayAdapter
 from bot.clock import FakeClock
 from bot.dispatcher import Dispatcher
@@ -116,6 +117,7 @@ def replay_instrumented(
     dispatcher.process = timed_process  # type: ignore[method-assign,assignment]
     outbox.send_due = timed_send_due  # type: ignore[method-assign]
     try:
+        heap.settle()  # as Bot.run does, last before the loop starts
         start = time.perf_counter()
         asyncio.run(run_bot(adapter, dispatcher, outbox, clock, RunOptions(batch_size=batch_size)))
         wall = time.perf_counter() - start

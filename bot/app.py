@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from loguru import logger
 
+from bot import heap
 from bot.adapters.base import Adapter
 from bot.clock import Clock
 from bot.dispatcher import Dispatcher
@@ -59,6 +60,7 @@ class Bot:
         )
         pacing = self._pacing if paced else Pacing.immediate()
         outbox = Outbox(self.store, adapter, clock, pacing, self.zone_of, on_failed=self._failed)
+        heap.settle()  # the last of startup: what lives now lives for the whole run
         work = run(adapter, self.dispatcher, outbox, clock, options)
         asyncio.run(until_signalled(work) if graceful else work)
 

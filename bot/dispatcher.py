@@ -82,7 +82,7 @@ class Dispatcher:
             return problems
         ruleset.learn(self.engine.ruleset.faq.learned)  # what operators taught stays
         self.engine.swap(ruleset)
-        heap.resettle()
+        heap.settle()
         self.sync_schedule(now)
         log.info("config reloaded: {} rule(s)", len(ruleset.rules))
         return []

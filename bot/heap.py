@@ -1,4 +1,4 @@
-"""The startup heap kept out of the cycle collector's walks.
+"""The long-lived heap kept out of the cycle collector's walks.
 
 A bot builds its rules, templates, SQL and library state once, then allocates small
 short-lived objects per message. Every older-generation collection walked that whole
@@ -13,15 +13,8 @@ import gc
 
 
 def settle() -> None:
-    """Freeze what lives now: once per process (a later run shares the first one's heap)."""
-    if gc.get_freeze_count() == 0:
-        gc.collect()
-        gc.freeze()
-
-
-def resettle() -> None:
-    """After a reload: collect the replaced rules' cycles, then freeze the new ones."""
-    if gc.get_freeze_count():
-        gc.unfreeze()
-        gc.collect()
-        gc.freeze()
+    """Freeze what lives now, after collecting what an earlier freeze kept (a reload's
+    replaced rules, an earlier run's leftovers in the same process)."""
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 from loguru import logger
 
-from bot import heap
 from bot.adapters.base import Adapter
 from bot.clock import Clock
 from bot.dispatcher import Dispatcher
@@ -64,7 +63,6 @@ async def run(
     adapter: Adapter, dispatcher: Dispatcher, outbox: Outbox, clock: Clock, options: RunOptions
 ) -> None:
     """Run until the adapter's event stream ends."""
-    heap.settle()
     # Bounded: a transcript is read as fast as it is handled, not parsed whole up front.
     queue: asyncio.Queue[Event | None] = asyncio.Queue(maxsize=options.batch_size * 4)
     poke = asyncio.Event()

@@ -88,8 +88,13 @@ _TURN = (
 )
 
 
-def _due(max_priority: bool, by_turns: bool) -> Any:
-    pending = select(*_DUE_COLUMNS, *([_TURN] if by_turns else [])).where(
+# What the outbox needs of a row whose effect this process enqueued and still remembers.
+_DUE_STATE = (OUTBOX.c.id, OUTBOX.c.attempts, OUTBOX.c.not_before)
+
+
+def _due(columns: tuple[Any, ...], max_priority: bool, by_turns: bool) -> Any:
+    ordered = [OUTBOX.c.priority, _TURN] if by_turns else []
+    pending = select(*dict.fromkeys([*columns, *ordered])).where(
         OUTBOX.c.status == OutboxStatus.PENDING, OUTBOX.c.not_before <= bindparam("now")
     )
     if max_priority:
@@ -98,14 +103,17 @@ def _due(max_priority: bool, by_turns: bool) -> Any:
         return pending.order_by(OUTBOX.c.priority, OUTBOX.c.id).limit(bindparam("limit"))
     due = pending.subquery("due")
     return (
-        select(*(due.c[column.name] for column in _DUE_COLUMNS))
+        select(*(due.c[column.name] for column in columns))
         .order_by(due.c.priority, due.c.turn, due.c.id)
         .limit(bindparam("limit"))
     )
 
 
-_Q_OUTBOX_DUE: dict[tuple[int, int], Any] = {
-    (capped, turns): _due(bool(capped), bool(turns)) for capped in (0, 1) for turns in (0, 1)
+_Q_OUTBOX_DUE: dict[tuple[bool, int, int], Any] = {
+    (state, capped, turns): _due(_DUE_STATE if state else _DUE_COLUMNS, bool(capped), bool(turns))
+    for state in (False, True)
+    for capped in (0, 1)
+    for turns in (0, 1)
 }
 
 
@@ -174,19 +182,37 @@ class OutboxTx(TxBase):
             }
             for e in effects
         ]
-        return self._insert(self._prebuilt("once", OUTBOX), _OUTBOX_KEYS, rows)
+        inserted = self._insert(self._prebuilt("once", OUTBOX), _OUTBOX_KEYS, rows)
+        if inserted == len(rows) and self._c.dialect.name == "sqlite":
+            # Every row went in, so they took the ids after the table's highest, in order
+            # (SQLite's rowids; the batch holds the write lock): the outbox need not read
+            # back what it is handed here.
+            last = self._cursor.execute("SELECT last_insert_rowid()").fetchone()[0]
+            ids = range(last - inserted + 1, last + 1)
+            self._staged.effects.update(zip(ids, effects, strict=True))
+        return inserted
 
     def due_messages(
         self, now: datetime, limit: int, max_priority: int | None = None, by_turns: bool = False
     ) -> list[OutboxRow]:
         """Pending effects whose time has come: replies before broadcasts, oldest first; or,
-        ``by_turns``, each requester's oldest before anyone's second (paced sending)."""
-        rows = self._run(
-            _Q_OUTBOX_DUE[int(max_priority is not None), int(by_turns)],
-            now=now,
-            limit=limit,
-            max_priority=max_priority,
-        )
+        ``by_turns``, each requester's oldest before anyone's second (paced sending).
+
+        Effects this process enqueued come from memory, with only their state read; if
+        any due row is not remembered (a previous run's, another process's), all are read.
+        """
+        shape = (int(max_priority is not None), int(by_turns))
+        values = {"now": now, "limit": limit, "max_priority": max_priority}
+        known = self._known.effects
+        if known:
+            state = self._run(_Q_OUTBOX_DUE[(True, *shape)], **values)
+            effects = [known.get(r[0]) for r in state]
+            if None not in effects:
+                return [
+                    OutboxRow(r[0], effect, r[1], r[2])
+                    for r, effect in zip(state, cast(list[Effect], effects), strict=True)
+                ]
+        rows = self._run(_Q_OUTBOX_DUE[(False, *shape)], **values)
         return [
             OutboxRow(
                 id=r[0],

@@ -89,9 +89,7 @@ class Store:
                 tx.flush()
             finally:
                 tx.close()
-        self._known.groups.update(staged.groups)
-        self._known.members.update(staged.members)
-        self._known.memberships.update(staged.memberships)
+        self._known.merge(staged)
 
     @property
     def light_engine(self) -> Engine:
@@ -105,6 +103,7 @@ class Store:
         in bulk by :meth:`fold_sent`; other databases get it at once, committed without
         waiting for the disk.
         """
+        self._known.effects.pop(message_id, None)
         journal = self._sent_journal()
         if journal is not None:
             journal.append(message_id, at)

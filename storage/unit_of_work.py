@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any, TypeVar
 
 from sqlalchemy import (
@@ -23,6 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
+from core.effects import Effect
 from storage.prepared import Prepared, Statements
 from storage.tables import CHECKINS, INTERACTIONS, MEMBERSHIPS, OUTBOX, SEEN
 
@@ -75,6 +77,8 @@ def chunks(ids: Sequence[_Key]) -> Iterator[Sequence[_Key]]:
 
 PAIRS_PER_READ = 64
 
+EFFECTS_KEPT = 4096  # enqueued effects remembered for the outbox: a few batches' worth
+
 # (group, member) pairs as a table to join, ``g0, m0, g1, m1 …`` bound: both databases look
 # each pair up by its index (SQLite scans the table for a row-value IN list), and the
 # statement is prepared once (SQLAlchemy compiles a VALUES list anew for every call).
@@ -101,21 +105,35 @@ _NATURAL_KEYS = {
 
 
 class KnownRows:
-    """Which groups, members and memberships already exist, with their names.
+    """Which groups, members and memberships already exist, with their names; and the
+    effects this process enqueued, by outbox id, until they are confirmed.
 
-    Saves an upsert per message; only the dispatcher writes, so the cache is exact once
-    its transaction commits (entries of a rolled-back transaction are dropped).
+    Saves an upsert per message, and the outbox a reread of what it was just handed; only
+    this store's transactions write these, so the cache is exact once its transaction
+    commits (entries of a rolled-back transaction are dropped).
     """
 
     def __init__(self) -> None:
         self.groups: dict[str, str] = {}
         self.members: dict[str, str] = {}
         self.memberships: set[tuple[str, str]] = set()
+        self.effects: dict[int, Effect] = {}
+
+    def merge(self, staged: KnownRows) -> None:
+        """A transaction committed: what it staged is known now."""
+        self.groups.update(staged.groups)
+        self.members.update(staged.members)
+        self.memberships.update(staged.memberships)
+        self.effects.update(staged.effects)
+        if len(self.effects) > EFFECTS_KEPT:  # never confirmed here (another process sent)
+            for stale in list(islice(self.effects, len(self.effects) - EFFECTS_KEPT // 2)):
+                del self.effects[stale]
 
     def clear(self) -> None:
         self.groups.clear()
         self.members.clear()
         self.memberships.clear()
+        self.effects.clear()
 
 
 class TxBase:
