@@ -29,7 +29,7 @@ from triggers.operations_config import SendingConfig
 FailureHook = Callable[[StoreTx, Effect, str, datetime], list[Effect]]
 
 _TRANSIENT = (TransientSendError, ConnectionError, TimeoutError, OSError)
-_CHUNK = 100
+_CHUNK = 256  # a batch's replies: one read and one fold for them
 _CANDIDATES = 20  # paced: how many due effects compete for the next slot
 
 
@@ -122,6 +122,8 @@ class Outbox:
                     self._confirm(row, self._clock.now(), error)
             finally:
                 self._store.fold_sent()  # the chunk's marks, in one transaction
+            if len(rows) < _CHUNK and not self._pacing.paced:
+                break  # that was all that was due (what is decided meanwhile pokes anew)
         return sent
 
     async def _next_rows(self) -> list[OutboxRow]:

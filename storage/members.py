@@ -22,7 +22,7 @@ from storage.tables import (
     THIS_MEMBERSHIP,
     M,
 )
-from storage.unit_of_work import WANTED, TxBase, chunks
+from storage.unit_of_work import KEYS, WANTED, TxBase
 
 _IDENTITY_KEYS = ("id", "name", "first_seen_at")
 
@@ -50,6 +50,8 @@ _Q_JOIN = (
 _Q_JOINED_AT = select(MEMBERSHIPS.c.joined_at).where(
     THIS_MEMBERSHIP, MEMBERSHIPS.c.left_at.is_(None)
 )
+
+_Q_MEMBER_NAMES = select(MEMBERS.c.id, MEMBERS.c.name).where(MEMBERS.c.id.in_(KEYS))
 
 _Q_MEMBERSHIPS_OF = select(
     MEMBERSHIPS.c.group_id, MEMBERSHIPS.c.member_id, MEMBERSHIPS.c.left_at
@@ -104,11 +106,8 @@ class MembersTx(TxBase):
             )
         members = {s.member: s for s in reversed(first.values())}
         unnamed = [m for m in members if m not in staged.members and m not in known.members]
-        for chunk in chunks(unnamed):
-            for member, name in self._execute(
-                select(MEMBERS.c.id, MEMBERS.c.name).where(MEMBERS.c.id.in_(chunk))
-            ):
-                staged.members[member] = name or ""
+        for member, name in self._run_for_keys(_Q_MEMBER_NAMES, unnamed):
+            staged.members[member] = name or ""
         new_members = [members[m] for m in unnamed if m not in staged.members]
         if new_members:
             rows = [{"id": s.member, "name": s.name, "first_seen_at": s.at} for s in new_members]

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequen
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import islice
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import (
     Connection,
@@ -64,18 +64,11 @@ INTERACTIONS_BUFFER = BufferSpec(
 
 _MISSING = object()
 
-_Key = TypeVar("_Key")
-
-_CHUNK = 400  # keys per IN list of a bulk read: well under every driver's parameter limit
-
-
-def chunks(ids: Sequence[_Key]) -> Iterator[Sequence[_Key]]:
-    """``ids`` in slices small enough for one IN list each."""
-    for first in range(0, len(ids), _CHUNK):
-        yield ids[first : first + _CHUNK]
-
 
 PAIRS_PER_READ = 64
+
+# Single keys as a fixed IN list, bound and padded like WANTED's pairs: prepared once.
+KEYS = [bindparam(f"k{i}", type_=String) for i in range(PAIRS_PER_READ)]
 
 EFFECTS_KEPT = 4096  # enqueued effects remembered for the outbox: a few batches' worth
 
@@ -210,13 +203,28 @@ class TxBase:
     ) -> list[tuple[Any, ...]]:
         """Run a statement joined to :data:`WANTED` for every pair, a read per chunk of them
         (the last chunk padded with its last pair: the caller takes repeated rows once)."""
+        return self._run_padded(statement, pairs, ("g", "m"), values)
+
+    def _run_for_keys(
+        self, statement: Any, keys: Sequence[str], **values: Any
+    ) -> list[tuple[Any, ...]]:
+        """Run a statement whose IN list is :data:`KEYS` for every key, as above."""
+        return self._run_padded(statement, [(key,) for key in keys], ("k",), values)
+
+    def _run_padded(
+        self,
+        statement: Any,
+        items: Sequence[tuple[str, ...]],
+        names: tuple[str, ...],
+        values: dict[str, Any],
+    ) -> list[tuple[Any, ...]]:
         rows: list[tuple[Any, ...]] = []
-        for first in range(0, len(pairs), PAIRS_PER_READ):
-            chunk = list(pairs[first : first + PAIRS_PER_READ])
+        for first in range(0, len(items), PAIRS_PER_READ):
+            chunk = list(items[first : first + PAIRS_PER_READ])
             chunk += [chunk[-1]] * (PAIRS_PER_READ - len(chunk))
             bound = dict(values)
-            for i, (group, member) in enumerate(chunk):
-                bound[f"g{i}"], bound[f"m{i}"] = group, member
+            for i, item in enumerate(chunk):
+                bound.update((f"{name}{i}", part) for name, part in zip(names, item, strict=True))
             rows += self._run(statement, **bound)
         return rows
 

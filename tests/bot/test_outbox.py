@@ -296,3 +296,11 @@ def _lines(path: Path) -> int:
         return path.read_bytes().count(b"\n")
     except FileNotFoundError:
         return 0
+
+
+def test_one_round_sends_everything_due_chunk_after_chunk(store: Store) -> None:
+    """A full chunk means more may wait: the round reads again; a short one ends it."""
+    enqueue(store, fan_out(600))
+    adapter = RecordingAdapter(FakeClock(T0))
+    assert asyncio.run(outbox(store, adapter, Pacing.immediate()).send_due()) == 600
+    assert len(adapter.sent) == 600
