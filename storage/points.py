@@ -278,11 +278,15 @@ class PointsTx(TxBase):
         cache = self._pc
         if cache.known_since.get((group, member), date.max) <= since:
             return
-        wanted = sorted(
+        unknown = [
             pair
             for pair in {(g, m) for g, ms in self.expected.items() for m in ms} | {(group, member)}
             if cache.known_since.get(pair, date.max) > since
-        )
+        ]
+        for pair in self.new_memberships.intersection(unknown):  # nothing to read: 0, none
+            cache.balances.setdefault(pair, 0)
+            cache.known_since[pair] = date.min
+        wanted = sorted(pair for pair in unknown if pair not in self.new_memberships)
         # Locked first (PostgreSQL; SQLite's batch holds the write lock already): a second
         # process checking the same member in waits, then reads this check-in.
         for g, m, balance in self._run_for_pairs(_Q_BALANCES_OF, wanted):

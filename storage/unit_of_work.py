@@ -143,6 +143,10 @@ class TxBase:
         assert driver is not None
         self._cursor: Any = driver.cursor()
         self.expected: dict[str, set[str]] = {}  # group -> members the batch will hear
+        # Memberships the batch created before its first event: nothing else of theirs is
+        # stored (points, check-ins and the rest are written only while one exists, and an
+        # erasure removes them all together), so their reads are known to find nothing.
+        self.new_memberships: set[tuple[str, str]] = set()
         self._buffers: dict[BufferSpec, _Buffer] = {}
         self._undo: list[tuple[MutableMapping[Any, Any], Any, Any]] = []
         self._memo: dict[Any, Any] = {}  # reads a batch repeats; set with _remember
