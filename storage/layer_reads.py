@@ -107,7 +107,14 @@ class LayerReadsTx(TxBase):
             if bounds not in self._memo.get(("layer", group, member), {}):
                 by_day.setdefault(bounds, set()).add((group, member))
         for bounds, pairs in by_day.items():
-            self._read_layers(bounds, sorted(pairs))
+            self._read_layers(bounds, sorted(pairs - self.new_memberships.keys()))
+            seen = self._written(INTERACTIONS_BUFFER)
+            for pair in pairs & self.new_memberships.keys():
+                # What the read would find: present, not joined by an event, never spoken,
+                # first seen now.
+                facts = (0, 0, -1, int(bounds.idle(self.new_memberships[pair])), 0)
+                key = ("layer", *pair)
+                self._remember(self._memo, key, {**self._memo.get(key, {}), bounds: (facts, seen)})
 
     def layer_now(
         self, group: str, member: str, zone: ZoneInfo, today: date, thresholds: LayerThresholds

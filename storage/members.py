@@ -129,7 +129,7 @@ class MembersTx(TxBase):
                 ],
             )
             staged.memberships.update((s.group, s.member) for s in absent)
-            self.new_memberships.update((s.group, s.member) for s in absent)
+            self.new_memberships.update(((s.group, s.member), s.at) for s in absent)
 
     def observe(
         self,

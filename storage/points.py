@@ -283,7 +283,7 @@ class PointsTx(TxBase):
             for pair in {(g, m) for g, ms in self.expected.items() for m in ms} | {(group, member)}
             if cache.known_since.get(pair, date.max) > since
         ]
-        for pair in self.new_memberships.intersection(unknown):  # nothing to read: 0, none
+        for pair in self.new_memberships.keys() & unknown:  # nothing to read: 0, none
             cache.balances.setdefault(pair, 0)
             cache.known_since[pair] = date.min
         wanted = sorted(pair for pair in unknown if pair not in self.new_memberships)

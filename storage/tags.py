@@ -108,6 +108,9 @@ class TagsTx(TxBase):
         """Read together the tags of the (group, member) pairs a batch's rules will ask
         about: one read per chunk of members instead of one per message."""
         wanted = sorted({pair for pair in pairs if ("tags", *pair) not in self._memo})
+        for pair in self.new_memberships.keys() & wanted:  # none yet: a tag written forgets
+            self._remember(self._memo, ("tags", *pair), ())
+        wanted = [pair for pair in wanted if pair not in self.new_memberships]
         if wanted:
             self._load_tags(wanted)
 

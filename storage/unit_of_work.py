@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from itertools import islice
 from typing import Any
 
@@ -143,10 +144,11 @@ class TxBase:
         assert driver is not None
         self._cursor: Any = driver.cursor()
         self.expected: dict[str, set[str]] = {}  # group -> members the batch will hear
-        # Memberships the batch created before its first event: nothing else of theirs is
-        # stored (points, check-ins and the rest are written only while one exists, and an
-        # erasure removes them all together), so their reads are known to find nothing.
-        self.new_memberships: set[tuple[str, str]] = set()
+        # Memberships the batch created before its first event, with when each was first
+        # seen: nothing else of theirs is stored (points, check-ins, interactions and tags
+        # are written only while one exists, and an erasure removes them all together), so
+        # reads made before the first event are known to find nothing.
+        self.new_memberships: dict[tuple[str, str], datetime] = {}
         self._buffers: dict[BufferSpec, _Buffer] = {}
         self._undo: list[tuple[MutableMapping[Any, Any], Any, Any]] = []
         self._memo: dict[Any, Any] = {}  # reads a batch repeats; set with _remember
