@@ -108,6 +108,7 @@ class Outbox:
         sent = 0
         self._store.fold_sent()  # what a run that crashed journaled, before reading the outbox
         while rows := await self._next_rows():
+            failed = False
             try:
                 for row in rows:
                     error = await self._send(row)
@@ -118,12 +119,15 @@ class Outbox:
                         )
                         return sent
                     sent += error is None
+                    failed |= error is not None
                     # Each mark is journaled at once: a crash repeats only the one in flight.
                     self._confirm(row, self._clock.now(), error)
             finally:
                 self._store.fold_sent()  # the chunk's marks, in one transaction
-            if len(rows) < _CHUNK and not self._pacing.paced:
-                break  # that was all that was due (what is decided meanwhile pokes anew)
+            if len(rows) < _CHUNK and not failed and not self._pacing.paced:
+                # That was all that was due: what is decided meanwhile pokes anew, and only
+                # a failure enqueues something here (its operator alert, due at once).
+                break
         return sent
 
     async def _next_rows(self) -> list[OutboxRow]:
