@@ -114,7 +114,9 @@ class MembersTx(TxBase):
             self._insert(self._prebuilt("first", MEMBERS), _IDENTITY_KEYS, rows)
             staged.members.update((s.member, s.name) for s in new_members)
         stored: set[tuple[str, str]] = set()
-        for group, member, left_at in self._run_for_pairs(_Q_MEMBERSHIPS_OF, sorted(first)):
+        created = {s.member for s in new_members}  # no membership can name them yet
+        known_members = sorted(pair for pair in first if pair[1] not in created)
+        for group, member, left_at in self._run_for_pairs(_Q_MEMBERSHIPS_OF, known_members):
             stored.add((group, member))
             if left_at is None:
                 staged.memberships.add((group, member))
