@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from core.effects import Effect, EffectKind
 from storage.outbox import OutboxRow
 from storage.store import Store
+from storage.unit_of_work import EFFECTS_KEPT
 
 START = datetime(2026, 11, 24, 8, tzinfo=timezone(timedelta(hours=8)))
 
@@ -132,5 +133,30 @@ def test_a_batch_with_a_key_already_stored_is_read_back(tmp_path: Path) -> None:
             assert tx.enqueue(again) == 1
         [row] = due(store, START + timedelta(hours=1), False)
         assert row.effect == again[0] and row.effect is not again[0]
+    finally:
+        store.close()
+
+
+def test_what_is_remembered_stays_bounded_and_right(tmp_path: Path) -> None:
+    """A backlog larger than what is kept (paced sending behind a big fan-out): the oldest
+    are forgotten, and the worker reads them from the table instead."""
+    url = f"sqlite:///{tmp_path / 'q.db'}"
+    store = Store(url)
+    try:
+        for first in range(0, EFFECTS_KEPT + 100, 1000):
+            with store.transaction() as tx:
+                tx.enqueue(
+                    [
+                        effect(n, None, 0, EffectKind.SEND_TEXT, 0)
+                        for n in range(first, first + 1000)
+                    ]
+                )
+        assert len(store._known.effects) <= EFFECTS_KEPT
+        later = START + timedelta(days=1)
+        fresh = Store(url)
+        try:
+            assert due(store, later, False) == due(fresh, later, False)
+        finally:
+            fresh.close()
     finally:
         store.close()
