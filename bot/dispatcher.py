@@ -65,11 +65,9 @@ class Dispatcher:
         self.budget = ReplyBudget(self._member_limits)
 
     def reload(self, now: datetime, actor: str) -> list[str]:
-        """Swap in the config file's rules if they are valid; else keep the old ones.
+        """Swap in the config file's rules if valid, else keep the old ones; the problems.
 
-        Returns the problems found. Schedule changes are staged and written after the
-        current batch (see :class:`JobBook`).
-        """
+        Schedule changes are staged and written after the current batch (see JobBook)."""
         log = logger.bind(actor=actor)
         if self.config_path is None:
             return ["this bot was started without a config file"]
