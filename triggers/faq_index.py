@@ -32,7 +32,14 @@ MAX_POSTINGS = 48
 which entry is meant, and walking its postings would make search grow with the FAQ."""
 
 KEYWORD_FLOOR = 75.0
-"""Score of an entry whose keyword is in the message; its questions can only raise it."""
+"""Score of an entry whose keyword is in the message and which explains most of it; its
+questions can only raise it."""
+
+KEYWORD_SINK = 40.0
+KEYWORD_COVERED = 0.6
+"""The floor sinks by up to KEYWORD_SINK points as the entry explains less than
+KEYWORD_COVERED of the message (by IDF): 周六洗澡需要提前约吗 holds the grooming entry's
+keyword 洗澡 but asks what the booking entry answers."""
 
 RECALL_SHARE = 0.6
 """Weight of "how much of the stored question the message contains" in a score; the rest
@@ -305,9 +312,11 @@ class FaqIndex:
         explained += ANSWER_SHARE * self._weight(tokens & self._answers[entry])
         score = max(score, _explained(explained, whole))
         if keyword is not None:
-            if score < KEYWORD_FLOOR:
+            covered = min(1.0, explained / whole) if whole else 1.0
+            floor = KEYWORD_FLOOR - KEYWORD_SINK * max(0.0, 1.0 - covered / KEYWORD_COVERED)
+            if score < floor:
                 matched = keyword
-            score = KEYWORD_FLOOR + (100.0 - KEYWORD_FLOOR) * score / 100.0
+            score = floor + (100.0 - floor) * score / 100.0
         return FaqHit(self._keys[entry], round(share * score, 2), matched)
 
 

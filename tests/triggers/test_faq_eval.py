@@ -1,17 +1,17 @@
-"""The FAQ on five labelled sets from domains unlike each other and unlike the sample
-(a tile shop, an online course, a gym, a dental clinic, a pet shop): what it answers at the
-default threshold.
+"""The FAQ on six labelled sets from domains unlike each other and unlike the sample
+(a tile shop, an online course, a gym, a dental clinic, a pet shop, a hair salon): what it
+answers at the default threshold.
 
 The issue's targets are hits ≥ 0.92, wrong answers ≤ 0.03, chatter answered ≤ 0.03. Chatter
-holds on all five and is asserted; so are wrong answers on the three tuning sets. The hit
-rates are not there yet, so each set's current rate is held as a floor (a change that loses
+holds on all six and is asserted; so are wrong answers on all but the salon. The hit rates
+are not there yet, so each set's current rate is held as a floor (a change that loses
 answers fails here) and README says where they stand. The synonyms and weights were chosen
-on the first three sets; the dental set was written before the matcher was last reworked
-and scored only at the end (held out): its two wrong answers (种一颗牙多少钱 read as a
-filling's price, 拔牙后多久能刷牙 as the extraction entry) were there before the rework too.
-The pet-shop set was written after the last change and scored once, unchanged: a second
-held-out set, and the plainest measure of what a new trade gets (0.57 right, 0.09 wrong: a
-keyword such as 洗澡 pulls 周六洗澡需要提前约吗 to the price entry).
+on the first three sets. The dental and pet sets were each written after a change and
+scored once as held-out sets (0.63 and 0.57 right, 0.04 and 0.09 wrong); their wrong answers
+then guided the keyword floor's sinking (a keyword such as 洗澡 pulled 周六洗澡需要提前约吗 to
+the price entry), which took them to 0.02 and 0.02 and lost no answer anywhere. The salon set
+was written after that change, and measures what a new trade gets now: 0.49 right, 0.09
+wrong (the same for every sink tried, so it informed none).
 """
 
 from __future__ import annotations
@@ -27,10 +27,23 @@ from triggers.faq_eval import LabelledSetError, evaluate, read_labelled
 
 SETS = Path(__file__).resolve().parent.parent / "fixtures" / "faq_eval"
 # Hit rates reached so far (held as floors; the target is 0.92).
-HIT_FLOORS = {"tiles": 0.80, "course": 0.69, "gym": 0.78, "dental": 0.62, "pets": 0.56}
-# Wrong answers allowed: the target, but for the held-out sets what they measured (dental 2
-# of 51, pets 4 of 46).
-WRONG_CEILINGS = {"tiles": 0.03, "course": 0.03, "gym": 0.03, "dental": 0.04, "pets": 0.09}
+HIT_FLOORS = {
+    "tiles": 0.80,
+    "course": 0.69,
+    "gym": 0.78,
+    "dental": 0.62,
+    "pets": 0.56,
+    "salon": 0.48,
+}
+# Wrong answers allowed: the target, but for the salon what it measured (4 of 43, 0.093).
+WRONG_CEILINGS = {
+    "tiles": 0.03,
+    "course": 0.03,
+    "gym": 0.03,
+    "dental": 0.03,
+    "pets": 0.03,
+    "salon": 0.10,
+}
 
 
 def evaluation(name: str):  # type: ignore[no-untyped-def]
