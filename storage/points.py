@@ -283,7 +283,9 @@ class PointsTx(TxBase):
             for pair in {(g, m) for g, ms in self.expected.items() for m in ms} | {(group, member)}
             if cache.known_since.get(pair, date.max) > since
         ]
-        for pair in self.new_memberships.keys() & unknown:  # nothing to read: 0, none
+        # A membership the batch created holds no points or check-ins yet, even mid-batch:
+        # every write of them goes through this cache, which loads a pair before it writes.
+        for pair in self.new_memberships.keys() & unknown:
             cache.balances.setdefault(pair, 0)
             cache.known_since[pair] = date.min
         wanted = sorted(pair for pair in unknown if pair not in self.new_memberships)

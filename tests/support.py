@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -125,3 +126,19 @@ def replay(
     asyncio.run(run(adapter, dispatcher, outbox, clock, RunOptions(batch_size=batch_size)))
     said = [json.loads(line) for line in out.getvalue().splitlines()]
     return Transcript(said=said, stderr=err.getvalue())
+
+
+@contextmanager
+def store_with_members(
+    members: Iterable[str], seen: datetime, group: str = "g1"
+) -> Iterator[Store]:
+    """A fresh in-memory store where ``members`` were first seen in ``group`` at ``seen``
+    (committed), closed afterwards."""
+    store = Store("sqlite://")
+    try:
+        with store.transaction() as tx:
+            for member in members:
+                tx.observe(group, member, seen)
+        yield store
+    finally:
+        store.close()

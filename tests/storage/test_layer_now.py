@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support import store_with_members
 
 from core.layers import Layer, LayerThresholds
 from storage.store import Store, StoreTx
@@ -159,20 +160,13 @@ def test_rows_written_before_the_read_count_once() -> None:
     today = date(2026, 1, 20)
     words = [datetime(2026, 1, 19, 10, tzinfo=ZONE), datetime(2026, 1, 19, 11, tzinfo=ZONE)]
     for ahead in (False, True):
-        store = Store("sqlite://")
-        try:
-            with store.transaction() as tx:
-                for member in MEMBERS:
-                    tx.observe("g1", member, START)
-            with store.transaction() as tx:
-                for at in words:
-                    tx.record_interaction("g1", "a", "message", at)
-                tx.flush()  # as a leaderboard's read would
-                tx.record_interaction("g1", "b", "message", words[0])  # still buffered
-                if ahead:
-                    tx.expect_layers([("g1", m, ZONE, today) for m in MEMBERS], THRESHOLDS)
-                fast = {m: tx.layer_now("g1", m, ZONE, today, THRESHOLDS) for m in MEMBERS}
-                # two words are fewer than the three a core member needs
-                assert fast == {"a": Layer.ACTIVE, "b": Layer.ACTIVE, "c": Layer.CHURNING}
-        finally:
-            store.close()
+        with store_with_members(MEMBERS, START) as store, store.transaction() as tx:
+            for at in words:
+                tx.record_interaction("g1", "a", "message", at)
+            tx.flush()  # as a leaderboard's read would
+            tx.record_interaction("g1", "b", "message", words[0])  # still buffered
+            if ahead:
+                tx.expect_layers([("g1", m, ZONE, today) for m in MEMBERS], THRESHOLDS)
+            fast = {m: tx.layer_now("g1", m, ZONE, today, THRESHOLDS) for m in MEMBERS}
+            # two words are fewer than the three a core member needs
+            assert fast == {"a": Layer.ACTIVE, "b": Layer.ACTIVE, "c": Layer.CHURNING}

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from support import at
+from support import at, store_with_members
 
 from storage.store import Store
 from storage.tags import TagSource
@@ -55,32 +55,25 @@ def test_tags_read_for_the_batch_agree_with_the_table(
     """The batch's tag reads (read ahead for its speakers, kept for the batch) see every
     tag set, removed, rolled back or erased before them in the same transaction."""
     now = at("2026-11-24T08:00")
-    store = Store("sqlite://")
-    try:
-        with store.transaction() as tx:
-            for member in MEMBERS:
-                tx.observe("g1", member, now)
-        with store.transaction() as tx:
-            tx.expect_tags(("g1", m) for m in MEMBERS)
-            for op, member, tag, hours in script:
-                if op == "tag":
-                    until = now + timedelta(hours=hours) if hours else None
-                    tx.tag("g1", member, tag, TagSource.ADMIN, now, until)
-                elif op == "untag":
-                    tx.untag("g1", member, tag)
-                elif op == "erase":
-                    tx.erase_member(member, now)
-                elif op == "fail":
-                    with contextlib.suppress(RuntimeError), tx.savepoint():
-                        tx.tag("g1", member, tag, TagSource.ADMIN, now)
-                        tx.tags_of("g1", member, now)
-                        raise RuntimeError
-                else:
-                    when = now + timedelta(hours=hours)
-                    table = sorted(r.tag for r in tx.tag_rows("g1", when) if r.member == member)
-                    assert tx.tags_of("g1", member, when) == table, (member, when)
-    finally:
-        store.close()
+    with store_with_members(MEMBERS, now) as store, store.transaction() as tx:
+        tx.expect_tags(("g1", m) for m in MEMBERS)
+        for op, member, tag, hours in script:
+            if op == "tag":
+                until = now + timedelta(hours=hours) if hours else None
+                tx.tag("g1", member, tag, TagSource.ADMIN, now, until)
+            elif op == "untag":
+                tx.untag("g1", member, tag)
+            elif op == "erase":
+                tx.erase_member(member, now)
+            elif op == "fail":
+                with contextlib.suppress(RuntimeError), tx.savepoint():
+                    tx.tag("g1", member, tag, TagSource.ADMIN, now)
+                    tx.tags_of("g1", member, now)
+                    raise RuntimeError
+            else:
+                when = now + timedelta(hours=hours)
+                table = sorted(r.tag for r in tx.tag_rows("g1", when) if r.member == member)
+                assert tx.tags_of("g1", member, when) == table, (member, when)
 
 
 def test_an_erased_members_tags_are_gone_for_the_rest_of_the_batch(store: Store) -> None:

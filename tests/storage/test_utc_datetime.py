@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Column, Integer, MetaData, Table, create_engine, insert, select
 from sqlalchemy.dialects import sqlite
 
+from storage import types
 from storage.types import UtcDateTime
 
 ZONES = st.integers(min_value=-14 * 60, max_value=14 * 60).map(
@@ -39,6 +40,7 @@ def test_texts_stay_right_past_the_number_remembered() -> None:
     assert to_text is not None
     seen = {to_text(datetime(2026, 1, 1, tzinfo=UTC) + timedelta(seconds=n)) for n in range(9000)}
     assert len(seen) == 9000
+    assert len(types._TEXTS) <= types._TEXTS_KEPT  # bounded
 
 
 def test_a_naive_time_is_refused() -> None:
