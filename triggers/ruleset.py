@@ -85,6 +85,7 @@ class RoleBook:
 
 
 _ROLE_ORDER = list(Role)
+_UNLISTED_KEPT = 4096  # groups a config that lists none is in, with the names they go by
 
 # A recomputation missed while the bot was down still runs when it is back the same day.
 _LAYERS_GRACE = timedelta(hours=20)
@@ -116,6 +117,7 @@ class RuleSet:
         self.roles = RoleBook(config)
         self._default_tz = ZoneInfo(config.timezone)
         self._groups: dict[str, GroupInfo] = {}
+        self._unlisted: dict[tuple[str, str], GroupInfo] = {}  # made once: asked per event
         self._rooms: dict[str, str] = {}  # config name (id or topic) → room id
         self.pending_topics: dict[str, GroupConfig] = {}
         for g in config.groups:
@@ -340,7 +342,12 @@ class RuleSet:
         known = self._groups.get(group)
         if known is not None:
             return known
-        return GroupInfo(group, name or group, self._default_tz)
+        made = self._unlisted.get((group, name))
+        if made is None:
+            if len(self._unlisted) >= _UNLISTED_KEPT:
+                self._unlisted.clear()
+            made = self._unlisted[group, name] = GroupInfo(group, name or group, self._default_tz)
+        return made
 
     def zone_of(self, group: str) -> ZoneInfo:
         return self.group_info(group).tz
