@@ -118,7 +118,8 @@ class Store:
         connection = self._marks.raw_connection()
         try:
             with closing(connection.cursor()) as cursor:
-                cursor.execute(mark.sql, mark.parameters({"mid": message_id, "at": at}))
+                values = {"low": message_id, "high": message_id, "at": at}
+                cursor.execute(mark.sql, mark.parameters(values))
         finally:
             connection.close()
 
