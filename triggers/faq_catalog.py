@@ -12,7 +12,7 @@ from pydantic import Field, field_validator, model_validator
 
 from storage.faq_queue import LearnedRow
 from triggers.faq_index import DEFAULT_THRESHOLD, FaqDoc, FaqHit, FaqIndex
-from triggers.faq_synonyms import synonyms
+from triggers.faq_synonyms import reading
 from triggers.schema_types import Duration, NonEmptyStr, StrictModel
 from triggers.templates import PlainText, Renderable
 
@@ -97,7 +97,8 @@ class FaqCatalog:
             FaqDoc(e.id, tuple(e.questions), tuple(e.keywords), _TEMPLATE.sub(" ", e.answer))
             for e in config.entries
         ]
-        self._prepare = synonyms(config.synonyms).apply
+        keywords = [k for e in config.entries for k in e.keywords]
+        self._prepare = reading(config.synonyms, keywords)
         self._index = FaqIndex(self._docs, self._prepare)
         self.learned: tuple[LearnedRow, ...] = ()
 

@@ -9,7 +9,8 @@ leftmost-longest, so a longer word keeps its own sense: 装修 stays 装修 whil
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Callable, Iterable, Sequence
 
 import ahocorasick
 
@@ -140,6 +141,34 @@ BUNDLED: tuple[tuple[str, ...], ...] = (
 )
 
 
+# Verb-object words members split with 个/过/完 (理个发, 洗过澡, 剪完头): read whole again,
+# with every two-character keyword of the FAQ. (了, 一下 and 一个 are filler already.)
+SPLIT_WORDS = (
+    *("理发", "剪发", "剪头", "烫发", "烫头", "染发", "洗头", "吹头", "洗澡", "冲澡", "洗牙"),
+    *("补牙", "拔牙", "看病", "挂号", "打针", "体检", "请假", "上课", "下课", "上班", "下班"),
+    *("开会", "报名", "排队", "停车", "加油", "充电", "付款", "退款", "退货", "换货", "签到"),
+    *("打卡", "拍照", "照相", "游泳", "跑步", "散步", "遛狗", "洗车", "吃饭", "睡觉", "见面"),
+    *("帮忙", "开票", "办卡", "退卡", "充值", "约课", "上门", "送货", "装机", "开户", "销户"),
+)
+_SPLIT = re.compile(r"([\u3400-\u9fff])(?:了个|个|过|完)([\u3400-\u9fff])")
+
+
+class SplitWords:
+    """Joins a split verb-object word when its two halves make one the FAQ knows."""
+
+    def __init__(self, words: Iterable[str]) -> None:
+        self._words = frozenset(
+            w for w in map(normalize, words) if len(w) == 2 and _SPLIT.match(f"{w[0]}个{w[1]}")
+        )
+
+    def apply(self, clean: str) -> str:
+        return _SPLIT.sub(self._join, clean)
+
+    def _join(self, found: re.Match[str]) -> str:
+        pair = found[1] + found[2]
+        return pair if pair in self._words else found[0]
+
+
 class Synonyms:
     """Reads every word of a group as the group's first, in one leftmost-longest pass."""
 
@@ -179,3 +208,10 @@ def _letter_at(text: str, index: int) -> bool:
 def synonyms(extra: Iterable[Sequence[str]] = ()) -> Synonyms:
     """The bundled groups and an admin's own; the admin's win for a word in both."""
     return Synonyms([*BUNDLED, *extra])
+
+
+def reading(extra: Iterable[Sequence[str]], keywords: Iterable[str]) -> Callable[[str], str]:
+    """How the FAQ reads normalised text: split words joined (the bundled ones and the
+    FAQ's two-character keywords), then synonyms read as their group's first word."""
+    split, words = SplitWords([*SPLIT_WORDS, *keywords]), synonyms(extra)
+    return lambda clean: words.apply(split.apply(clean))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from support import ruleset_from
 
-from triggers.faq_synonyms import BUNDLED, Synonyms, synonyms
+from triggers.faq_synonyms import BUNDLED, SplitWords, Synonyms, synonyms
 from triggers.loader import ConfigError
 from triggers.text import normalize
 
@@ -90,3 +90,32 @@ rules: [{name: 答疑, when: {question: true}, do: {action: faq}}]
 def test_a_bad_synonym_group_is_refused(synonyms_yaml: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         ruleset_from(f"faq: {{synonyms: {synonyms_yaml}}}\nrules: []")
+
+
+@pytest.mark.parametrize(
+    ("text", "read_as"),
+    [
+        ("理个发多少钱", "理发多少钱"),
+        ("剪完头能洗吗", "剪头能洗吗"),
+        ("洗过澡了", "洗澡了"),
+        ("周六约个号", "周六约号"),  # a keyword of the FAQ's own
+        ("剪个头发", "剪头发"),
+        ("买个包", "买个包"),  # 买包 is no word the FAQ knows
+        ("三个人", "三个人"),
+        ("个人资料", "个人资料"),
+    ],
+)
+def test_a_split_verb_object_word_is_read_whole(text: str, read_as: str) -> None:
+    assert SplitWords(["理发", "剪头", "洗澡", "约号"]).apply(normalize(text)) == read_as
+
+
+def test_a_split_keyword_finds_its_entry() -> None:
+    config = """
+faq:
+  entries:
+    - {id: haircut, questions: [剪头发多少钱], keywords: [理发], answer: 48 元。}
+    - {id: hours, questions: [几点开门], answer: 十点。}
+rules: [{name: 答疑, when: {question: true}, do: {action: faq}}]
+"""
+    hit = ruleset_from(config).faq.search("理个发要多少")
+    assert hit is not None and hit.key == "haircut"
