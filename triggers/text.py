@@ -107,9 +107,16 @@ _REQUEST = (
     r"(?:约|预约|办|买|退|换|测|咨询|了解|问|开|报名|订|预订|补|改)"
 )
 
+# Asking to be sent or told something (地址发一下, 麻烦发下课表, 告诉我营业时间), unless the
+# speaker is the one who sends (我发一下照片, 我们说一下规则).
+_SEND_ME = (
+    r"(?:^|[,;.!?]\s*)(?!我)[^\W我]*?(?:发(?:一下|我)|给我|告诉我|说一下|麻烦(?:发|给|说|问|帮))"
+)
+
 _QUESTION = re.compile(
     r"\?\W*$"
     rf"|{_REQUEST}"
+    rf"|{_SEND_ME}"
     r"|([^\W不没])[不没]\1"  # A-not-A: 行不行, 好不好, 去没去
     rf"|{'|'.join(_ZH_INTERROGATIVES)}"
     rf"|(?:{'|'.join(_ZH_FINAL_PARTICLES)})\W*$"

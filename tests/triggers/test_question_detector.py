@@ -14,6 +14,13 @@ QUESTIONS = [
     "我要退卡",
     "想约个周六的号",
     "我们想了解下团课",
+    # asking to be sent or told something
+    "地址发一下",
+    "价格表发我一下",
+    "麻烦发下课表",
+    "告诉我营业时间",
+    "给我个链接",
+    "你好，地址发一下",
     # punctuation
     "退款？",
     "refund?",
@@ -88,6 +95,13 @@ NOT_QUESTIONS = [
     "我想说教练真好",
     "想吃火锅了",
     "需要勇气才敢去拔牙",
+    # the speaker sends or tells; or 发/说 inside other words
+    "我发一下照片",
+    "我们说一下规则",
+    "发个红包",
+    "今天说下雨",
+    "头发下周再剪",
+    "麻烦死了",
     "",
     "签到",
     "今天天气不错",
