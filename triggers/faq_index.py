@@ -58,6 +58,30 @@ NON_QUESTION_SHARE = 0.8
 """A message that does not read as a question keeps this share of its resemblance to a
 stored question, and gets no keyword floor: a terse 退款流程 is still asked often enough."""
 
+ASPECT_CLASH_SHARE = 0.75
+"""What an entry keeps when its questions ask one thing about the topic and the message
+another (烫头要多长时间 against 烫头发多少钱: a duration, not a price); see _ASPECTS."""
+
+# What a question asks about its topic, read from the text as the FAQ prepares it (synonyms
+# already read as their group's first word). A duration is read before a time: 多长时间.
+_ASPECTS = (
+    ("duration", re.compile(r"多久|多长时间|多长|几个?小时|几分钟|几天|多少天")),
+    ("price", re.compile(r"价格|收费|多少钱|价钱|几块")),
+    ("time", re.compile(r"时间|几点|营业")),
+    ("place", re.compile(r"哪里|哪儿|在哪|地址|位置|怎么走|怎么去")),
+)
+
+
+def aspects_of(prepared: str) -> frozenset[str]:
+    """What the text asks about its topic: a duration, a price, a time, a place, or none."""
+    found: set[str] = set()
+    for name, pattern in _ASPECTS:
+        if pattern.search(prepared):
+            found.add(name)
+            prepared = pattern.sub(" ", prepared)
+    return frozenset(found)
+
+
 REPORT_SHARE = 0.55
 """What a statement that reports something done keeps (发票收到了, 作业交了, 样品已经到):
 below the default threshold even when it is word for word a stored question's topic."""
@@ -98,6 +122,7 @@ class _Probe:
     core: str
     tokens: frozenset[str]
     asks: bool
+    aspects: frozenset[str]
     share: float  # of its score a message keeps: 1 asked, less said (see NON_QUESTION_SHARE)
     whole: float
     known: float
@@ -165,6 +190,9 @@ class FaqIndex:
         ]
         self._lightest = [min((w for w, _ in b), default=0.0) for b in self._bounds]
         self._keywords = _keyword_finder(docs, self._clean)
+        self._aspects = [
+            frozenset().union(*(aspects_of(self._clean(q)) for q in doc.questions)) for doc in docs
+        ]
         self.last_candidates = 0
         """Entries the last search re-scored: at most TOP_K, whatever the FAQ size."""
         self.last_postings = 0
@@ -196,13 +224,13 @@ class FaqIndex:
         core, tokens, shared = probe.core, probe.tokens, probe.shared
         unindexed = [t for t in tokens if t in self._idf and t not in self._indexed]
         spare = self._weight(unindexed)  # what the unindexed tokens could add, at most
-        share = probe.share
         # What any entry can explain of the message is at most its known words.
         explained = _explained(probe.known, probe.whole)
         best: tuple[float, int, FaqHit] | None = None
         self.last_candidates = 0
         for entry in probe.ranked:
             keyword = probe.keyword_hits.get(entry)
+            share = self._share(entry, probe)
             # An entry that cannot reach the threshold, or beat the best so far, is skipped:
             # first by a bound that costs two divisions, then by a tighter one.
             floor = threshold if best is None else max(threshold, best[0])
@@ -225,10 +253,14 @@ class FaqIndex:
         """The best ``limit`` entries with their scores, whatever the threshold: for admins
         tuning their FAQ (``qunbot faq test``), not the message path."""
         probe = self._probe(normalize(text))
-        share = probe.share
         hits = [
             self._score(
-                entry, probe.core, probe.tokens, probe.keyword_hits.get(entry), probe.whole, share
+                entry,
+                probe.core,
+                probe.tokens,
+                probe.keyword_hits.get(entry),
+                probe.whole,
+                self._share(entry, probe),
             )
             for entry in probe.ranked
         ]
@@ -264,8 +296,25 @@ class FaqIndex:
         ranked = heapq.nsmallest(TOP_K, shared, key=lambda e: (-shared[e] / self._norms[e], e))
         share = 1.0 if asks else REPORT_SHARE if _REPORT.search(clean) else NON_QUESTION_SHARE
         return _Probe(
-            core, tokens, asks, share, whole if asks else 0.0, known, keyword_hits, shared, ranked
+            core,
+            tokens,
+            asks,
+            aspects_of(clean),
+            share,
+            whole if asks else 0.0,
+            known,
+            keyword_hits,
+            shared,
+            ranked,
         )
+
+    def _share(self, entry: int, probe: _Probe) -> float:
+        """Of its score, what the entry keeps for this message: less when they ask different
+        things about the topic (a duration against a price)."""
+        own = self._aspects[entry]
+        if own and probe.aspects and own.isdisjoint(probe.aspects):
+            return probe.share * ASPECT_CLASH_SHARE
+        return probe.share
 
     def _ceiling(self, entry: int, indexed: float, unindexed: list[str], length: int) -> float:
         """The most this entry can score (plus slack for rounding): skipping hopeless

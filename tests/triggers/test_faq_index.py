@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 from support import ruleset_from
 
+from triggers import faq_index
 from triggers.faq_index import (
+    ASPECT_CLASH_SHARE,
     DEFAULT_THRESHOLD,
     KEYWORD_FLOOR,
     KEYWORD_SINK,
@@ -21,6 +23,7 @@ from triggers.faq_index import (
     FaqDoc,
     FaqHit,
     FaqIndex,
+    aspects_of,
 )
 
 COMMUNITY_FAQ = [
@@ -475,3 +478,50 @@ def test_asking_for_a_service_by_saying_so_gets_the_keyword_floor(text: str, key
 )
 def test_wanting_without_asking_for_a_service_is_not_a_request(text: str) -> None:
     assert FaqIndex(REQUEST_FAQ).search(text, DEFAULT_THRESHOLD) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "aspects"),
+    [
+        ("烫头要多长时间", {"duration"}),  # a duration, not a time
+        ("染发大概要几个小时", {"duration"}),
+        ("要几天到", {"duration"}),
+        ("剪头发多少钱", {"price"}),
+        ("停车收费吗", {"price"}),
+        ("几点开门", {"time"}),
+        ("店在哪里", {"place"}),
+        ("地址在哪", {"place"}),
+        ("需要预约吗", set()),
+        ("直播几点开始, 回放在哪看", {"time", "place"}),
+    ],
+)
+def test_what_a_question_asks_about_its_topic(text: str, aspects: set[str]) -> None:
+    assert aspects_of(text) == aspects
+
+
+SALON = [
+    FaqDoc("perm", ("烫头发多少钱",), ("烫头", "烫发")),
+    FaqDoc("duration", ("烫染要做多久",), ()),
+    FaqDoc("booking", ("需要预约吗",), ("预约",)),
+]
+
+
+def test_an_entry_asking_something_else_about_the_topic_keeps_less(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """烫头 is the perm entry's keyword, but the member asks how long, not how much."""
+    index = FaqIndex(SALON)
+
+    def perm_score() -> float:
+        return next(h.score for h in index.candidates("烫头要多长时间") if h.key == "perm")
+
+    clashing = perm_score()
+    monkeypatch.setattr(faq_index, "ASPECT_CLASH_SHARE", 1.0)
+    unclashed = perm_score()
+    monkeypatch.undo()
+    assert unclashed >= DEFAULT_THRESHOLD > clashing  # it was the wrong answer before
+    assert clashing == pytest.approx(ASPECT_CLASH_SHARE * unclashed, abs=0.01)
+    hit = index.search("烫头发要多少钱", DEFAULT_THRESHOLD)  # the same aspect keeps it all
+    assert hit is not None and hit.key == "perm"
+    no_aspect = index.candidates("烫头可以预约吗")  # the message asks no aspect: no clash
+    assert no_aspect and all(h.score > 0 for h in no_aspect)
