@@ -1,18 +1,18 @@
-"""The FAQ on six labelled sets from domains unlike each other and unlike the sample
-(a tile shop, an online course, a gym, a dental clinic, a pet shop, a hair salon): what it
-answers at the default threshold.
+"""The FAQ on seven labelled sets from domains unlike each other and unlike the sample
+(a tile shop, an online course, a gym, a dental clinic, a pet shop, a hair salon, a
+homestay): what it answers at the default threshold.
 
 The issue's targets are hits ≥ 0.92, wrong answers ≤ 0.03, chatter answered ≤ 0.03. Chatter
-holds on all six and is asserted; so are wrong answers on all but the salon. The hit rates
+holds on all seven and is asserted; so are wrong answers on all but the salon. The hit rates
 are not there yet, so each set's current rate is held as a floor (a change that loses
 answers fails here) and README says where they stand. The synonyms and weights were chosen
 on the first three sets. The dental and pet sets were each written after a change and
 scored once as held-out sets (0.63 and 0.57 right, 0.04 and 0.09 wrong); their wrong answers
-then guided the keyword floor's sinking (a keyword such as 洗澡 pulled 周六洗澡需要提前约吗 to
-the price entry), which took them to 0.02 and 0.02 and lost no answer anywhere. The salon set
-was written after that change, and measures what a new trade gets now: 0.49 right, 0.09
-wrong (the same for every sink tried, so it informed none).
-"""
+then guided the keyword floor's sinking, which took them to 0.02 and 0.02. The salon set was
+written after that (0.49 right, 0.09 wrong); its misses and wrong answers guided split
+words, requests and aspects (0.56 right, 0.05 wrong). The homestay set was written after
+those and scored once: 0.48 right, no wrong answer, no chatter answered (the same without
+them)."""
 
 from __future__ import annotations
 
@@ -31,18 +31,20 @@ HIT_FLOORS = {
     "tiles": 0.80,
     "course": 0.69,
     "gym": 0.78,
-    "dental": 0.62,
-    "pets": 0.56,
-    "salon": 0.48,
+    "dental": 0.64,
+    "pets": 0.60,
+    "salon": 0.55,
+    "homestay": 0.47,
 }
-# Wrong answers allowed: the target, but for the salon what it measured (4 of 43, 0.093).
+# Wrong answers allowed: the target, but for the salon what it measured (2 of 43, 0.047).
 WRONG_CEILINGS = {
     "tiles": 0.03,
     "course": 0.03,
     "gym": 0.03,
     "dental": 0.03,
     "pets": 0.03,
-    "salon": 0.10,
+    "salon": 0.05,
+    "homestay": 0.03,
 }
 
 
