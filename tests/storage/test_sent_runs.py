@@ -78,10 +78,8 @@ def test_a_burst_in_order_is_one_statement_row(tmp_path: Path) -> None:
 
             tx._run_many = counting  # type: ignore[method-assign,assignment]
             later = START + SENT_AT_GRAIN + timedelta(milliseconds=1)
-            tx.mark_sent(
-                [(ids[0], START), (ids[1], START), (ids[2], START), (ids[4], START)]
-                + [(ids[5], later)]
-            )
+            burst = [(ids[n], START) for n in (0, 1, 2, 4)]
+            tx.mark_sent([*burst, (ids[5], later)])
     finally:
         store.close()
     assert [[(r["low"], r["high"]) for r in rows] for rows in executed] == [  # type: ignore[index]
