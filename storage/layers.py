@@ -32,7 +32,9 @@ _Q_LAYER_INPUTS = (
         MEMBERSHIPS.c.layer,
         *layer_inputs(_RECENTLY, MEMBERSHIPS.c.active_count),
     )
-    .where(MEMBERSHIPS.c.group_id == G)
+    # Not those first seen after the run: a batch stores its speakers before its timer
+    # work runs, and a member who speaks at 04:01 was not there for the 04:00 run.
+    .where(MEMBERSHIPS.c.group_id == G, MEMBERSHIPS.c.first_seen_at <= bindparam("now"))
     .order_by(MEMBERSHIPS.c.member_id)
 )
 
@@ -151,7 +153,7 @@ class LayersTx(ActivityFactsTx, LayerReadsTx):
         self.refresh_activity(group, bounds.counted_from)
         changes = []
         for member, stored, left, new, last_idle, first_idle, counted in self._run(
-            _Q_LAYER_INPUTS, g=group, **bounds.parameters()
+            _Q_LAYER_INPUTS, g=group, now=now, **bounds.parameters()
         ):
             # Never active in the scanned span: idle since first seen.
             idle = Idle(last_idle if last_idle >= 0 else first_idle)

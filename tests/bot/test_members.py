@@ -7,11 +7,15 @@ import io
 from pathlib import Path
 
 from click.testing import CliRunner
-from support import join, message, replay, ruleset_from
+from support import at, join, message, replay, ruleset_from
 
+from bot.adapters.replay import parse_line
 from bot.cli import main
+from bot.dispatcher import Dispatcher
+from core.events import Event, EventKind
 from core.layers import Layer
 from storage.store import Store
+from triggers.engine import Engine
 
 CONFIG = """\
 timezone: Asia/Shanghai
@@ -38,6 +42,25 @@ def test_the_daily_job_stores_layers_at_four_in_the_groups_zone(tmp_path: Path) 
     # The 04:00 run saw bob, amy and cat (dan spoke after it); each change once.
     assert changes == {("bob", Layer.ACTIVE), ("amy", Layer.NEW), ("cat", Layer.ACTIVE)}
     assert [t.isoformat() for t in when] == ["2026-11-24T20:00:00+00:00"]
+
+
+def test_the_daily_job_does_not_count_a_member_who_speaks_later_in_its_batch(
+    tmp_path: Path,
+) -> None:
+    """A live batch holding the 04:00 tick and a newcomer's 04:01 message stores the
+    newcomer before the job runs: the job still leaves them out."""
+    store = Store(f"sqlite:///{tmp_path / 'q.db'}")
+    dispatcher = Dispatcher(store, Engine(ruleset_from(CONFIG)))
+    bob = parse_line(message("2026-11-24T10:00:00+08:00", "bob", "签到"))
+    dispatcher.restore(bob.at)
+    dispatcher.process([bob])
+    tick = Event(EventKind.TICK, "", at("2026-11-25T04:00:00+08:00"))
+    dispatcher.process([tick, parse_line(message("2026-11-25T04:01:00+08:00", "dan", "早"))])
+    dispatcher.close()
+    with store.transaction() as tx:
+        changes = {(m, t) for m, _, t, _ in tx.layer_changes("g1")}
+    store.close()
+    assert changes == {("bob", Layer.ACTIVE)}
 
 
 def test_operators_list_a_layer_and_show_one_member(tmp_path: Path) -> None:
