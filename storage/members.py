@@ -91,7 +91,6 @@ class MembersTx(TxBase):
         :meth:`observe` would create); a former member's return and a new display name stay
         with that message's own ``observe``.
         """
-        self.expect((s.group, s.member) for s in speakers)
         known, staged = self._known, self._staged
         first: dict[tuple[str, str], Speaker] = {}
         for s in speakers:

@@ -68,20 +68,23 @@ class Engine:
         self.ruleset = ruleset
 
     def expect(self, events: Sequence[Event], tx: StoreTx) -> None:
-        """Before a batch: read together the layers and tags its message rules will ask
-        about (the matcher's memo keeps what it found for :meth:`handle`)."""
+        """Before a batch: read together the points, layers and tags its message rules will
+        ask about (the matcher's memo keeps what it found for :meth:`handle`)."""
         ruleset = self.ruleset
-        asking = ruleset.asks_about_member
-        if not asking:
+        asking, pointed = ruleset.asks_about_member, ruleset.reads_points
+        if not asking and not pointed:
             return
         layers: list[tuple[str, str, ZoneInfo, date]] = []
         tags: list[tuple[str, str]] = []
+        points: list[tuple[str, str]] = []
         for event in events:
             if event.kind is not EventKind.MESSAGE or event.content != "text" or not event.member:
                 continue
             if len(event.text) > MEMO_MAX_CHARS:
                 continue  # not memoised: matched here and again in handle; read when asked
             for order, _ in ruleset.matcher.candidates(event.text):
+                if order in pointed:
+                    points.append((event.group, event.member))
                 conditions = asking.get(order)
                 if conditions is None or not conditions.admits_group(event.group):
                     continue
@@ -91,6 +94,7 @@ class Engine:
                     zone = ruleset.zone_of(event.group)
                     today = event.at.astimezone(zone).date()
                     layers.append((event.group, event.member, zone, today))
+        tx.expect(points)
         tx.expect_tags(tags)
         tx.expect_layers(layers, ruleset.layer_thresholds)
 

@@ -53,6 +53,7 @@ class CompiledRule:
     stop: bool
     schedule: Schedule | None = None
     moderation: bool = False  # a ``detect:`` rule: it still runs for a muted member
+    reads_points: bool = False  # an action reads the speaker's points (see ActionModel)
 
 
 class RuleSetProblems(Exception):
@@ -180,6 +181,7 @@ class RuleSet:
                     stop=not rule.continue_,
                     schedule=rule.when.schedule,
                     moderation=rule.when.detect is not None,
+                    reads_points=any(type(c).reads_speaker_points for c in rule.do),
                 )
             )
             if rule.when.schedule is not None and not (rule.if_.groups or config.groups):
@@ -222,6 +224,10 @@ class RuleSet:
             for r in self.by_event[EventType.MESSAGE]
             if r.conditions.layers is not None or r.conditions.tags is not None
         }
+        # The message rules that read the sender's points (read ahead per batch too).
+        self.reads_points = frozenset(
+            r.order for r in self.by_event[EventType.MESSAGE] if r.reads_points
+        )
 
     def _check_references(self) -> list[tuple[Loc, str]]:
         config = self.config

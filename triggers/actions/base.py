@@ -177,6 +177,9 @@ class ActionModel(StrictModel):
     action: str
     # The trigger kinds the action makes sense on; by default all of them.
     accepts: ClassVar[frozenset[EventType]] = frozenset(EventType)
+    # Whether it reads or changes the speaker's points: a batch reads those of the members
+    # whose messages trigger such a rule together, and only theirs.
+    reads_speaker_points: ClassVar[bool] = False
 
     def build(self, kit: BuildKit) -> Action:
         raise NotImplementedError

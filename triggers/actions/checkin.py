@@ -34,6 +34,7 @@ SAMPLE: dict[str, Any] = {
 
 class CheckinConfig(Templated):
     accepts: ClassVar[frozenset[EventType]] = frozenset({EventType.MESSAGE})
+    reads_speaker_points: ClassVar[bool] = True
     action: Literal["checkin"]
     points: int = Field(default=10, ge=0, description="points for every check-in")
     streak_bonus: dict[int, int] = Field(

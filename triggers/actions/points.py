@@ -31,6 +31,7 @@ class GrantPointsConfig(Templated):
     """Give the sender points (negative to deduct); silent unless text/template is set."""
 
     accepts: ClassVar[frozenset[EventType]] = frozenset({EventType.MESSAGE, EventType.JOIN})
+    reads_speaker_points: ClassVar[bool] = True
 
     action: Literal["points"]
     amount: int = Field(ge=-MAX_GRANT, le=MAX_GRANT, description="points to add; negative deducts")
@@ -89,6 +90,7 @@ class MyPointsConfig(Templated):
     """Answer a member's question about their own points."""
 
     accepts: ClassVar[frozenset[EventType]] = frozenset({EventType.MESSAGE})
+    reads_speaker_points: ClassVar[bool] = True
 
     action: Literal["my_points"]
 
