@@ -28,6 +28,7 @@ from storage.types import utc_field
 # Partial-index conditions: the rows the hot queries look for, a small share of the table.
 _PENDING_WELCOME = "welcome_due IS NOT NULL"
 _PENDING_MESSAGE = "status = 'pending'"
+_CURRENT_MEMBER = "left_at IS NULL"
 
 
 class Group(SQLModel, table=True):
@@ -55,7 +56,6 @@ class Membership(SQLModel, table=True):
 
     __tablename__ = "memberships"
     __table_args__ = (
-        Index("ix_memberships_group_points", "group_id", "points"),
         # Only pending welcomes are indexed: a new membership then costs no index entry.
         Index(
             "ix_memberships_pending_welcome",
@@ -84,6 +84,19 @@ class Membership(SQLModel, table=True):
     active_count: int = Field(
         default=0, sa_column=Column(Integer, nullable=False, server_default="0")
     )
+
+
+# Current members by points, highest first: a rank (how many are ahead) and the top of a
+# leaderboard read this index alone (a points column is only known once the class exists).
+_MEMBERSHIPS = SQLModel.metadata.tables["memberships"]
+Index(
+    "ix_memberships_current_points",
+    _MEMBERSHIPS.c.group_id,
+    _MEMBERSHIPS.c.points.desc(),
+    _MEMBERSHIPS.c.member_id,
+    sqlite_where=text(_CURRENT_MEMBER),
+    postgresql_where=text(_CURRENT_MEMBER),
+)
 
 
 class ActivityWindow(SQLModel, table=True):

@@ -12,6 +12,7 @@ from sqlalchemy import create_engine, inspect, text
 from sqlmodel import SQLModel
 
 from storage.migrate import alembic_config, upgrade_to_head
+from storage.points import _Q_AHEAD, _Q_BOARD_ALL
 from storage.store import Store
 
 
@@ -66,3 +67,24 @@ def test_existing_broadcast_messages_get_their_broadcast_id(tmp_path: Path) -> N
     engine.dispose()
     assert [r[1] for r in rows] == [12, None, None]
     assert {(r[2], r[3]) for r in rows} == {("send_text", None)}  # 0009: they were messages
+
+
+def test_a_rank_and_the_top_of_a_board_read_the_current_points_index(tmp_path: Path) -> None:
+    """Counting who is ahead and listing the top ten find current members in the partial
+    index, in its order: no row of the table is read to check who left, nothing sorted."""
+    store = Store(f"sqlite:///{tmp_path / 'q.db'}")
+    try:
+        with store.engine.connect() as connection:
+            plans = {}
+            for name, statement, parameters in (
+                ("ahead", _Q_AHEAD, ("g1", 10)),
+                ("board", _Q_BOARD_ALL, ("g1", 0, 10, 0)),
+            ):
+                sql = store._statements(statement).sql
+                plan = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", parameters).all()
+                plans[name] = " | ".join(str(row[-1]) for row in plan)
+    finally:
+        store.close()
+    for name, plan in plans.items():
+        assert "USING INDEX ix_memberships_current_points" in plan, (name, plan)
+        assert "TEMP B-TREE" not in plan, (name, plan)
