@@ -14,6 +14,7 @@ from sqlmodel import SQLModel
 from storage.migrate import alembic_config, upgrade_to_head
 from storage.points import _Q_AHEAD, _Q_BOARD_ALL
 from storage.store import Store
+from storage.welcomes import _Q_DUE_WELCOMES, _Q_NEXT_WELCOME, _Q_PENDING_WELCOME
 
 
 def test_migrated_schema_matches_the_models(store: Store) -> None:
@@ -88,3 +89,19 @@ def test_a_rank_and_the_top_of_a_board_read_the_current_points_index(tmp_path: P
     for name, plan in plans.items():
         assert "USING INDEX ix_memberships_current_points" in plan, (name, plan)
         assert "TEMP B-TREE" not in plan, (name, plan)
+
+
+def test_the_welcome_reads_keep_to_the_pending_welcome_index(tmp_path: Path) -> None:
+    """They also ask for current members, which the points index holds: SQLite must still
+    read the few pending welcomes, not walk every current member (it did, 3.4 ms a read,
+    when memberships were tried WITHOUT ROWID)."""
+    store = Store(f"sqlite:///{tmp_path / 'q.db'}")
+    try:
+        with store.engine.connect() as connection:
+            for statement in (_Q_NEXT_WELCOME, _Q_DUE_WELCOMES, _Q_PENDING_WELCOME):
+                sql = store._statements(statement).sql
+                parameters = ("2026-01-01",) * sql.count("?")
+                plan = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", parameters).all()
+                assert "ix_memberships_pending_welcome" in str(plan[0][-1]), (sql, plan)
+    finally:
+        store.close()
