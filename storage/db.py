@@ -10,6 +10,8 @@ from sqlalchemy import URL, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
+from storage.checkpoints import BACKSTOP_PAGES
+
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
 _EXAMPLES = "e.g. sqlite:///qunbot.db or postgresql+psycopg://user@host/db"
 # Hides the password of a string SQLAlchemy cannot parse: scheme://user:PASSWORD@...
@@ -127,6 +129,8 @@ def _make_sqlite_transactional(engine: Engine, *, in_memory: bool, durable: bool
         cursor = dbapi_connection.cursor()
         if not in_memory:
             cursor.execute("PRAGMA journal_mode=WAL")
+            # The store's checkpoint thread copies the WAL; a commit does only as a backstop.
+            cursor.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")
         # FULL: a committed batch survives power loss too; group commit pays one fsync a batch.
         cursor.execute("PRAGMA synchronous=FULL" if durable else "PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")

@@ -20,6 +20,7 @@ from storage.alerts import AlertsTx
 from storage.audit import AuditTx
 from storage.behaviour import BehaviourTx
 from storage.broadcasts import BroadcastsTx
+from storage.checkpoints import WalCheckpointer
 from storage.data_keys import DataKeysTx
 from storage.db import check_connection, create_db_engine, create_marks_engine, is_sqlite
 from storage.encryption import DataKeyError, DataKeys, use_keys
@@ -59,6 +60,9 @@ class Store:
         self._light = create_db_engine(url, durable=False) if is_sqlite(self.engine) else None
         use_keys([e.dialect for e in (self.engine, self._light) if e is not None], keys)
         self._journal_path = journal_path(self.engine.url.database) if self._light else None
+        self._checkpoints = (
+            WalCheckpointer(str(self.engine.url.database)) if self._journal_path else None
+        )
         self._journal: SentJournal | None = None
         self._marks: Engine | None = None  # PostgreSQL: marks sends (see confirm_sent)
         self._known = KnownRows()
@@ -90,6 +94,8 @@ class Store:
             finally:
                 tx.close()
         self._known.merge(staged)
+        if self._checkpoints is not None:
+            self._checkpoints.poke()
 
     @property
     def light_engine(self) -> Engine:
@@ -148,6 +154,8 @@ class Store:
         if self._journal is not None:
             self.fold_sent()
             self._journal.close()
+        if self._checkpoints is not None:
+            self._checkpoints.close()
         if self._marks is not None:
             self._marks.dispose()
         self.engine.dispose()
