@@ -194,8 +194,10 @@ class Dispatcher:
 
     def next_due(self) -> datetime | None:
         """When the dispatcher next has timer work, for the live clock to wake it."""
-        owed = [t for t in (self.timers.next_due(), self.jobs.next_due()) if t is not None]
-        return min(owed) if owed else None
+        timer, job = self.timers.next_due(), self.jobs.next_due()
+        if timer is None or (job is not None and job < timer):
+            return job
+        return timer
 
     def drain(self) -> list[Effect]:
         """Fire every pending timer at its own time (the end of a transcript)."""
@@ -236,6 +238,8 @@ class Dispatcher:
         the next look catches up as after a restart: one late run within grace, else none.
         """
         seen = self._clock_seen
+        if seen is now:  # the second look for the same event
+            return
         if seen is not None and now - seen > MAX_CLOCK_STEP:
             logger.warning(
                 "the clock jumped {} ({} -> {}): counted as downtime, missed runs catch up "

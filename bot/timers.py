@@ -18,6 +18,9 @@ class Timers:
         self._heap: list[tuple[datetime, int, Tick]] = []  # the counter keeps ties in order
         self._due: dict[Tick, datetime] = {}
         self._order = count()
+        # The heap's head is a live request. A request only ever pushes an earlier time than
+        # the one it replaces, so only a pop can bring a stale entry to the head.
+        self._clean = True
 
     def wake(self, at: datetime, job: Tick) -> None:
         """Ask for ``job`` at ``at``; an earlier request for the same job wins."""
@@ -38,8 +41,12 @@ class Timers:
             return None
         at, _, job = heapq.heappop(self._heap)
         del self._due[job]
+        self._clean = False
         return at, job
 
     def _discard_stale(self) -> None:
+        if self._clean:
+            return
         while self._heap and self._due.get(self._heap[0][2]) != self._heap[0][0]:
             heapq.heappop(self._heap)
+        self._clean = True
