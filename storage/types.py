@@ -53,7 +53,8 @@ class UtcDateTime(TypeDecorator[datetime]):
             if value.tzinfo is None:
                 raise ValueError("naive datetime passed to the store; pass an aware one")
             utc = value if value.tzinfo is UTC else value.astimezone(UTC)
-            text = utc.replace(tzinfo=None).isoformat(" ", "microseconds")
+            # "+00:00" cut off the end: a fifth cheaper than making it naive first.
+            text = utc.isoformat(" ", "microseconds")[:-6]
             if len(_TEXTS) >= _TEXTS_KEPT:
                 _TEXTS.clear()
             _TEXTS[id(value)] = (value, text)

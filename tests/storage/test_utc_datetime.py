@@ -30,6 +30,9 @@ def test_every_aware_time_round_trips_as_the_same_instant(value: datetime) -> No
     assert to_text is not None and to_datetime is not None
     text = to_text(value)
     assert to_text(value) == text  # the remembered text is the same one
+    sqlalchemys = sqlite.DATETIME().bind_processor(dialect)
+    assert sqlalchemys is not None  # the text SQLAlchemy writes, so that both sort together
+    assert text == sqlalchemys(value.astimezone(UTC).replace(tzinfo=None))
     back = to_datetime(text)
     assert back == value and back.tzinfo is UTC
 
