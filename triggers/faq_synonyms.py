@@ -53,6 +53,13 @@ BUNDLED: tuple[tuple[str, ...], ...] = (
     ("退货", "退回去", "退回", "退掉", "退", "退换"),
     ("退出", "退出"),  # leaving a group: not a return
     ("退群", "退群"),
+    # 退 in words of its own (checking out, cancelling a booking, a lease, a class): not 退货.
+    ("退房", "退房"),
+    ("退订", "退订"),
+    ("退租", "退租"),
+    ("退课", "退课"),
+    ("退休", "退休"),
+    ("退烧", "退烧"),
     ("换货", "调换", "换一个", "更换"),
     (
         "优惠",

@@ -31,6 +31,9 @@ def read(text: str, extra: list[list[str]] | None = None) -> str:
         ("ＰＰＴ 能下载吗", "课件 能下载吗"),  # full width, then the synonym
         ("pptx 文件", "pptx 文件"),  # latin words only whole
         ("退出群聊", "退出群聊"),  # leaving is not a return
+        ("明天能晚点退房吗", "明天能晚点退房吗"),  # nor is checking out
+        ("订好的房间可以退订吗", "订好的房间可以退订吗"),  # nor cancelling a booking
+        ("这个能退吗", "这个能退货吗"),  # 退 alone still is
         ("卡可以冻结吗", "卡可以停卡吗"),  # memberships
         ("有没有柜子放东西", "有没有储物柜放东西"),
         ("想约个私人教练", "想约个私教"),
