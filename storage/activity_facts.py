@@ -62,28 +62,52 @@ _NEW_WINDOW = insert(ACTIVITY_WINDOWS).values(
 )
 
 # New interactions of every group with a window, counted against that group's window.
-_Q_FOLD = (
+_FOLDED = (
     select(
-        _I.group_id,
-        _I.member_id,
-        func.max(_I.at),
-        func.sum(case((_I.at >= ACTIVITY_WINDOWS.c.counted_from, 1), else_=0), type_=Integer),
+        _I.group_id.label("g"),
+        _I.member_id.label("m"),
+        func.max(_I.at).label("at"),
+        func.sum(case((_I.at >= ACTIVITY_WINDOWS.c.counted_from, 1), else_=0)).label("n"),
     )
     .join_from(INTERACTIONS, ACTIVITY_WINDOWS, ACTIVITY_WINDOWS.c.group_id == _I.group_id)
     .where(_I.id > bindparam("after", type_=Integer), _I.id <= _THROUGH, *ACTIVE)
     .group_by(_I.group_id, _I.member_id)
+    .subquery("folded")
 )
 
 # A group's whole history, once: the last active time and the count from the window start.
-_Q_BUILD = (
+_BUILT = (
     select(
-        _I.member_id,
-        func.max(_I.at),
-        func.sum(case((_I.at >= bindparam("start", type_=_AT), 1), else_=0), type_=Integer),
+        _I.group_id.label("g"),
+        _I.member_id.label("m"),
+        func.max(_I.at).label("at"),
+        func.sum(case((_I.at >= bindparam("start", type_=_AT), 1), else_=0)).label("n"),
     )
     .where(_I.group_id == G, _I.id <= _THROUGH, *ACTIVE)
-    .group_by(_I.member_id)
+    .group_by(_I.group_id, _I.member_id)
+    .subquery("built")
 )
+
+
+def _add_facts(found: Any) -> Any:
+    """Each membership in ``found`` (g, m, at, n): n more interactions, the last at ``at``
+    if later than what it holds. One statement, the rows never leaving the database."""
+    row = MEMBERSHIPS.c
+    return (
+        update(MEMBERSHIPS)
+        .where(row.group_id == found.c.g, row.member_id == found.c.m)
+        .values(
+            active_count=row.active_count + found.c.n,
+            active_at=case(
+                (or_(row.active_at.is_(None), row.active_at < found.c.at), found.c.at),
+                else_=row.active_at,
+            ),
+        )
+    )
+
+
+_FOLD = _add_facts(_FOLDED)
+_BUILD = _add_facts(_BUILT)
 
 # The interactions between an old and a new window start: they leave or enter the count.
 # Counted here, not by GROUP BY, which would make SQLite walk the group's whole history in
@@ -96,18 +120,6 @@ _Q_BETWEEN = select(_I.member_id).where(
     *ACTIVE,
 )
 
-_NEWER = bindparam("at", type_=_AT)
-_ADD_FACTS = (
-    update(MEMBERSHIPS)
-    .where(MEMBERSHIPS.c.group_id == G, MEMBERSHIPS.c.member_id == M)
-    .values(
-        active_count=MEMBERSHIPS.c.active_count + bindparam("n", type_=Integer),
-        active_at=case(
-            (or_(MEMBERSHIPS.c.active_at.is_(None), MEMBERSHIPS.c.active_at < _NEWER), _NEWER),
-            else_=MEMBERSHIPS.c.active_at,
-        ),
-    )
-)
 _ADD_COUNT = (
     update(MEMBERSHIPS)
     .where(MEMBERSHIPS.c.group_id == G, MEMBERSHIPS.c.member_id == M)
@@ -143,15 +155,13 @@ class ActivityFactsTx(TxBase):
         if through <= after:
             return after
         if self._first(_Q_ANY_WINDOW) is not None:  # none yet: nothing to fold into
-            rows = self._run(_Q_FOLD, after=after, through=through)
-            self._add(_ADD_FACTS, [{"g": g, "m": m, "at": at, "n": n} for g, m, at, n in rows])
+            self._run(_FOLD, after=after, through=through)
         self._run(_SET_WATERMARK, through=through)
         return through
 
     def _build(self, group: str, start: datetime, through: int) -> None:
         self._run(_RESET, g=group)
-        rows = self._run(_Q_BUILD, g=group, start=start, through=through)
-        self._add(_ADD_FACTS, [{"g": group, "m": m, "at": at, "n": n} for m, at, n in rows])
+        self._run(_BUILD, g=group, start=start, through=through)
         self._run(_NEW_WINDOW, g=group, start=start)
 
     def _move(self, group: str, old: datetime, new: datetime, through: int) -> None:
@@ -159,9 +169,7 @@ class ActivityFactsTx(TxBase):
         low, high, sign = (old, new, -1) if new > old else (new, old, 1)
         rows = self._run(_Q_BETWEEN, g=group, low=low, high=high, through=through)
         counts = Counter(member for (member,) in rows)
-        self._add(_ADD_COUNT, [{"g": group, "m": m, "n": sign * n} for m, n in counts.items()])
+        if counts:
+            changes = [{"g": group, "m": m, "n": sign * n} for m, n in counts.items()]
+            self._run_many(_ADD_COUNT, changes)
         self._run(_SET_WINDOW, g=group, start=new)
-
-    def _add(self, statement: Any, rows: list[dict[str, Any]]) -> None:
-        if rows:
-            self._run_many(statement, rows)
