@@ -102,12 +102,9 @@ class Dispatcher:
                 raise _RefusedReload
 
     def restore(self, now: datetime) -> None:
-        """Set up the schedule and re-arm what a previous run left pending.
-
-        The first look at the clock after this catches up: work that fell due while the
-        bot was down runs at the time it is back (or is dropped past its grace), since the
-        bot really was down in between.
-        """
+        """Set up the schedule and re-arm what a previous run left pending. The first look
+        at the clock after this catches up: work that fell due while the bot was down runs
+        when it is back (or is dropped past its grace)."""
         self.jobs.reload()
         with self.store.transaction() as tx:
             bindings = tx.group_bindings()
@@ -185,11 +182,8 @@ class Dispatcher:
             self.engine.grants.load(tx.open_grants())
 
     def settle(self) -> None:
-        """Write what the schedule learned (next run times) to the job store.
-
-        Off the critical path: replies are out before this runs, and losing it (a crash
-        first) only makes a job due again, which its idempotency keys make harmless.
-        """
+        """Write what the schedule learned (next run times) to the job store, after the
+        replies are out: losing it only makes a job due again (harmless: idempotency keys)."""
         self.jobs.persist()
 
     def next_due(self) -> datetime | None:
