@@ -52,7 +52,7 @@ class WalCheckpointer:
         self._poked.set()
 
     def wait(self, timeout: float) -> bool:
-        """Block until a checkpoint begun after the latest poke has finished (tests, close)."""
+        """Block until a checkpoint begun after the latest poke has finished (for tests)."""
         wanted = self._pokes
         with self._done:
             return self._done.wait_for(lambda: self._served >= wanted, timeout)
