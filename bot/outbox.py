@@ -171,7 +171,12 @@ class Outbox:
         effect = row.effect
         if effect.kind not in self._adapter.effects:
             return PermanentSendError(f"this platform adapter cannot {effect.kind.value}")
-        local = replace(effect, at=effect.at.astimezone(self._zone_of(effect.group)))
+        zone = self._zone_of(effect.group)
+        # Effects decided in this run carry their group's time already; those read back
+        # from the store are in UTC.
+        local = (
+            effect if effect.at.tzinfo is zone else replace(effect, at=effect.at.astimezone(zone))
+        )
         try:
             await self._adapter.perform(local)
         except (PermanentSendError, *_TRANSIENT) as error:

@@ -61,6 +61,12 @@ _OUTBOX_KEYS = (
     "decided_at",
     "not_before",
 )
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps makes one per call
+
+
+def _mentions_json(mentions: tuple[str, ...]) -> str:
+    return _ENCODE(list(mentions)) if mentions else "[]"
+
 
 _DUE_COLUMNS = (
     OUTBOX.c.id,
@@ -174,7 +180,7 @@ class OutboxTx(TxBase):
                 "text": e.text,
                 "member": e.member,
                 "requester": e.requester,
-                "mentions": json.dumps(list(e.mentions), ensure_ascii=False),
+                "mentions": _mentions_json(e.mentions),
                 "priority": e.priority,
                 "rule": e.rule,
                 "broadcast_id": e.broadcast,

@@ -324,7 +324,8 @@ def _range(*args: int) -> range:
 def _finalize(value: Any) -> Any:
     """Every ``{{ … }}`` passes here before it becomes text: a printed list is text too."""
     step()
-    if size_of(value, MAX_MESSAGE_CHARS) > MAX_MESSAGE_CHARS:
+    size = len(value) if type(value) is str else size_of(value, MAX_MESSAGE_CHARS)
+    if size > MAX_MESSAGE_CHARS:
         raise TemplateLimit(f"a message longer than {MAX_MESSAGE_CHARS:,} characters")
     return value
 

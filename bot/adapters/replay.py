@@ -111,6 +111,9 @@ def _decoded(raw: str | bytes) -> str:
         ) from None
 
 
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps makes one per call
+
+
 def effect_to_json(effect: Effect) -> str:
     """A message as ``{at, group, text, mentions}``; a removal as ``{at, group, remove}``."""
     line: dict[str, Any] = {"at": effect.at.isoformat(), "group": effect.group}
@@ -118,7 +121,7 @@ def effect_to_json(effect: Effect) -> str:
         line["remove"] = effect.member
     else:
         line |= {"text": effect.text, "mentions": list(effect.mentions)}
-    return json.dumps(line, ensure_ascii=False)
+    return _ENCODE(line)
 
 
 class ReplayAdapter(AlwaysOnline):

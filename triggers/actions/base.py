@@ -117,9 +117,16 @@ class ActionContext:
     ladder: Ladder | None = None
     alert: RaiseAlert = _no_alerts
     grant: str = ""  # when the sender's role is a grant's: which, for the audit log
+    # The last time made local: an action asks for its event's time three or four times.
+    _last: tuple[datetime, datetime] | None = field(default=None, init=False, repr=False)
 
     def local(self, at: datetime) -> datetime:
-        return at.astimezone(self.group.tz)
+        last = self._last
+        if last is not None and last[0] is at:
+            return last[1]
+        local = at.astimezone(self.group.tz)
+        self._last = (at, local)
+        return local
 
     def base_context(self, event: Event) -> dict[str, Any]:
         """Variables every template may use: who, where, when."""
