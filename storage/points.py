@@ -350,7 +350,7 @@ class PointsTx(TxBase):
 
     def standing(self, group: str, member: str, today: date) -> Standing:
         """Balance, rank among current members, running streak and check-in count."""
-        self.flush(BALANCES_BUFFER, CHECKINS_BUFFER)
+        self.flush()
         balance = self.balance(group, member)
         ahead = self._scalar(_Q_AHEAD, g=group, points=balance)
         last = self._first(_Q_LAST_CHECKIN, g=group, m=member)
@@ -360,7 +360,7 @@ class PointsTx(TxBase):
 
     def leaderboard(self, group: str, since: datetime | None, limit: int) -> list[LeaderboardRow]:
         """Top members by points: all-time from the cached balances, else from the ledger."""
-        self.flush(BALANCES_BUFFER, LEDGER_BUFFER)  # the board reads one or the other
+        self.flush()  # the board reads the balances or the ledger
         if since is None:
             rows = self._run(_Q_BOARD_ALL, g=group, limit=limit)
         else:

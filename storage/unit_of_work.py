@@ -301,15 +301,13 @@ class TxBase:
         self._open_savepoints()
         return self._c.execute(statement, *args)
 
-    def flush(self, *only: BufferSpec) -> None:
+    def flush(self) -> None:
         """Write the buffered rows: one statement per buffer for the batch.
 
         Nothing reads them on the message path; whatever does (reports, leaderboards,
-        standings, the ledger total) flushes first: ``only`` the buffers its read sees, when
-        it runs on the message path (the batch's interactions then go in one statement).
+        standings, the ledger total) flushes first.
         """
-        buffers = self._buffers
-        for buffer in [buffers[s] for s in only if s in buffers] if only else buffers.values():
+        for buffer in self._buffers.values():
             pending = buffer.rows[buffer.written :]
             if not pending:
                 continue
