@@ -6,13 +6,13 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from support import at
 
 from core.effects import Effect
 from storage.points import CheckinPoints, InsufficientPoints
 from storage.store import Store
-from storage.tables import CHECKINS, LEDGER
+from storage.tables import CHECKINS, INTERACTIONS, LEDGER
 
 ten = CheckinPoints(10)
 
@@ -120,6 +120,25 @@ def test_leaderboard_periods(store: Store) -> None:
     ]
     assert [(r.member, r.points) for r in today] == [("b", 20), ("c", 5)]
     assert [r.member for r in top1] == ["a"]
+
+
+def test_mid_batch_reads_see_the_batch_s_own_writes(store: Store) -> None:
+    """A standing or a board in the middle of a batch counts the batch's own check-ins and
+    points, which are buffered until something reads them."""
+    day = date(2026, 11, 24)
+    with store.transaction() as tx:
+        for member in ("a", "b"):
+            tx.observe("g1", member, at("2026-11-24T08:00"))
+            tx.record_interaction("g1", member, "message", at("2026-11-24T08:00"), "签到")
+        tx.check_in("g1", "a", day, at("2026-11-24T08:00"), ten)
+        tx.grant_points("g1", "a", 10, "checkin", at("2026-11-24T08:00"))
+        tx.grant_points("g1", "b", 3, "gift", at("2026-11-24T08:01"))
+        standing = tx.standing("g1", "a", day)
+        board = tx.leaderboard("g1", at("2026-11-24T00:00"), 10)
+    assert (standing.balance, standing.rank, standing.streak, standing.checkins) == (10, 1, 1, 1)
+    assert [(r.member, r.points) for r in board] == [("a", 10), ("b", 3)]
+    with store.transaction() as tx:
+        assert tx._c.execute(select(func.count()).select_from(INTERACTIONS)).scalar_one() == 2
 
 
 def test_a_failed_savepoint_keeps_the_rest_of_the_batch(store: Store) -> None:
