@@ -7,7 +7,6 @@ are in :mod:`storage.access_models`, imported here so that this module registers
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy import (
     Column,
@@ -29,15 +28,7 @@ from storage.types import utc_field
 # Partial-index conditions: the rows the hot queries look for, a small share of the table.
 _PENDING_WELCOME = "welcome_due IS NOT NULL"
 _PENDING_MESSAGE = "status = 'pending'"
-OUTBOX_KEYED = "key IS NOT NULL"  # an insert names it to find the partial unique index
-_BROADCAST_MESSAGE = "broadcast_id IS NOT NULL"
 _CURRENT_MEMBER = "left_at IS NULL"
-
-
-def _partial(name: str, *columns: Any, where: str, unique: bool = False) -> Index:
-    """An index of only the rows ``where`` holds for, on both backends."""
-    condition = text(where)
-    return Index(name, *columns, unique=unique, sqlite_where=condition, postgresql_where=condition)
 
 
 class Group(SQLModel, table=True):
@@ -66,8 +57,12 @@ class Membership(SQLModel, table=True):
     __tablename__ = "memberships"
     __table_args__ = (
         # Only pending welcomes are indexed: a new membership then costs no index entry.
-        _partial(
-            "ix_memberships_pending_welcome", "group_id", "welcome_due", where=_PENDING_WELCOME
+        Index(
+            "ix_memberships_pending_welcome",
+            "group_id",
+            "welcome_due",
+            sqlite_where=text(_PENDING_WELCOME),
+            postgresql_where=text(_PENDING_WELCOME),
         ),
     )
 
@@ -94,12 +89,13 @@ class Membership(SQLModel, table=True):
 # Current members by points, highest first: a rank (how many are ahead) and the top of a
 # leaderboard read this index alone (a points column is only known once the class exists).
 _MEMBERSHIPS = SQLModel.metadata.tables["memberships"]
-_partial(
+Index(
     "ix_memberships_current_points",
     _MEMBERSHIPS.c.group_id,
     _MEMBERSHIPS.c.points.desc(),
     _MEMBERSHIPS.c.member_id,
-    where=_CURRENT_MEMBER,
+    sqlite_where=text(_CURRENT_MEMBER),
+    postgresql_where=text(_CURRENT_MEMBER),
 )
 
 
@@ -217,7 +213,10 @@ class PointsEntry(SQLModel, table=True):
     """The append-only points ledger; balances are a cache of its sums."""
 
     __tablename__ = "points_ledger"
-    __table_args__ = (Index("ix_points_ledger_group_at", "group_id", "at"),)
+    __table_args__ = (
+        Index("ix_points_ledger_group_at", "group_id", "at"),
+        Index("ix_points_ledger_group_member", "group_id", "member_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     group_id: str = Field(foreign_key="groups.id", max_length=128)
@@ -311,14 +310,18 @@ class OutboxMessage(SQLModel, table=True):
     __tablename__ = "outbox"
     # Only unsent messages are indexed: a sent mark removes an entry instead of moving it.
     __table_args__ = (
-        _partial("ix_outbox_pending", "priority", "not_before", "id", where=_PENDING_MESSAGE),
-        # Replies have neither a key nor a broadcast: their NULLs are not indexed.
-        _partial("uq_outbox_key", "key", unique=True, where=OUTBOX_KEYED),
-        _partial("ix_outbox_broadcast_id", "broadcast_id", where=_BROADCAST_MESSAGE),
+        Index(
+            "ix_outbox_pending",
+            "priority",
+            "not_before",
+            "id",
+            sqlite_where=text(_PENDING_MESSAGE),
+            postgresql_where=text(_PENDING_MESSAGE),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    key: str | None = Field(default=None, max_length=256)
+    key: str | None = Field(default=None, max_length=256, unique=True)
     account: str = Field(default="default", max_length=128)
     # What to do (``core.effects.EffectKind``): send ``text``, or remove ``member``.
     kind: str = Field(default="send_text", max_length=32)
@@ -331,7 +334,7 @@ class OutboxMessage(SQLModel, table=True):
     priority: int = 0
     rule: str | None = Field(default=None, max_length=128)
     # The broadcast a message delivers (None for replies and scheduled rules' posts).
-    broadcast_id: int | None = None
+    broadcast_id: int | None = Field(default=None, index=True)
     status: str = Field(default="pending", max_length=16)
     attempts: int = 0
     error: str | None = None

@@ -20,13 +20,11 @@ from sqlalchemy import (
     bindparam,
     column,
     insert,
-    text,
     values,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
 from core.effects import Effect
-from storage.models import OUTBOX_KEYED
 from storage.prepared import Prepared, Statements
 from storage.tables import CHECKINS, INTERACTIONS, MEMBERSHIPS, OUTBOX, SEEN
 
@@ -97,8 +95,6 @@ _NATURAL_KEYS = {
     CHECKINS.name: ["group_id", "member_id", "day"],
     SEEN.name: ["message_id"],
 }
-# A natural key held by a partial unique index: the conflict target must name its condition.
-_KEY_CONDITIONS = {OUTBOX.name: text(OUTBOX_KEYED)}
 
 
 class KnownRows:
@@ -334,10 +330,7 @@ class TxBase:
         if statement is None:
             upsert = self._upsert(table)
             if kind == "once":
-                statement = upsert.on_conflict_do_nothing(
-                    index_elements=_NATURAL_KEYS[table.name],
-                    index_where=_KEY_CONDITIONS.get(table.name),
-                )
+                statement = upsert.on_conflict_do_nothing(index_elements=_NATURAL_KEYS[table.name])
             elif kind == "revive":
                 statement = upsert.on_conflict_do_update(
                     index_elements=_NATURAL_KEYS[table.name],

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel
 
 from storage.migrate import alembic_config, upgrade_to_head
@@ -107,39 +105,3 @@ def test_the_welcome_reads_keep_to_the_pending_welcome_index(tmp_path: Path) -> 
                 assert "ix_memberships_pending_welcome" in str(plan[0][-1]), (sql, plan)
     finally:
         store.close()
-
-
-def test_outbox_keys_stay_unique_where_set_and_nulls_are_not_indexed(tmp_path: Path) -> None:
-    """0027: rows written before it keep their keys; a key is still unique, NULLs are many;
-    a broadcast's deliveries are still found through its (now partial) index."""
-    engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
-    config = alembic_config()
-    insert = text(
-        "INSERT INTO outbox (key, account, group_id, text, mentions, priority, status,"
-        " attempts, decided_at, not_before, broadcast_id) VALUES (:k, 'default', 'g1', 'x',"
-        " '[]', 0, 'pending', 0, '2026-11-24 12:00:00', '2026-11-24 12:00:00', :b)"
-    )
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0026")
-        for key, broadcast in (("broadcast:3@2026-11-24T20:00:g1", 3), (None, None), (None, None)):
-            connection.execute(insert, {"k": key, "b": broadcast})
-    upgrade_to_head(engine)
-    with engine.begin() as connection:
-        connection.execute(insert, {"k": None, "b": None})  # a fourth reply: NULLs never clash
-        indexes = {ix["name"]: ix for ix in inspect(connection).get_indexes("outbox")}
-        plan = connection.exec_driver_sql(
-            "EXPLAIN QUERY PLAN SELECT id FROM outbox WHERE broadcast_id = ?", (3,)
-        ).all()
-        ledger = {ix["name"] for ix in inspect(connection).get_indexes("points_ledger")}
-    with pytest.raises(IntegrityError), engine.begin() as connection:
-        connection.execute(insert, {"k": "broadcast:3@2026-11-24T20:00:g1", "b": 3})
-    with engine.connect() as connection:
-        keys = connection.execute(text("SELECT key FROM outbox ORDER BY id")).scalars().all()
-    engine.dispose()
-    assert keys == ["broadcast:3@2026-11-24T20:00:g1", None, None, None]
-    for name in ("uq_outbox_key", "ix_outbox_broadcast_id"):
-        assert indexes[name]["dialect_options"].get("sqlite_where") is not None, indexes[name]
-    assert indexes["uq_outbox_key"]["unique"]
-    assert "ix_outbox_broadcast_id" in str(plan[0][-1]), plan
-    assert ledger == {"ix_points_ledger_group_at"}
