@@ -12,7 +12,7 @@ import sys
 import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -100,6 +100,23 @@ def test_replies_go_before_broadcasts(store: Store) -> None:
     asyncio.run(outbox(store, adapter, Pacing.immediate()).send_due())
     assert [r.text for _, r in adapter.sent] == ["answer", "通知 0", "通知 1", "通知 2"]
     assert adapter.sent[0][1].at == T0
+
+
+def test_every_effect_reaches_the_adapter_in_its_group_s_time(store: Store) -> None:
+    """Effects decided in this run in the group's zone go as they are; others (a UTC time,
+    or a previous run's, read back from the store in UTC) are moved into it first."""
+    enqueue(store, [Effect("g1", "local", T0), Effect("g1", "utc", T0.astimezone(UTC))])
+    store.close()
+    reopened = Store(str(store.engine.url))
+    enqueue(reopened, [Effect("g1", "decided now", T0)])
+    adapter = RecordingAdapter(FakeClock(T0))
+    try:
+        asyncio.run(outbox(reopened, adapter, Pacing.immediate()).send_due())
+    finally:
+        reopened.close()
+    assert [effect.text for _, effect in adapter.sent] == ["local", "utc", "decided now"]
+    for _, effect in adapter.sent:
+        assert effect.at == T0 and effect.at.tzinfo is SHANGHAI, effect
 
 
 def test_effects_keep_their_kind_member_and_account_through_the_store(store: Store) -> None:
