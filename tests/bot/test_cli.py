@@ -222,6 +222,10 @@ def test_a_bad_database_url_from_the_environment_is_one_clear_line() -> None:
 )
 def test_any_database_url_either_works_or_is_refused_in_one_line(url: str) -> None:
     with tempfile.TemporaryDirectory() as folder, contextlib.chdir(folder):
+        # An absolute path stays in the folder too: the files a URL creates must not be
+        # left in / for the next run (one made there by another schema broke a later one).
+        if url.startswith("sqlite:////"):
+            url = f"sqlite:///{folder}/{url.removeprefix('sqlite:////')}"
         Path("config.yaml").write_text("rules: []\n", encoding="utf-8")
         result = CliRunner().invoke(main, ["audit", "--db", url])
     assert result.exit_code in (0, 2), result.output
