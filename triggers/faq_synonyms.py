@@ -10,7 +10,7 @@ leftmost-longest, so a longer word keeps its own sense: 装修 stays 装修 whil
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import ahocorasick
 
@@ -49,7 +49,12 @@ BUNDLED: tuple[tuple[str, ...], ...] = (
         "花呗",
     ),
     ("分期", "分期付款", "分几期", "分期付"),
-    ("退款", "退钱", "退费", "返款", "钱退", "退回钱"),
+    # Money back, also as members ask for what is left on a card: 充的钱可以退吗, 余额能退吗.
+    (
+        "退款",
+        *("退钱", "退费", "返款", "钱退", "退回钱", "钱能退", "钱可以退", "钱能不能退"),
+        *("余额退", "退余额", "余额能退", "余额可以退", "余额能不能退"),
+    ),
     ("退货", "退回去", "退回", "退掉", "退", "退换"),
     ("退出", "退出"),  # leaving a group: not a return
     ("退群", "退群"),
@@ -96,8 +101,20 @@ BUNDLED: tuple[tuple[str, ...], ...] = (
         "几点下班",
         "上班时间",
         "几点开",
+        # When one can come, asked without naming opening hours: 早上几点能去, 过年休息吗.
+        *("几点能去", "几点能进", "几点能来", "几点过去", "最早几点", "最晚几点", "几点到几点"),
+        *("开不开门", "上班吗", "休息吗", "休不休息"),
     ),
-    ("多久", "多长时间", "几天", "多少天", "多少时间", "要多久", "需要多久", "多长"),
+    (
+        "多久",
+        *("多长时间", "几天", "多少天", "多少时间", "要多久", "需要多久", "多长"),
+        *("几个小时", "几小时", "多少小时", "几个钟", "几个钟头"),
+    ),
+    # Meals, and being fetched from the station.
+    ("早餐", "早饭"),
+    ("午餐", "午饭", "中饭", "中午饭"),
+    ("晚餐", "晚饭", "晚上饭"),
+    ("接送", "接站", "接机", "来接", "接人", "车站接", "机场接"),
     # After the sale.
     ("保修", "质保", "维修", "保修期", "管不管修", "包不包修", "包修", "管修", "坏了"),
     ("安装", "装", "安装费", "铺贴", "铺装", "安装师傅"),
@@ -117,7 +134,8 @@ BUNDLED: tuple[tuple[str, ...], ...] = (
     ("手机号", "手机号"),
     ("账号", "账户", "帐号", "帐户"),
     ("共享", "共用", "借给", "一起用", "合用"),
-    ("预约", "报名", "预定", "预订", "约课"),
+    # Booking ahead, also asked as whether one can just walk in: 现在过去要排队吗.
+    ("预约", "报名", "预定", "预订", "约课", "提前约", "直接过去", "直接去", "直接来", "排队"),
     ("客服", "人工客服", "售后"),
     ("答疑", "提问", "问问题", "解答"),
     ("课程", "上课", "听课", "网课"),
@@ -141,14 +159,15 @@ BUNDLED: tuple[tuple[str, ...], ...] = (
     ("年龄", "几岁", "岁数", "年纪"),
     # Places and times people ask about.
     ("门店", "实体店", "店面", "线下店", "店铺", "店里"),
-    ("停车", "停车场", "停车位", "车位", "泊车"),
+    # Where to leave the car, asked as members ask it: 开车去停哪里.
+    ("停车", "停车场", "停车位", "车位", "泊车", "停哪", "停哪里", "停哪儿", "停在哪", "车停哪"),
     ("节假日", "过年", "春节", "假期", "放假", "国庆", "五一", "中秋", "元旦", "节日"),
     ("周末", "周六", "周日", "星期六", "星期天", "星期日", "礼拜天"),
     ("时间", "什么时候", "啥时候", "几点", "哪天", "何时", "几号"),
 )
 
 
-# Verb-object words members split with 个/过/完 (理个发, 洗过澡, 剪完头): read whole again,
+# Verb-object words members split (理个发, 洗过澡, 剪完头, 加张床): read whole again,
 # with every two-character keyword of the FAQ. (了, 一下 and 一个 are filler already.)
 SPLIT_WORDS = (
     *("理发", "剪发", "剪头", "烫发", "烫头", "染发", "洗头", "吹头", "洗澡", "冲澡", "洗牙"),
@@ -157,7 +176,11 @@ SPLIT_WORDS = (
     *("打卡", "拍照", "照相", "游泳", "跑步", "散步", "遛狗", "洗车", "吃饭", "睡觉", "见面"),
     *("帮忙", "开票", "办卡", "退卡", "充值", "约课", "上门", "送货", "装机", "开户", "销户"),
 )
-_SPLIT = re.compile(r"([\u3400-\u9fff])(?:了个|个|过|完)([\u3400-\u9fff])")
+# The words between the halves: 个/过/完, and the measure words of what is asked for
+# (加张床, 订间房, 洗次牙, 来份饭).
+_SPLIT = re.compile(
+    r"([\u3400-\u9fff])(?:了个|个|过|完|张|间|份|次|位|件|条|把|台|辆|杯|碗|只)([\u3400-\u9fff])"
+)
 
 
 class SplitWords:
@@ -198,14 +221,71 @@ class Synonyms:
             return clean
         out: list[str] = []
         done = 0
-        for end, (word, first) in self._automaton.iter_long(clean):
-            start = end - len(word) + 1
-            if word.isascii() and (_letter_at(clean, start - 1) or _letter_at(clean, end + 1)):
-                continue  # latin words only whole: "ppt" is not in "pptx"
+        for start, end, first in _whole_words(self._automaton, clean):
             out += [clean[done:start], first]
-            done = end + 1
+            done = end
         out.append(clean[done:])
         return "".join(out)
+
+
+# Words whose sense the rest of the message decides: 退 alone reads 退货, but it is money that
+# goes back when the message speaks of money (卡里的钱不想用了能退吗).
+IN_CONTEXT: tuple[tuple[str, re.Pattern[str], str], ...] = (
+    ("退货", re.compile("钱|余额|充值"), "退款"),
+)
+
+
+def read_in_context(clean: str) -> str:
+    for word, context, sense in IN_CONTEXT:
+        if word in clean and context.search(clean):
+            clean = clean.replace(word, sense)
+    return clean
+
+
+# A specific word also reads as the kind of thing it is (带猫可以吗 asks about 宠物). The kind
+# is added after the text, not put in the word's place: an entry about cats still finds 猫,
+# and one about pets finds it too. Words that only contain a kind's word name no kind.
+KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "宠物",
+        (
+            *("猫", "猫咪", "小猫", "狗", "狗狗", "小狗", "狗子", "金毛", "泰迪", "柯基"),
+            *("哈士奇", "阿拉斯加", "萨摩耶", "比熊", "柴犬", "拉布拉多", "边牧", "博美"),
+            *("布偶", "英短", "兔子", "仓鼠", "鹦鹉"),
+        ),
+    ),
+    ("烧烤", ("烤串", "撸串", "烤肉", "串串", "bbq")),
+    ("网络", ("wifi", "无线网", "无线", "有网", "上网", "网速", "信号", "宽带", "热点")),
+)
+# (Pet food and supplies are asked about as goods, not as pets.)
+NOT_KINDS = ("熊猫", "猫眼", "热狗", "单身狗", "信号灯", "猫粮", "狗粮", "猫砂", "狗绳")
+
+
+class Kinds:
+    """Adds the kind of each specific word found (one pass, leftmost-longest)."""
+
+    def __init__(self, kinds: Iterable[tuple[str, Iterable[str]]], none: Iterable[str]) -> None:
+        self._automaton = ahocorasick.Automaton()
+        for word, kind in [*((w, k) for k, ws in kinds for w in ws), *((w, "") for w in none)]:
+            self._automaton.add_word(normalize(word), (normalize(word), normalize(kind)))
+        self._automaton.make_automaton()
+
+    def apply(self, clean: str) -> str:
+        found: list[str] = []
+        for _, _, kind in _whole_words(self._automaton, clean):
+            if kind and kind not in clean and kind not in found:
+                found.append(kind)
+        return " ".join((clean, *found)) if found else clean
+
+
+def _whole_words(automaton: ahocorasick.Automaton, clean: str) -> Iterator[tuple[int, int, str]]:
+    """(start, end, value) of each word found, leftmost-longest; latin words only whole
+    ("ppt" is not in "pptx")."""
+    for last, (word, value) in automaton.iter_long(clean):
+        start = last - len(word) + 1
+        if word.isascii() and (_letter_at(clean, start - 1) or _letter_at(clean, last + 1)):
+            continue
+        yield start, last + 1, value
 
 
 def _letter_at(text: str, index: int) -> bool:
@@ -219,6 +299,8 @@ def synonyms(extra: Iterable[Sequence[str]] = ()) -> Synonyms:
 
 def reading(extra: Iterable[Sequence[str]], keywords: Iterable[str]) -> Callable[[str], str]:
     """How the FAQ reads normalised text: split words joined (the bundled ones and the
-    FAQ's two-character keywords), then synonyms read as their group's first word."""
+    FAQ's two-character keywords), synonyms read as their group's first word, words read
+    in their context, then the kinds of specific words added."""
     split, words = SplitWords([*SPLIT_WORDS, *keywords]), synonyms(extra)
-    return lambda clean: words.apply(split.apply(clean))
+    kinds = Kinds(KINDS, NOT_KINDS)
+    return lambda clean: kinds.apply(read_in_context(words.apply(split.apply(clean))))

@@ -12,7 +12,10 @@ then guided the keyword floor's sinking, which took them to 0.02 and 0.02. The s
 written after that (0.49 right, 0.09 wrong); its misses and wrong answers guided split
 words, requests and aspects (0.56 right, 0.05 wrong). The homestay set was written after
 those and scored once: 0.48 right, no wrong answer, no chatter answered (the same without
-them)."""
+them). On 2026-12-05 general phrasings (停哪里 for parking, 几点能去 for opening hours, 排队
+for booking, money going back as 退款), measure-word splits (加张床) and kinds (猫 is a 宠物)
+took the seven to 229 of 317 (from 208); six new sets, written blind, were scored once after.
+"""
 
 from __future__ import annotations
 
@@ -30,11 +33,11 @@ SETS = Path(__file__).resolve().parent.parent / "fixtures" / "faq_eval"
 HIT_FLOORS = {
     "tiles": 0.80,
     "course": 0.69,
-    "gym": 0.78,
-    "dental": 0.64,
-    "pets": 0.60,
-    "salon": 0.55,
-    "homestay": 0.47,
+    "gym": 0.80,
+    "dental": 0.70,
+    "pets": 0.69,
+    "salon": 0.65,
+    "homestay": 0.69,
 }
 # Wrong answers allowed: the target, but for the salon what it measured (2 of 43, 0.047).
 WRONG_CEILINGS = {

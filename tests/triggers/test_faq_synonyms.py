@@ -5,7 +5,17 @@ from __future__ import annotations
 import pytest
 from support import ruleset_from
 
-from triggers.faq_synonyms import BUNDLED, SplitWords, Synonyms, synonyms
+from triggers.faq_synonyms import (
+    BUNDLED,
+    KINDS,
+    NOT_KINDS,
+    Kinds,
+    SplitWords,
+    Synonyms,
+    read_in_context,
+    reading,
+    synonyms,
+)
 from triggers.loader import ConfigError
 from triggers.text import normalize
 
@@ -44,6 +54,12 @@ def read(text: str, extra: list[list[str]] | None = None) -> str:
         ("实体店地址", "门店地址"),
         ("过年营业吗", "节假日营业时间吗"),
         ("登陆不上", "登录不上"),  # a common misspelling
+        ("开车去停哪里", "开车去停车"),  # where to park, as members ask it
+        ("早上几点能去", "早上营业时间"),  # when one can come is opening hours
+        ("过年休息吗", "节假日营业时间"),
+        ("现在过去要排队吗", "现在过去要预约吗"),  # walking in or booking
+        ("余额可以退吗", "退款吗"),  # money back, not goods
+        ("充的钱可以退吗", "充的退款吗"),
     ],
 )
 def test_bundled_groups_read_members_words_as_the_faqs(text: str, read_as: str) -> None:
@@ -106,10 +122,15 @@ def test_a_bad_synonym_group_is_refused(synonyms_yaml: str, message: str) -> Non
         ("买个包", "买个包"),  # 买包 is no word the FAQ knows
         ("三个人", "三个人"),
         ("个人资料", "个人资料"),
+        ("能加张床吗", "能加床吗"),  # a measure word between the halves
+        ("订间房", "订房"),
+        ("洗次牙多少钱", "洗牙多少钱"),
+        ("三张床", "三张床"),  # 三床 is no word the FAQ knows
     ],
 )
 def test_a_split_verb_object_word_is_read_whole(text: str, read_as: str) -> None:
-    assert SplitWords(["理发", "剪头", "洗澡", "约号"]).apply(normalize(text)) == read_as
+    words = ["理发", "剪头", "洗澡", "约号", "加床", "订房", "洗牙"]
+    assert SplitWords(words).apply(normalize(text)) == read_as
 
 
 def test_a_split_keyword_finds_its_entry() -> None:
@@ -122,3 +143,64 @@ rules: [{name: 答疑, when: {question: true}, do: {action: faq}}]
 """
     hit = ruleset_from(config).faq.search("理个发要多少")
     assert hit is not None and hit.key == "haircut"
+
+
+@pytest.mark.parametrize(
+    ("text", "read_as"),
+    [
+        ("卡里的钱不想用了能退吗", "卡里的钱不想用了能退款吗"),  # money goes back
+        ("充值的能退吗", "充值的能退款吗"),
+        ("这个能退吗", "这个能退货吗"),  # goods go back
+        ("退货运费谁出", "退货运费谁出"),  # a fee is not the money going back
+    ],
+)
+def test_a_word_is_read_in_the_sense_the_message_gives_it(text: str, read_as: str) -> None:
+    assert read_in_context(synonyms().apply(normalize(text))) == read_as
+
+
+@pytest.mark.parametrize(
+    ("text", "read_as"),
+    [
+        ("带猫可以吗", "带猫可以吗 宠物"),  # the kind is added, the word kept
+        ("狗狗和金毛能一起住吗", "狗狗和金毛能一起住吗 宠物"),  # once
+        ("可以带宠物吗", "可以带宠物吗"),  # named already
+        ("房间有wifi吗", "房间有wifi吗 网络"),
+        ("晚上能烤串吗", "晚上能烤串吗 烧烤"),
+        ("wifix 是什么", "wifix 是什么"),  # latin words only whole
+        ("狗粮有什么推荐", "狗粮有什么推荐"),  # food for pets, not a pet
+        ("熊猫基地远吗", "熊猫基地远吗"),
+        ("猫和狗能带信号灯吗", "猫和狗能带信号灯吗 宠物"),
+    ],
+)
+def test_a_specific_word_also_reads_as_its_kind(text: str, read_as: str) -> None:
+    assert Kinds(KINDS, NOT_KINDS).apply(normalize(text)) == read_as
+
+
+def test_every_bundled_kind_word_names_its_kind() -> None:
+    kinds = Kinds(KINDS, NOT_KINDS)
+    for kind, words in KINDS:
+        for word in words:
+            assert kinds.apply(normalize(word)) == f"{normalize(word)} {kind}", word
+    for word in NOT_KINDS:
+        assert kinds.apply(normalize(word)) == normalize(word), word
+
+
+def test_the_faq_reads_splits_then_synonyms_then_context_then_kinds() -> None:
+    read = reading([], ["加床"])
+    assert read(normalize("带狗能加张床吗")) == "带狗能加床吗 宠物"
+    assert read(normalize("狗狗的余额能退吗")) == "狗狗的退款吗 宠物"
+
+
+def test_a_kind_finds_the_entry_that_names_it() -> None:
+    config = """
+faq:
+  entries:
+    - {id: pets, questions: [可以带宠物吗], keywords: [宠物], answer: 一楼两间可以带宠物。}
+    - {id: wifi, questions: [有网络吗], answer: 每间都有。}
+    - {id: price, questions: [房间多少钱一晚], answer: 388 元。}
+rules: [{name: 答疑, when: {question: true}, do: {action: faq}}]
+"""
+    faq = ruleset_from(config).faq
+    for text, key in [("狗狗能一起住吗", "pets"), ("带猫可以吗", "pets"), ("房间有wifi吗", "wifi")]:
+        hit = faq.search(text)
+        assert hit is not None and hit.key == key, (text, hit)
