@@ -122,7 +122,7 @@ class FaqCatalog:
         if not self._templates or not self.suggest_band:
             return []
         floor = (self.threshold if threshold is None else threshold) - self.suggest_band
-        return [hit for hit in self.candidates(text, SUGGESTIONS) if hit.score >= floor]
+        return self._index.best(text, floor, SUGGESTIONS)
 
     def title(self, key: str) -> str:
         return self._titles[key]

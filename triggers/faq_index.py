@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import heapq
 import math
-import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
+from triggers.faq_asking import ASPECT_CLASH_SHARE, REPORT, REPORT_SHARE, aspects_of
 from triggers.faq_tokens import core_of, seams_of, tokens_of
 from triggers.text import WordFinder, is_question, normalize
 
@@ -57,37 +57,6 @@ the ways to pay): less than one in its questions, which say what the entry is ab
 NON_QUESTION_SHARE = 0.8
 """A message that does not read as a question keeps this share of its resemblance to a
 stored question, and gets no keyword floor: a terse 退款流程 is still asked often enough."""
-
-ASPECT_CLASH_SHARE = 0.75
-"""What an entry keeps when its questions ask one thing about the topic and the message
-another (烫头要多长时间 against 烫头发多少钱: a duration, not a price); see _ASPECTS."""
-
-# What a question asks about its topic, read from the text as the FAQ prepares it (synonyms
-# already read as their group's first word). A duration is read before a time: 多长时间.
-_ASPECTS = (
-    ("duration", re.compile(r"多久|多长时间|多长|几个?小时|几分钟|几天|多少天")),
-    ("price", re.compile(r"价格|收费|多少钱|价钱|几块")),
-    ("time", re.compile(r"时间|几点|营业")),
-    ("place", re.compile(r"哪里|哪儿|在哪|地址|位置|怎么走|怎么去")),
-)
-
-
-def aspects_of(prepared: str) -> frozenset[str]:
-    """What the text asks about its topic: a duration, a price, a time, a place, or none."""
-    found: set[str] = set()
-    for name, pattern in _ASPECTS:
-        if pattern.search(prepared):
-            found.add(name)
-            prepared = pattern.sub(" ", prepared)
-    return frozenset(found)
-
-
-REPORT_SHARE = 0.55
-"""What a statement that reports something done keeps (发票收到了, 作业交了, 样品已经到):
-below the default threshold even when it is word for word a stored question's topic."""
-
-# Says something happened rather than asks: 了/啦/过/完 ending a clause, 已经/刚才/刚刚.
-_REPORT = re.compile(r"[了啦过完](?:\W|$)|已经|刚才|刚刚")
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +162,7 @@ class FaqIndex:
         self._aspects = [
             frozenset().union(*(aspects_of(self._clean(q)) for q in doc.questions)) for doc in docs
         ]
+        self._last: tuple[str, _Probe] | None = None
         self.last_candidates = 0
         """Entries the last search re-scored: at most TOP_K, whatever the FAQ size."""
         self.last_postings = 0
@@ -220,39 +190,43 @@ class FaqIndex:
         resemblance to a stored question: no keyword floor, no credit for what an entry
         explains of it (开始了 is fully "explained" by 直播几点开始, and asks nothing).
         """
-        probe = self._probe(normalize(text) if clean is None else clean)
+        return next(iter(self.best(text, threshold, 1, clean)), None)
+
+    def best(self, text: str, floor: float, limit: int, clean: str | None = None) -> list[FaqHit]:
+        """The ``limit`` best entries scoring at least ``floor``, best first: a search, or
+        the entries a question nothing answered came close to (read once for both: the last
+        message's reading is kept)."""
+        probe = self._probe_of(normalize(text) if clean is None else clean)
         core, tokens, shared = probe.core, probe.tokens, probe.shared
         unindexed = [t for t in tokens if t in self._idf and t not in self._indexed]
         spare = self._weight(unindexed)  # what the unindexed tokens could add, at most
         # What any entry can explain of the message is at most its known words.
         explained = _explained(probe.known, probe.whole)
-        best: tuple[float, int, FaqHit] | None = None
+        best: list[tuple[float, int, FaqHit]] = []
         self.last_candidates = 0
         for entry in probe.ranked:
             keyword = probe.keyword_hits.get(entry)
             share = self._share(entry, probe)
-            # An entry that cannot reach the threshold, or beat the best so far, is skipped:
+            # An entry that cannot reach the floor, or beat the best so far, is skipped:
             # first by a bound that costs two divisions, then by a tighter one.
-            floor = threshold if best is None else max(threshold, best[0])
+            bar = floor if len(best) < limit else max(floor, best[-1][0])
             if keyword is None and (
                 share * max(_blend(shared[entry] + spare, self._lightest[entry], 100.0), explained)
-                < floor
+                < bar
                 or share * max(self._ceiling(entry, shared[entry], unindexed, len(core)), explained)
-                < floor
+                < bar
             ):
                 continue
             self.last_candidates += 1
             hit = self._score(entry, core, tokens, keyword, probe.whole, share)
-            if best is None or (hit.score, -entry) > best[:2]:
-                best = (hit.score, -entry, hit)
-        if best is None or best[0] < threshold:
-            return None
-        return best[2]
+            if hit.score >= floor:
+                best = sorted([*best, (hit.score, -entry, hit)], reverse=True)[:limit]
+        return [hit for _, _, hit in best]
 
     def candidates(self, text: str, limit: int = 3) -> list[FaqHit]:
         """The best ``limit`` entries with their scores, whatever the threshold: for admins
         tuning their FAQ (``qunbot faq test``), not the message path."""
-        probe = self._probe(normalize(text))
+        probe = self._probe_of(normalize(text))
         hits = [
             self._score(
                 entry,
@@ -265,6 +239,11 @@ class FaqIndex:
             for entry in probe.ranked
         ]
         return sorted(hits, key=lambda hit: -hit.score)[:limit]
+
+    def _probe_of(self, clean: str) -> _Probe:
+        if self._last is None or self._last[0] != clean:
+            self._last = (clean, self._probe(clean))
+        return self._last[1]
 
     def _probe(self, clean: str) -> _Probe:
         """The message read once: its core and tokens, whether it asks, its keyword hits
@@ -294,7 +273,7 @@ class FaqIndex:
                 shared[entry] = shared.get(entry, 0.0) + rank
         self.last_postings = walked
         ranked = heapq.nsmallest(TOP_K, shared, key=lambda e: (-shared[e] / self._norms[e], e))
-        share = 1.0 if asks else REPORT_SHARE if _REPORT.search(clean) else NON_QUESTION_SHARE
+        share = 1.0 if asks else REPORT_SHARE if REPORT.search(clean) else NON_QUESTION_SHARE
         return _Probe(
             core,
             tokens,

@@ -10,7 +10,7 @@ leftmost-longest, so a longer word keeps its own sense: 装修 stays 装修 whil
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import ahocorasick
 
@@ -167,6 +167,25 @@ BUNDLED: tuple[tuple[str, ...], ...] = (
 )
 
 
+# A specific word also reads as the kind of thing it is (带猫可以吗 asks about 宠物). The kind
+# is added after the text, not put in the word's place: an entry about cats still finds 猫,
+# and one about pets finds it too. Words that only contain a kind's word name no kind.
+KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "宠物",
+        (
+            *("猫", "猫咪", "小猫", "狗", "狗狗", "小狗", "狗子", "金毛", "泰迪", "柯基"),
+            *("哈士奇", "阿拉斯加", "萨摩耶", "比熊", "柴犬", "拉布拉多", "边牧", "博美"),
+            *("布偶", "英短", "兔子", "仓鼠", "鹦鹉"),
+        ),
+    ),
+    ("烧烤", ("烤串", "撸串", "烤肉", "串串", "bbq")),
+    ("网络", ("wifi", "无线网", "无线", "有网", "上网", "网速", "信号", "宽带", "热点")),
+)
+# (Pet food and supplies are asked about as goods, not as pets.)
+NOT_KINDS = ("熊猫", "猫眼", "热狗", "单身狗", "信号灯", "猫粮", "狗粮", "猫砂", "狗绳")
+
+
 # Verb-object words members split (理个发, 洗过澡, 剪完头, 加张床): read whole again,
 # with every two-character keyword of the FAQ. (了, 一下 and 一个 are filler already.)
 SPLIT_WORDS = (
@@ -200,32 +219,51 @@ class SplitWords:
 
 
 class Synonyms:
-    """Reads every word of a group as the group's first, in one leftmost-longest pass."""
+    """Reads every word of a group as the group's first and adds the kind of each specific
+    word (see KINDS), in one leftmost-longest pass."""
 
-    def __init__(self, groups: Iterable[Sequence[str]]) -> None:
-        canonical: dict[str, str] = {}
-        for group in groups:
+    def __init__(
+        self,
+        groups: Iterable[Sequence[str]],
+        kinds: Iterable[tuple[str, Iterable[str]]] = (),
+        no_kind: Iterable[str] = (),
+    ) -> None:
+        reads: dict[str, tuple[str, str]] = {}  # word -> (read as, its kind or "")
+        for kind, words in kinds:
+            reads.update((normalize(w), (normalize(w), normalize(kind))) for w in words)
+        reads.update((normalize(w), (normalize(w), "")) for w in no_kind)
+        for group in groups:  # a word in a group is read as the group's, whatever its kind
             words = [w for w in (normalize(word) for word in group) if w]
-            for word in words:
-                canonical[word] = words[0]
+            reads.update((word, (words[0], "")) for word in words)
         self._automaton: ahocorasick.Automaton | None = None
-        if canonical:
+        if reads:
             self._automaton = ahocorasick.Automaton()
-            for word, first in canonical.items():
-                self._automaton.add_word(word, (word, first))
+            for word, (first, kind) in reads.items():
+                self._automaton.add_word(word, (word, first, kind))
             self._automaton.make_automaton()
 
     def apply(self, clean: str) -> str:
-        """Normalised text with each synonym replaced by its group's first word."""
+        """Normalised text with each synonym replaced by its group's first word, and the
+        kinds of its specific words after it."""
         if self._automaton is None:
             return clean
         out: list[str] = []
+        kinds: list[str] = []
         done = 0
-        for start, end, first in _whole_words(self._automaton, clean):
+        for last, (word, first, kind) in self._automaton.iter_long(clean):
+            start = last - len(word) + 1
+            if word.isascii() and (_letter_at(clean, start - 1) or _letter_at(clean, last + 1)):
+                continue  # latin words only whole: "ppt" is not in "pptx"
             out += [clean[done:start], first]
-            done = end
+            done = last + 1
+            if kind:
+                kinds.append(kind)
         out.append(clean[done:])
-        return "".join(out)
+        text = "".join(out)
+        if kinds:
+            added = [kind for kind in dict.fromkeys(kinds) if kind not in text]
+            return " ".join((text, *added)) if added else text
+        return text
 
 
 # Words whose sense the rest of the message decides: 退 alone reads 退货, but it is money that
@@ -242,65 +280,19 @@ def read_in_context(clean: str) -> str:
     return clean
 
 
-# A specific word also reads as the kind of thing it is (带猫可以吗 asks about 宠物). The kind
-# is added after the text, not put in the word's place: an entry about cats still finds 猫,
-# and one about pets finds it too. Words that only contain a kind's word name no kind.
-KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    (
-        "宠物",
-        (
-            *("猫", "猫咪", "小猫", "狗", "狗狗", "小狗", "狗子", "金毛", "泰迪", "柯基"),
-            *("哈士奇", "阿拉斯加", "萨摩耶", "比熊", "柴犬", "拉布拉多", "边牧", "博美"),
-            *("布偶", "英短", "兔子", "仓鼠", "鹦鹉"),
-        ),
-    ),
-    ("烧烤", ("烤串", "撸串", "烤肉", "串串", "bbq")),
-    ("网络", ("wifi", "无线网", "无线", "有网", "上网", "网速", "信号", "宽带", "热点")),
-)
-# (Pet food and supplies are asked about as goods, not as pets.)
-NOT_KINDS = ("熊猫", "猫眼", "热狗", "单身狗", "信号灯", "猫粮", "狗粮", "猫砂", "狗绳")
-
-
-class Kinds:
-    """Adds the kind of each specific word found (one pass, leftmost-longest)."""
-
-    def __init__(self, kinds: Iterable[tuple[str, Iterable[str]]], none: Iterable[str]) -> None:
-        self._automaton = ahocorasick.Automaton()
-        for word, kind in [*((w, k) for k, ws in kinds for w in ws), *((w, "") for w in none)]:
-            self._automaton.add_word(normalize(word), (normalize(word), normalize(kind)))
-        self._automaton.make_automaton()
-
-    def apply(self, clean: str) -> str:
-        found: list[str] = []
-        for _, _, kind in _whole_words(self._automaton, clean):
-            if kind and kind not in clean and kind not in found:
-                found.append(kind)
-        return " ".join((clean, *found)) if found else clean
-
-
-def _whole_words(automaton: ahocorasick.Automaton, clean: str) -> Iterator[tuple[int, int, str]]:
-    """(start, end, value) of each word found, leftmost-longest; latin words only whole
-    ("ppt" is not in "pptx")."""
-    for last, (word, value) in automaton.iter_long(clean):
-        start = last - len(word) + 1
-        if word.isascii() and (_letter_at(clean, start - 1) or _letter_at(clean, last + 1)):
-            continue
-        yield start, last + 1, value
-
-
 def _letter_at(text: str, index: int) -> bool:
     return 0 <= index < len(text) and text[index].isascii() and text[index].isalnum()
 
 
 def synonyms(extra: Iterable[Sequence[str]] = ()) -> Synonyms:
-    """The bundled groups and an admin's own; the admin's win for a word in both."""
-    return Synonyms([*BUNDLED, *extra])
+    """The bundled groups and kinds, and an admin's own groups; the admin's win for a word
+    in both."""
+    return Synonyms([*BUNDLED, *extra], KINDS, NOT_KINDS)
 
 
 def reading(extra: Iterable[Sequence[str]], keywords: Iterable[str]) -> Callable[[str], str]:
     """How the FAQ reads normalised text: split words joined (the bundled ones and the
-    FAQ's two-character keywords), synonyms read as their group's first word, words read
-    in their context, then the kinds of specific words added."""
+    FAQ's two-character keywords), synonyms read as their group's first word and the kinds
+    of specific words added, then words read in their context."""
     split, words = SplitWords([*SPLIT_WORDS, *keywords]), synonyms(extra)
-    kinds = Kinds(KINDS, NOT_KINDS)
-    return lambda clean: kinds.apply(read_in_context(words.apply(split.apply(clean))))
+    return lambda clean: read_in_context(words.apply(split.apply(clean)))

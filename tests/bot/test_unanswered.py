@@ -120,21 +120,21 @@ def learning(lines: list[str], tmp_path: Path) -> list[str]:
 def test_a_question_taught_to_an_entry_is_answered_now_and_next_time(tmp_path: Path) -> None:
     said = learning(
         [
-            message("2026-11-24T10:00", "bob", "钱能原路退回吗？"),
+            message("2026-11-24T10:00", "bob", "付错了能原路返回吗？"),
             message("2026-11-24T10:01", "ops", "/learn 1 nope"),
             message("2026-11-24T10:02", "ops", "/learn 1 refund"),
-            message("2026-11-24T10:03", "amy", "钱能原路退回吗？"),  # learned: answered at once
+            message("2026-11-24T10:03", "amy", "付错了能原路返回吗？"),  # learned: answered at once
         ],
         tmp_path,
     )
     assert said == [
         "@Ops ❌ FAQ 没有条目 nope（条目见 qunbot faq list）。",
-        "@Ops 已学会：以后有人问「钱能原路退回吗？」，按条目 refund 回答。",
+        "@Ops 已学会：以后有人问「付错了能原路返回吗？」，按条目 refund 回答。",
         "@Bob 退款说明",
         "@Amy 退款说明",
     ]
     # The taught question survives a restart: a second run on the same database knows it.
-    assert learning([message("2026-11-25T10:00", "cat", "钱能原路退回吗？")], tmp_path) == [
+    assert learning([message("2026-11-25T10:00", "cat", "付错了能原路返回吗？")], tmp_path) == [
         "@Cat 退款说明"
     ]
 
@@ -163,7 +163,7 @@ def test_an_answered_question_becomes_a_new_entry_with_that_answer(tmp_path: Pat
 def test_faq_list_shows_what_was_taught_and_faq_learned_exports_it(tmp_path: Path) -> None:
     learning(
         [
-            message("2026-11-24T10:00", "bob", "钱能原路退回吗？"),
+            message("2026-11-24T10:00", "bob", "付错了能原路返回吗？"),
             message("2026-11-24T10:01", "ops", "/learn 1 refund"),
             message("2026-11-24T10:02", "bob", "周末有线下活动吗？"),
             message("2026-11-24T10:03", "ops", "/answer 2 每周六上午十点"),
@@ -177,14 +177,14 @@ def test_faq_list_shows_what_was_taught_and_faq_learned_exports_it(tmp_path: Pat
     runner = CliRunner()
     listed = runner.invoke(main, ["faq", "list", "--config", str(config), "--db", db]).output
     assert "1 entry, threshold 60, 2 taught" in listed
-    assert "  learned:  钱能原路退回吗？  (by ops, 2026-11-24)" in listed
+    assert "  learned:  付错了能原路返回吗？  (by ops, 2026-11-24)" in listed
     assert "learned-2  (taught, not in the config)" in listed
     assert "  answer:   每周六上午十点" in listed
     exported = runner.invoke(main, ["faq", "learned", "--config", str(config), "--db", db])
     assert exported.exit_code == 0
     assert yaml.safe_load(exported.output) == {
         "entries": [
-            {"id": "refund", "questions": ["钱能原路退回吗？"]},
+            {"id": "refund", "questions": ["付错了能原路返回吗？"]},
             {"id": "learned-2", "questions": ["周末有线下活动吗？"], "answer": "每周六上午十点"},
         ]
     }

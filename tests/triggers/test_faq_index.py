@@ -10,20 +10,18 @@ import pytest
 from support import ruleset_from
 
 from triggers import faq_index
+from triggers.faq_asking import ASPECT_CLASH_SHARE, REPORT_SHARE, aspects_of
 from triggers.faq_index import (
-    ASPECT_CLASH_SHARE,
     DEFAULT_THRESHOLD,
     KEYWORD_FLOOR,
     KEYWORD_SINK,
     MAX_POSTINGS,
     NON_QUESTION_SHARE,
     PRECISION_SHARE,
-    REPORT_SHARE,
     TOP_K,
     FaqDoc,
     FaqHit,
     FaqIndex,
-    aspects_of,
 )
 
 COMMUNITY_FAQ = [
@@ -414,6 +412,29 @@ def test_pruning_by_ceiling_gives_the_same_answers_as_scoring_every_candidate(
     pruned = [index.search(text, t) for text in texts for t in thresholds]
     monkeypatch.setattr(index, "_ceiling", lambda *args: math.inf)
     assert [index.search(text, t) for text in texts for t in thresholds] == pruned
+
+
+def test_the_best_few_over_a_floor_are_the_top_candidates_over_it(
+    big: tuple[FaqIndex, list[FaqDoc]],
+) -> None:
+    """``best`` (what "did you mean" offers) prunes like a search; ``candidates`` (what
+    ``qunbot faq test`` shows) scores every ranked entry: over a floor, they agree."""
+    index, docs = big
+    rng = random.Random(_SEED + 4)
+    texts = [text for text, _ in REWORDED + TOPIC_ONLY + TOPIC_IS_ALL] + CHATTER
+    texts += [rng.choice(d.questions)[1:] for d in rng.sample(docs, 150)]
+    texts += ["".join(rng.choice(_CHARS) for _ in range(rng.randint(2, 10))) for _ in range(150)]
+    offered = 0
+    for text in texts:
+        for floor in (20, 35, DEFAULT_THRESHOLD):
+            for limit in (1, 2, 3):
+                every = [h for h in index.candidates(text, TOP_K) if h.score >= floor]
+                best = index.best(text, floor, limit)
+                assert [h.score for h in best] == [h.score for h in every[:limit]], (text, floor)
+                assert {h.key for h in best} <= {h.key for h in every}
+                offered += len(best)
+        assert index.search(text, 35) == next(iter(index.best(text, 35, 2)), None)
+    assert offered > len(texts)  # the floors are low enough to offer something often
 
 
 def test_tokens_in_too_many_entries_find_no_candidates(

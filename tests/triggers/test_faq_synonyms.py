@@ -9,7 +9,6 @@ from triggers.faq_synonyms import (
     BUNDLED,
     KINDS,
     NOT_KINDS,
-    Kinds,
     SplitWords,
     Synonyms,
     read_in_context,
@@ -173,11 +172,11 @@ def test_a_word_is_read_in_the_sense_the_message_gives_it(text: str, read_as: st
     ],
 )
 def test_a_specific_word_also_reads_as_its_kind(text: str, read_as: str) -> None:
-    assert Kinds(KINDS, NOT_KINDS).apply(normalize(text)) == read_as
+    assert Synonyms([], KINDS, NOT_KINDS).apply(normalize(text)) == read_as
 
 
 def test_every_bundled_kind_word_names_its_kind() -> None:
-    kinds = Kinds(KINDS, NOT_KINDS)
+    kinds = Synonyms([], KINDS, NOT_KINDS)
     for kind, words in KINDS:
         for word in words:
             assert kinds.apply(normalize(word)) == f"{normalize(word)} {kind}", word
@@ -185,7 +184,7 @@ def test_every_bundled_kind_word_names_its_kind() -> None:
         assert kinds.apply(normalize(word)) == normalize(word), word
 
 
-def test_the_faq_reads_splits_then_synonyms_then_context_then_kinds() -> None:
+def test_the_faq_reads_splits_then_synonyms_and_kinds_then_context() -> None:
     read = reading([], ["加床"])
     assert read(normalize("带狗能加张床吗")) == "带狗能加床吗 宠物"
     assert read(normalize("狗狗的余额能退吗")) == "狗狗的退款吗 宠物"
