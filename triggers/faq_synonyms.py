@@ -9,8 +9,10 @@ leftmost-longest, so a longer word keeps its own sense: 装修 stays 装修 whil
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 
 import ahocorasick
 
@@ -167,25 +169,6 @@ BUNDLED: tuple[tuple[str, ...], ...] = (
 )
 
 
-# A specific word also reads as the kind of thing it is (带猫可以吗 asks about 宠物). The kind
-# is added after the text, not put in the word's place: an entry about cats still finds 猫,
-# and one about pets finds it too. Words that only contain a kind's word name no kind.
-KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    (
-        "宠物",
-        (
-            *("猫", "猫咪", "小猫", "狗", "狗狗", "小狗", "狗子", "金毛", "泰迪", "柯基"),
-            *("哈士奇", "阿拉斯加", "萨摩耶", "比熊", "柴犬", "拉布拉多", "边牧", "博美"),
-            *("布偶", "英短", "兔子", "仓鼠", "鹦鹉"),
-        ),
-    ),
-    ("烧烤", ("烤串", "撸串", "烤肉", "串串", "bbq")),
-    ("网络", ("wifi", "无线网", "无线", "有网", "上网", "网速", "信号", "宽带", "热点")),
-)
-# (Pet food and supplies are asked about as goods, not as pets.)
-NOT_KINDS = ("熊猫", "猫眼", "热狗", "单身狗", "信号灯", "猫粮", "狗粮", "猫砂", "狗绳")
-
-
 # Verb-object words members split (理个发, 洗过澡, 剪完头, 加张床): read whole again,
 # with every two-character keyword of the FAQ. (了, 一下 and 一个 are filler already.)
 SPLIT_WORDS = (
@@ -218,50 +201,73 @@ class SplitWords:
         return pair if pair in self._words else found[0]
 
 
+TOPICS = Path(__file__).with_name("faq_topics.txt")
+
+
+@functools.cache
+def bundled_topics() -> tuple[tuple[tuple[str, tuple[str, ...]], ...], tuple[str, ...]]:
+    """The topic lexicon (``topic: word word …`` lines) and the words naming no topic (the
+    ``-`` line): read once, then shared by every FAQ the process loads."""
+    topics: list[tuple[str, tuple[str, ...]]] = []
+    none: list[str] = []
+    for number, line in enumerate(TOPICS.read_text(encoding="utf-8").splitlines(), start=1):
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        topic, colon, words = line.partition(":")
+        if not colon or not words.split():
+            raise ValueError(f"{TOPICS.name}:{number}: expected 'topic: word word ...'")
+        if topic.strip() == "-":
+            none.extend(words.split())
+        else:
+            topics.append((topic.strip(), tuple(words.split())))
+    return tuple(topics), tuple(none)
+
+
 class Synonyms:
-    """Reads every word of a group as the group's first and adds the kind of each specific
-    word (see KINDS), in one leftmost-longest pass."""
+    """Reads every word of a group as the group's first and adds the topic of each word the
+    topic lexicon has (see faq_topics.txt), in one leftmost-longest pass."""
 
     def __init__(
         self,
         groups: Iterable[Sequence[str]],
-        kinds: Iterable[tuple[str, Iterable[str]]] = (),
-        no_kind: Iterable[str] = (),
+        topics: Iterable[tuple[str, Iterable[str]]] = (),
+        no_topic: Iterable[str] = (),
     ) -> None:
-        reads: dict[str, tuple[str, str]] = {}  # word -> (read as, its kind or "")
-        for kind, words in kinds:
-            reads.update((normalize(w), (normalize(w), normalize(kind))) for w in words)
-        reads.update((normalize(w), (normalize(w), "")) for w in no_kind)
-        for group in groups:  # a word in a group is read as the group's, whatever its kind
+        reads: dict[str, tuple[str, str]] = {}  # word -> (read as, its topic or "")
+        for topic, words in topics:
+            reads.update((normalize(w), (normalize(w), normalize(topic))) for w in words)
+        reads.update((normalize(w), (normalize(w), "")) for w in no_topic)
+        for group in groups:  # a word in a group is read as the group's, whatever its topic
             words = [w for w in (normalize(word) for word in group) if w]
             reads.update((word, (words[0], "")) for word in words)
         self._automaton: ahocorasick.Automaton | None = None
         if reads:
             self._automaton = ahocorasick.Automaton()
-            for word, (first, kind) in reads.items():
-                self._automaton.add_word(word, (word, first, kind))
+            for word, (first, topic) in reads.items():
+                self._automaton.add_word(word, (word, first, topic))
             self._automaton.make_automaton()
 
     def apply(self, clean: str) -> str:
         """Normalised text with each synonym replaced by its group's first word, and the
-        kinds of its specific words after it."""
+        topics of its words after it."""
         if self._automaton is None:
             return clean
         out: list[str] = []
-        kinds: list[str] = []
+        topics: list[str] = []
         done = 0
-        for last, (word, first, kind) in self._automaton.iter_long(clean):
+        for last, (word, first, topic) in self._automaton.iter_long(clean):
             start = last - len(word) + 1
             if word.isascii() and (_letter_at(clean, start - 1) or _letter_at(clean, last + 1)):
                 continue  # latin words only whole: "ppt" is not in "pptx"
             out += [clean[done:start], first]
             done = last + 1
-            if kind:
-                kinds.append(kind)
+            if topic:
+                topics.append(topic)
         out.append(clean[done:])
         text = "".join(out)
-        if kinds:
-            added = [kind for kind in dict.fromkeys(kinds) if kind not in text]
+        if topics:
+            added = [topic for topic in dict.fromkeys(topics) if topic not in text]
             return " ".join((text, *added)) if added else text
         return text
 
@@ -285,14 +291,14 @@ def _letter_at(text: str, index: int) -> bool:
 
 
 def synonyms(extra: Iterable[Sequence[str]] = ()) -> Synonyms:
-    """The bundled groups and kinds, and an admin's own groups; the admin's win for a word
+    """The bundled groups and topics, and an admin's own groups; the admin's win for a word
     in both."""
-    return Synonyms([*BUNDLED, *extra], KINDS, NOT_KINDS)
+    return Synonyms([*BUNDLED, *extra], *bundled_topics())
 
 
 def reading(extra: Iterable[Sequence[str]], keywords: Iterable[str]) -> Callable[[str], str]:
     """How the FAQ reads normalised text: split words joined (the bundled ones and the
-    FAQ's two-character keywords), synonyms read as their group's first word and the kinds
-    of specific words added, then words read in their context."""
+    FAQ's two-character keywords), synonyms read as their group's first word and the
+    topics of words added, then words read in their context."""
     split, words = SplitWords([*SPLIT_WORDS, *keywords]), synonyms(extra)
     return lambda clean: read_in_context(words.apply(split.apply(clean)))

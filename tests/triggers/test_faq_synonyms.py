@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from support import ruleset_from
 
+from triggers import faq_synonyms
 from triggers.faq_synonyms import (
     BUNDLED,
-    KINDS,
-    NOT_KINDS,
     SplitWords,
     Synonyms,
+    bundled_topics,
     read_in_context,
     reading,
     synonyms,
@@ -160,7 +162,7 @@ def test_a_word_is_read_in_the_sense_the_message_gives_it(text: str, read_as: st
 @pytest.mark.parametrize(
     ("text", "read_as"),
     [
-        ("带猫可以吗", "带猫可以吗 宠物"),  # the kind is added, the word kept
+        ("带猫可以吗", "带猫可以吗 宠物"),  # the topic is added, the word kept
         ("狗狗和金毛能一起住吗", "狗狗和金毛能一起住吗 宠物"),  # once
         ("可以带宠物吗", "可以带宠物吗"),  # named already
         ("房间有wifi吗", "房间有wifi吗 网络"),
@@ -171,26 +173,27 @@ def test_a_word_is_read_in_the_sense_the_message_gives_it(text: str, read_as: st
         ("猫和狗能带信号灯吗", "猫和狗能带信号灯吗 宠物"),
     ],
 )
-def test_a_specific_word_also_reads_as_its_kind(text: str, read_as: str) -> None:
-    assert Synonyms([], KINDS, NOT_KINDS).apply(normalize(text)) == read_as
+def test_a_word_also_reads_as_its_topic(text: str, read_as: str) -> None:
+    assert Synonyms([], *bundled_topics()).apply(normalize(text)) == read_as
 
 
-def test_every_bundled_kind_word_names_its_kind() -> None:
-    kinds = Synonyms([], KINDS, NOT_KINDS)
-    for kind, words in KINDS:
+def test_every_word_of_the_topic_lexicon_names_its_topic() -> None:
+    topics, none = bundled_topics()
+    read = Synonyms([], topics, none)
+    for topic, words in topics:
         for word in words:
-            assert kinds.apply(normalize(word)) == f"{normalize(word)} {kind}", word
-    for word in NOT_KINDS:
-        assert kinds.apply(normalize(word)) == normalize(word), word
+            assert read.apply(normalize(word)) == f"{normalize(word)} {topic}", word
+    for word in none:
+        assert read.apply(normalize(word)) == normalize(word), word
 
 
-def test_the_faq_reads_splits_then_synonyms_and_kinds_then_context() -> None:
+def test_the_faq_reads_splits_then_synonyms_and_topics_then_context() -> None:
     read = reading([], ["加床"])
     assert read(normalize("带狗能加张床吗")) == "带狗能加床吗 宠物"
     assert read(normalize("狗狗的余额能退吗")) == "狗狗的退款吗 宠物"
 
 
-def test_a_kind_finds_the_entry_that_names_it() -> None:
+def test_a_topic_finds_the_entry_that_names_it() -> None:
     config = """
 faq:
   entries:
@@ -203,3 +206,30 @@ rules: [{name: 答疑, when: {question: true}, do: {action: faq}}]
     for text, key in [("狗狗能一起住吗", "pets"), ("带猫可以吗", "pets"), ("房间有wifi吗", "wifi")]:
         hit = faq.search(text)
         assert hit is not None and hit.key == key, (text, hit)
+
+
+def test_the_topic_lexicon_names_each_word_once_and_no_word_is_a_topic_elsewhere() -> None:
+    topics, none = bundled_topics()
+    seen: dict[str, str] = {}
+    for topic, words in topics:
+        for word in words:
+            assert word not in seen, (word, topic, seen.get(word))
+            seen[word] = topic
+    assert not set(none) & set(seen)
+    labels = {topic for topic, _ in topics}
+    assert len(labels) == len(topics)  # one line per topic
+    assert not labels & set(seen), labels & set(seen)  # a label is never another's word
+
+
+def test_a_bad_line_in_the_topic_lexicon_names_its_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lexicon = tmp_path / "faq_topics.txt"
+    lexicon.write_text("# topics\n宠物: 猫 狗\n烧烤 烤串\n", encoding="utf-8")
+    monkeypatch.setattr(faq_synonyms, "TOPICS", lexicon)
+    bundled_topics.cache_clear()
+    try:
+        with pytest.raises(ValueError, match=r"faq_topics.txt:3: expected 'topic: word word"):
+            bundled_topics()
+    finally:
+        bundled_topics.cache_clear()
