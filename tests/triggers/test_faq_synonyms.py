@@ -214,6 +214,7 @@ def test_the_topic_lexicon_names_each_word_once_and_no_word_is_a_topic_elsewhere
     for topic, words in topics:
         for word in words:
             assert word not in seen, (word, topic, seen.get(word))
+            assert topic not in word, (word, topic)  # it would add nothing
             seen[word] = topic
     assert not set(none) & set(seen)
     labels = {topic for topic, _ in topics}
