@@ -1,9 +1,10 @@
-"""The FAQ on seven labelled sets from domains unlike each other and unlike the sample
+"""The FAQ on nine labelled sets from domains unlike each other and unlike the sample
 (a tile shop, an online course, a gym, a dental clinic, a pet shop, a hair salon, a
-homestay): what it answers at the default threshold.
+homestay, a residential compound, a bakery): what it answers at the default threshold.
 
 The issue's targets are hits ≥ 0.92, wrong answers ≤ 0.03, chatter answered ≤ 0.03. Chatter
-holds on all seven and is asserted; so are wrong answers on all but the salon. The hit rates
+holds on all nine and is asserted; so are wrong answers on all but the salon and the bakery.
+The hit rates
 are not there yet, so each set's current rate is held as a floor (a change that loses
 answers fails here) and README says where they stand. The synonyms and weights were chosen
 on the first three sets. The dental and pet sets were each written after a change and
@@ -13,9 +14,10 @@ written after that (0.49 right, 0.09 wrong); its misses and wrong answers guided
 words, requests and aspects (0.56 right, 0.05 wrong). The homestay set was written after
 those and scored once: 0.48 right, no wrong answer, no chatter answered (the same without
 them). On 2026-12-05 general phrasings (停哪里 for parking, 几点能去 for opening hours, 排队
-for booking, money going back as 退款), measure-word splits (加张床) and kinds (猫 is a 宠物)
-took the seven to 229 of 317 (from 208), a topic lexicon to 230; new sets written blind were
-scored after (README).
+for booking, money going back as 退款), measure-word splits (加张床) and topics (猫 is a 宠物)
+took the seven to 229 of 317 (from 208), a topic lexicon to 230. The property and bakery
+sets were written blind that day (their files say how they were scored); README has the
+figures, and those of sets written blind after the last change.
 """
 
 from __future__ import annotations
@@ -39,8 +41,11 @@ HIT_FLOORS = {
     "pets": 0.69,
     "salon": 0.65,
     "homestay": 0.69,
+    "property": 0.51,
+    "bakery": 0.46,
 }
-# Wrong answers allowed: the target, but for the salon what it measured (2 of 43, 0.047).
+# Wrong answers allowed: the target, but for the salon and the bakery what they measured (2 of
+# 43, 0.047; 4 of 45, 0.089).
 WRONG_CEILINGS = {
     "tiles": 0.03,
     "course": 0.03,
@@ -49,6 +54,8 @@ WRONG_CEILINGS = {
     "pets": 0.03,
     "salon": 0.05,
     "homestay": 0.03,
+    "property": 0.03,
+    "bakery": 0.09,
 }
 
 
