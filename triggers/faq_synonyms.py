@@ -5,6 +5,9 @@ keywords, answers and members' messages alike, before the FAQ tokenises them. Th
 groups are customer-service vocabulary common to most communities; admins add their own
 trade's words in ``faq.synonyms`` (theirs win where a word is in both). Matching is
 leftmost-longest, so a longer word keeps its own sense: 装修 stays 装修 while 装 reads 安装.
+The same pass adds the topic of each word the topic lexicon (faq_topics.txt) has: 冰箱 also
+reads 保存. Split words are joined before it, and a few words are read in context after it
+(退 with money is 退款).
 """
 
 from __future__ import annotations
