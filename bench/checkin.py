@@ -12,7 +12,11 @@ synchronous=NORMAL, one INSERT into a check-in table with UNIQUE(member, day) an
 per message. Compare ratios with the peer bench run on the same machine right before.
 
 It also counts the SQL statements qunbot runs per check-in (BEGIN/COMMIT included), by
-sqlite3's trace callback on every connection the store opens.
+sqlite3's trace callback on every connection the store opens, and times qunbot's writes
+alone: the same rows written by plain sqlite3 into the store's own schema, batched as the
+store batches them, with none of qunbot's logic. That figure bounds what any amount of
+trimming the Python side can reach: it is the share of the floor's time the data model spends
+before a rule is matched or a reply rendered.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from sqlalchemy import event, func, select
 from sqlalchemy.engine import Engine as SqlEngine
@@ -115,6 +119,71 @@ def raw_floor(ctx: BenchContext, members: int) -> float:
     return members / wall
 
 
+# qunbot's writes for one check-in, as the store runs them (bench/README: "writes alone").
+_FIRST_SEEN = (
+    "INSERT INTO members (id, name, first_seen_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING",
+    "INSERT INTO memberships (group_id, member_id, first_seen_at, points) "
+    "VALUES ('g1', ?, ?, 0) ON CONFLICT (group_id, member_id) DO NOTHING",
+)
+_PER_CHECKIN = (
+    "INSERT INTO checkins (group_id, member_id, day, streak, rank, points, at) "
+    "VALUES ('g1', ?, '2026-11-23', 1, ?, 10, ?)",
+    "UPDATE memberships SET points = points + 10 WHERE group_id = 'g1' AND member_id = ?",
+    "INSERT INTO points_ledger (group_id, member_id, delta, reason, at) "
+    "VALUES ('g1', ?, 10, 'checkin', ?)",
+    'INSERT INTO outbox ("key", account, kind, group_id, text, requester, mentions, priority, '
+    "rule, status, attempts, decided_at, not_before) VALUES (NULL, 'default', 'send_text', "
+    "'g1', ?, ?, ?, 0, '签到', 'pending', 0, ?, ?)",
+)
+_INTERACTION = (
+    "INSERT INTO interactions (group_id, member_id, kind, text, rule, at) "
+    "VALUES ('g1', ?, 'message', '签到', '签到', ?)"
+)
+_SENT = "UPDATE outbox SET status = 'sent', sent_at = ? WHERE id = ?"
+
+
+def writes_alone(ctx: BenchContext, members: int, batch_size: int) -> float:
+    """Check-ins per second of qunbot's own rows, written without qunbot: its schema and
+    settings (a store migrates the file first), one transaction per batch for the state and
+    one for the sent marks, as the bot commits them."""
+    url = fresh_database(ctx, "writes.db")
+    Store(url).close()
+    connection = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
+    for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON"):
+        connection.execute(f"PRAGMA {pragma}")
+    connection.execute(
+        "INSERT INTO groups (id, name, first_seen_at) VALUES ('g1', 'g1', '2026-11-22 23:00:00')"
+    )
+    first_utc = START.astimezone(UTC).replace(tzinfo=None)  # the store's text for times
+    ctx.reporter.stage("qunbot's writes alone, plain sqlite3", total=members)
+    start = time.perf_counter()
+    for first in range(0, members, batch_size):
+        batch = range(first, min(members, first + batch_size))
+        ids = [f"wxid_{n:05d}" for n in batch]
+        at = [(first_utc + timedelta(seconds=n)).isoformat(" ", "microseconds") for n in batch]
+        connection.execute("BEGIN IMMEDIATE")
+        connection.executemany(
+            _FIRST_SEEN[0], [(m, f"成员{n}", a) for m, n, a in zip(ids, batch, at, strict=True)]
+        )
+        connection.executemany(_FIRST_SEEN[1], list(zip(ids, at, strict=True)))
+        checkin, balance, ledger, outbox = _PER_CHECKIN
+        for m, n, a in zip(ids, batch, at, strict=True):
+            connection.execute(checkin, (m, n + 1, a))
+            connection.execute(balance, (m,))
+            connection.execute(ledger, (m, a))
+            text = f"@成员{n} 签到成功 ✅ 今天第 {n + 1} 位，连续签到 1 天。"
+            connection.execute(outbox, (text, m, f'["{m}"]', a, a))
+        connection.executemany(_INTERACTION, list(zip(ids, at, strict=True)))
+        connection.execute("COMMIT")
+        connection.execute("BEGIN IMMEDIATE")
+        connection.executemany(_SENT, [(a, n + 1) for n, a in zip(batch, at, strict=True)])
+        connection.execute("COMMIT")
+        ctx.reporter.advance(len(batch))
+    wall = time.perf_counter() - start
+    connection.close()
+    return members / wall
+
+
 def fresh_database(ctx: BenchContext, name: str) -> str:
     path = ctx.dir(NAME) / name
     for suffix in ("", "-wal", "-shm", "-sent"):
@@ -129,6 +198,7 @@ def run(ctx: BenchContext, params: Params | None = None) -> list[Result]:
     ctx.reporter.stage("qunbot: 签到 through the replay path", total=p.members)
     url = fresh_database(ctx, "qunbot.db")
     wall, timings, _ = replay_instrumented(ctx, lines, CONFIG, url, p.batch_size)
+    alone = writes_alone(ctx, p.members, p.batch_size)
     floor_after = raw_floor(ctx, p.members)
     # Counted in a run of its own: a trace callback on every statement slows the timed one.
     ctx.reporter.stage("qunbot: the same, counting SQL statements", total=p.members)
@@ -160,6 +230,19 @@ def run(ctx: BenchContext, params: Params | None = None) -> list[Result]:
                 "checkin_rows": rows,
                 "floor_before_after": [round(floor_before, 1), round(floor_after, 1)],
                 "wall_s": round(wall, 3),
+            },
+        ),
+        Result(
+            NAME,
+            "qunbot's writes alone (no logic)",
+            alone,
+            "msg/s",
+            floor,
+            "raw sqlite3 insert+commit per message",
+            notes={
+                "us_per_checkin": round(1e6 / alone, 1),
+                "us_left_for_logic_at_0.30": round(1e6 / (0.30 * floor) - 1e6 / alone, 1),
+                "us_logic_now": round(wall / p.members * 1e6 - 1e6 / alone, 1),
             },
         ),
         Result(
