@@ -1,9 +1,11 @@
-"""The FAQ on nine labelled sets from domains unlike each other and unlike the sample
+"""The FAQ on eleven labelled sets from domains unlike each other and unlike the sample
 (a tile shop, an online course, a gym, a dental clinic, a pet shop, a hair salon, a
-homestay, a residential compound, a bakery): what it answers at the default threshold.
+homestay, a residential compound, a bakery, a driving school, a flower shop): what it
+answers at the default threshold.
 
 The issue's targets are hits ≥ 0.92, wrong answers ≤ 0.03, chatter answered ≤ 0.03. Chatter
-holds on all nine and is asserted; so are wrong answers on all but the salon and the bakery.
+holds on all eleven and is asserted; so are wrong answers on all but the salon, the bakery
+and the flower shop.
 The hit rates
 are not there yet, so each set's current rate is held as a floor (a change that loses
 answers fails here) and README says where they stand. The synonyms and weights were chosen
@@ -17,7 +19,9 @@ them). On 2026-12-05 general phrasings (停哪里 for parking, 几点能去 for 
 for booking, money going back as 退款), measure-word splits (加张床) and topics (猫 is a 宠物)
 took the seven to 229 of 317 (from 208), a topic lexicon to 230. The property and bakery
 sets were written blind that day (their files say how they were scored); README has the
-figures, and those of sets written blind after the last change.
+figures. The driving school and flower shop were written blind on the next day, with terse
+entries and questions asked to avoid the entry's words, and added as scored (0.04 right each):
+nothing has been tuned on them.
 """
 
 from __future__ import annotations
@@ -43,9 +47,11 @@ HIT_FLOORS = {
     "homestay": 0.69,
     "property": 0.51,
     "bakery": 0.46,
+    "driving": 0.04,
+    "florist": 0.04,
 }
-# Wrong answers allowed: the target, but for the salon and the bakery what they measured (2 of
-# 43, 0.047; 4 of 45, 0.089).
+# Wrong answers allowed: the target, but for the salon, the bakery and the flower shop what
+# they measured (2 of 43, 0.047; 4 of 45, 0.089; 3 of 48, 0.063).
 WRONG_CEILINGS = {
     "tiles": 0.03,
     "course": 0.03,
@@ -56,6 +62,8 @@ WRONG_CEILINGS = {
     "homestay": 0.03,
     "property": 0.03,
     "bakery": 0.09,
+    "driving": 0.03,
+    "florist": 0.07,
 }
 
 
