@@ -180,7 +180,13 @@ def writes_alone(ctx: BenchContext, members: int, batch_size: int) -> float:
         connection.execute("COMMIT")
         ctx.reporter.advance(len(batch))
     wall = time.perf_counter() - start
+    written = connection.execute(
+        "SELECT (SELECT count(*) FROM checkins), "
+        "(SELECT count(*) FROM outbox WHERE status = 'sent')"
+    ).fetchone()
     connection.close()
+    if written != (members, members):
+        raise RuntimeError(f"writes alone: {members} check-ins, but (rows, sent) = {written}")
     return members / wall
 
 
